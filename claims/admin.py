@@ -1,0 +1,164 @@
+"""The directory is edited here. Claims are read-only: every claim change goes
+through the services, so the admin cannot bypass the state machine or history."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Association,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimEvidence,
+    ClaimProduct,
+    CustomerTenant,
+    Mpn,
+    Notification,
+    PartnerCompany,
+    Product,
+    Subscription,
+    TenantDomain,
+    User,
+)
+
+
+class MpnInline(admin.TabularInline):
+    model = Mpn
+    extra = 0
+
+
+@admin.register(PartnerCompany)
+class PartnerCompanyAdmin(admin.ModelAdmin):
+    search_fields = ["name", "mpns__mpn_id"]
+    inlines = [MpnInline]
+
+
+@admin.register(Mpn)
+class MpnAdmin(admin.ModelAdmin):
+    list_display = ["mpn_id", "company", "incentive_enrolled", "program_name"]
+    list_filter = ["incentive_enrolled"]
+    search_fields = ["mpn_id", "company__name"]
+    list_select_related = ["company"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "email", "company", "role", "is_staff", "is_active"]
+    list_filter = ["role", "company", "is_staff", "is_active"]
+    list_select_related = ["company"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("CPOR"), {"fields": ["company", "role"]}),
+    ]
+    add_fieldsets = [*BaseUserAdmin.add_fieldsets, (_("CPOR"), {"fields": ["company", "role"]})]
+
+
+class TenantDomainInline(admin.TabularInline):
+    model = TenantDomain
+    extra = 0
+
+
+@admin.register(CustomerTenant)
+class CustomerTenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant_id", "subdomain"]
+    search_fields = ["name", "tenant_id", "subdomain", "domains__domain"]
+    inlines = [TenantDomainInline]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "solution_area", "is_dynamics"]
+    list_filter = ["solution_area", "is_dynamics"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["subscription_id", "tenant", "product", "channel", "status", "provisioned"]
+    list_filter = ["channel", "status", "provisioned", "product"]
+    search_fields = ["subscription_id", "tenant__name"]
+    list_select_related = ["tenant", "product"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClaimProductInline(ReadOnlyInline):
+    model = ClaimProduct
+
+
+class ClaimEvidenceInline(ReadOnlyInline):
+    model = ClaimEvidence
+    exclude = ["file"]
+
+
+class ClaimCommentInline(ReadOnlyInline):
+    model = ClaimComment
+
+
+class ClaimEventInline(ReadOnlyInline):
+    model = ClaimEvent
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "company",
+        "tenant",
+        "solution_area",
+        "activity",
+        "state",
+        "deadline_kind",
+        "deadline_at",
+        "is_overdue",
+    ]
+    list_filter = ["state", "solution_area", "activity", "is_overdue", "is_dispute", "deadline_kind"]
+    search_fields = ["name", "company__name", "tenant__name", "customer_tenant_id"]
+    list_select_related = ["company", "tenant"]
+    inlines = [ClaimProductInline, ClaimEvidenceInline, ClaimCommentInline, ClaimEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Association)
+class AssociationAdmin(admin.ModelAdmin):
+    list_display = ["company", "tenant", "product", "subscription", "started_at", "ended_at", "end_reason"]
+    list_filter = ["ended_at", "product"]
+    list_select_related = ["company", "tenant", "product", "subscription"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "subject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

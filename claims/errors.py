@@ -1,0 +1,159 @@
+"""Domain errors: a stable code, a message that tells the user what to do, the field.
+
+The browser shows them next to fields, the API returns them as
+{"errors": [{"code", "field", "message"}]} with the HTTP status of the kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "required": _("This field is required to submit the claim."),
+    "unknown_tenant": _(
+        "No customer tenant has this tenant ID. Check the ID with your customer: it is a GUID "
+        "such as 7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d."
+    ),
+    "invalid_tenant_id": _("Enter the tenant ID as a GUID, such as 7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d."),
+    "domain_tenant_mismatch": _(
+        "This subdomain or domain does not belong to that tenant. Contact your customer to make "
+        "sure you have the correct details."
+    ),
+    "invalid_subscription_id": _(
+        "This is not a subscription ID. Enter the subscription's GUID as shown in the customer's "
+        "admin center, such as 11111111-1111-4111-8111-111111111111."
+    ),
+    "subscription_required": _("Enter the subscription ID for this Dynamics 365 product."),
+    "subscription_not_applicable": _("This product does not take a subscription ID. Leave the field empty."),
+    "product_not_on_tenant": _(
+        "The customer's tenant has no such subscription for this product. Check the subscription "
+        "ID and the product with your customer."
+    ),
+    "subscription_not_dynamics": _(
+        "This subscription is not for a Dynamics 365 product. Enter the subscription of the Dynamics 365 product you claim."
+    ),
+    "subscription_is_csp": _(
+        "This subscription was bought through the Cloud Solution Provider (CSP) program, which "
+        "cannot be claimed here. Only Volume Licensing and Web-Direct purchases can."
+    ),
+    "subscription_not_provisioned": _(
+        "The customer has not yet activated the products of this subscription. Ask your customer "
+        "to provision them, then claim again."
+    ),
+    "subscription_inactive": _(
+        "This subscription is neither active nor in its grace period. Claim the customer's current subscription instead."
+    ),
+    "subscription_already_claimed": _(
+        "This subscription has already been claimed. If you believe that claim is wrong, file "
+        "your claim with proof of execution for the customer's other subscriptions or contact support."
+    ),
+    "activity_not_in_solution_area": _("Choose an activity that exists for this solution area."),
+    "product_not_in_solution_area": _("Choose products of the claim's solution area only."),
+    "solution_area_unknown": _("Choose Business Applications or Microsoft 365."),
+    "unknown_product": _("This product does not exist. Choose one from the catalog."),
+    "duplicate_product": _("Each product can be claimed once per claim."),
+    "mpn_not_in_company": _("Choose one of your company's MPN IDs."),
+    "evidence_required": _("Upload at least one proof of execution document before you submit."),
+    "evidence_too_large": _("This file is too large. Upload a file of at most %(max_mb)s MB."),
+    "evidence_empty": _("This file is empty. Upload the document again."),
+    "evidence_type_not_allowed": _(
+        "This type of file is not accepted. Upload a PDF, an image (PNG, JPEG) or an Office document (Word, Excel, PowerPoint)."
+    ),
+    "not_editable": _(
+        "This can no longer be changed in the claim's current status. After submission you may "
+        "change only the MPN ID, products, contacts, proof of execution and comments, and only "
+        "while the claim is Submitted or Partner Action Required."
+    ),
+    "invalid_transition": _("This action is not possible in the claim's current status. Reload the claim to see its status."),
+    "concurrent_change": _("Someone else changed this claim at the same moment. Reload the claim and try again."),
+    "dispute_window_closed": _(
+        "The 30 days to dispute this rejection have passed. File a new claim with updated proof of execution."
+    ),
+    "not_disputable": _(
+        "This rejection cannot be disputed: it was a partner request, a customer denial, or a "
+        "decision on an earlier dispute. File a new claim with updated proof of execution."
+    ),
+    "dispute_needs_content": _("Give a business justification or upload updated proof of execution."),
+    "answer_deadline_passed": _("The time to answer this request has passed."),
+    "consent_window_closed": _("The period to deny this association has ended."),
+    "invalid_reason": _("Choose one of the listed reasons."),
+    "message_required": _("Write a message that explains this to the partner."),
+    "association_conflict": _(
+        "Another partner already holds the approved association for this customer and product. "
+        "Resolve the competing claims first."
+    ),
+    "invalid_email": _("Enter a valid email address, such as name@contoso.com."),
+    "too_long": _("This is too long: use at most %(max)s characters."),
+    "invalid_products": _("Send products as a list of {product, subscription_id} entries."),
+    "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),
+    "reviewer_only": _("Only reviewers can do this."),
+    "not_found": _("No such claim."),
+}
+
+# HTTP status for the API per kind of error; everything else is 400.
+STATUS = {
+    "invalid_transition": 409,
+    "concurrent_change": 409,
+    "permission_denied": 403,
+    "reviewer_only": 403,
+    "not_found": 404,
+}
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    code: str
+    field: str | None = None
+    params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def message(self) -> str:
+        text = MESSAGES[self.code]
+        return str(text) % dict(self.params) if self.params else str(text)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class DomainError(Exception):
+    """One or more refusals of a service call. Nothing was changed."""
+
+    def __init__(self, errors: list[ErrorItem]):
+        assert errors
+        self.errors = errors
+        super().__init__("; ".join(f"{e.code}({e.field})" for e in errors))
+
+    @classmethod
+    def of(cls, code: str, field: str | None = None, **params) -> DomainError:
+        return cls([ErrorItem(code, field, tuple(params.items()))])
+
+    @property
+    def code(self) -> str:
+        return self.errors[0].code
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.errors]
+
+    @property
+    def http_status(self) -> int:
+        return STATUS.get(self.code, 400)
+
+
+class ErrorCollector:
+    """Gathers every field error of one input so the user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ErrorItem] = []
+
+    def add(self, code: str, field: str | None = None, **params) -> None:
+        self.errors.append(ErrorItem(code, field, tuple(params.items())))
+
+    def has(self, field: str) -> bool:
+        return any(e.field == field for e in self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise DomainError(self.errors)

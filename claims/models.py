@@ -1,0 +1,409 @@
+"""The directory a claim is checked against, and the claim itself.
+
+State changes happen only in services (claims/services.py, reviews/services.py,
+claims/deadlines.py). The @transition methods here only guard source and target;
+they do no I/O and never save.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .choices import (
+    CLAIM_ROLES,
+    Activity,
+    ActorRole,
+    Channel,
+    ClaimState,
+    DeadlineKind,
+    EventAction,
+    NotificationStatus,
+    Role,
+    SolutionArea,
+    SubscriptionStatus,
+)
+
+S = ClaimState
+
+
+# --- Directory ---------------------------------------------------------------
+
+
+class PartnerCompany(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("partner company")
+        verbose_name_plural = _("partner companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mpn(models.Model):
+    """A Microsoft Partner Network ID of a company; enrollment is managed elsewhere."""
+
+    company = models.ForeignKey(PartnerCompany, on_delete=models.CASCADE, related_name="mpns")
+    mpn_id = models.CharField(_("MPN ID"), max_length=20, unique=True)
+    incentive_enrolled = models.BooleanField(_("enrolled in an incentive program"), default=False)
+    program_name = models.CharField(_("incentive program"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("MPN ID")
+        verbose_name_plural = _("MPN IDs")
+        ordering = ["mpn_id"]
+
+    def __str__(self) -> str:
+        return self.mpn_id
+
+
+class User(AbstractUser):
+    company = models.ForeignKey(PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_partner_roles_have_company",
+                condition=~Q(role__in=sorted(r.value for r in CLAIM_ROLES)) | Q(company__isnull=False),
+            ),
+        ]
+
+    @property
+    def is_partner(self) -> bool:
+        return self.company_id is not None and self.role in CLAIM_ROLES
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == Role.REVIEWER
+
+
+class CustomerTenant(models.Model):
+    tenant_id = models.UUIDField(_("tenant ID"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    subdomain = models.CharField(_("subdomain"), max_length=63, unique=True, help_text=_("The part before .onmicrosoft.com"))
+
+    class Meta:
+        verbose_name = _("customer tenant")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.subdomain})"
+
+    @property
+    def initial_domain(self) -> str:
+        return f"{self.subdomain}.onmicrosoft.com"
+
+
+class TenantDomain(models.Model):
+    """A verified domain of a tenant besides its *.onmicrosoft.com domain."""
+
+    tenant = models.ForeignKey(CustomerTenant, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+
+    class Meta:
+        verbose_name = _("verified domain")
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Product(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    solution_area = models.CharField(_("solution area"), max_length=32, choices=SolutionArea.choices)
+    is_dynamics = models.BooleanField(
+        _("Dynamics 365 product"),
+        default=False,
+        help_text=_("Dynamics 365 products need a subscription ID on every claim."),
+    )
+
+    class Meta:
+        ordering = ["solution_area", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    subscription_id = models.UUIDField(_("subscription ID"), unique=True)
+    tenant = models.ForeignKey(CustomerTenant, on_delete=models.CASCADE, related_name="subscriptions")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    channel = models.CharField(_("purchase channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
+    provisioned = models.BooleanField(_("provisioned"), default=True)
+
+    class Meta:
+        ordering = ["subscription_id"]
+
+    def __str__(self) -> str:
+        return str(self.subscription_id)
+
+
+# --- The claim -----------------------------------------------------------------
+
+
+class Claim(ConcurrentTransitionMixin, models.Model):
+    company = models.ForeignKey(PartnerCompany, on_delete=models.PROTECT, related_name="claims")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("claim name"), max_length=120)
+
+    customer_tenant_id = models.UUIDField(_("customer tenant ID"), null=True, blank=True)
+    customer_domain = models.CharField(_("customer subdomain or domain"), max_length=253, blank=True)
+    tenant = models.ForeignKey(CustomerTenant, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    solution_area = models.CharField(_("solution area"), max_length=32, choices=SolutionArea.choices, blank=True)
+    activity = models.CharField(_("activity"), max_length=32, choices=Activity.choices, blank=True)
+    mpn = models.ForeignKey(Mpn, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+
+    customer_contact_name = models.CharField(_("customer contact name"), max_length=200, blank=True)
+    customer_contact_email = models.EmailField(_("customer contact email"), blank=True)
+    customer_contact_phone = models.CharField(_("customer contact phone"), max_length=40, blank=True)
+    partner_contact_name = models.CharField(_("partner contact name"), max_length=200, blank=True)
+    partner_contact_email = models.EmailField(_("partner contact email"), blank=True)
+    partner_contact_phone = models.CharField(_("partner contact phone"), max_length=40, blank=True)
+
+    state = FSMField(_("status"), default=S.EDITING, choices=ClaimState.choices, protected=True, db_index=True)
+
+    # The one clock that runs in the current state (each state has at most one).
+    deadline_kind = models.CharField(_("deadline"), max_length=32, choices=DeadlineKind.choices, blank=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    # Set once the system has acted on the deadline, so the sweep's index skips it.
+    deadline_expired = models.BooleanField(default=False)
+
+    assigned_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    info_request_reasons = models.JSONField(default=list, blank=True)
+    info_request_message = models.TextField(blank=True)
+    rejection_reason = models.CharField(max_length=40, blank=True)
+    rejection_message = models.TextField(blank=True)
+    is_dispute = models.BooleanField(_("dispute"), default=False)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    dispute_justification = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    eligibility_sent_at = models.DateTimeField(_("sent to incentive eligibility evaluation"), null=True, blank=True)
+    # Changes on every approval, so a consent link of an earlier approval stops working.
+    consent_nonce = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The deadline sweep's only lookup: due and not yet acted on.
+            models.Index(fields=["deadline_at"], name="claim_due_idx", condition=Q(deadline_expired=False)),
+            models.Index(fields=["company", "state"], name="claim_company_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+    # Transitions: guards only. Services do the rest.
+    @transition(field=state, source=S.EDITING, target=S.SUBMITTED)
+    def submit(self) -> None: ...
+
+    @transition(field=state, source=S.SUBMITTED, target=S.UNDER_REVIEW)
+    def start_review(self) -> None: ...
+
+    @transition(field=state, source=S.SUBMITTED, target=S.UNDER_REVIEW)
+    def expire_pickup(self) -> None: ...
+
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.PARTNER_ACTION_REQUIRED)
+    def request_info(self) -> None: ...
+
+    @transition(field=state, source=S.PARTNER_ACTION_REQUIRED, target=S.UNDER_REVIEW)
+    def respond(self) -> None: ...
+
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.APPROVED)
+    def approve(self) -> None: ...
+
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.REJECTED)
+    def reject(self) -> None: ...
+
+    @transition(field=state, source=S.PARTNER_ACTION_REQUIRED, target=S.REJECTED)
+    def expire_answer(self) -> None: ...
+
+    @transition(
+        field=state,
+        source=[S.SUBMITTED, S.UNDER_REVIEW, S.PARTNER_ACTION_REQUIRED, S.APPROVED],
+        target=S.REJECTED,
+    )
+    def withdraw(self) -> None: ...
+
+    @transition(field=state, source=S.APPROVED, target=S.REJECTED)
+    def deny_consent(self) -> None: ...
+
+    @transition(field=state, source=S.REJECTED, target=S.UNDER_REVIEW)
+    def dispute(self) -> None: ...
+
+    @property
+    def is_deadline_passed(self) -> bool:
+        from django.utils import timezone
+
+        return self.deadline_at is not None and self.deadline_at <= timezone.now()
+
+
+class ClaimProduct(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="claim_products")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "product"], name="claimproduct_unique_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} on claim {self.claim_id}"
+
+
+def evidence_upload_to(instance: ClaimEvidence, filename: str) -> str:
+    # The stored name never reuses the uploader's file name (path tricks, clashes).
+    return f"evidence/{instance.claim_id}/{uuid.uuid4().hex}"
+
+
+class ClaimEvidence(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+    for_dispute = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("proof of execution")
+        verbose_name_plural = _("proofs of execution")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ClaimComment(models.Model):
+    class Kind(models.TextChoices):
+        COMMENT = "comment", _("Comment")
+        INFO_REQUEST = "info_request", _("Request for information")
+        ANSWER = "answer", _("Answer")
+        DECISION = "decision", _("Decision")
+        DISPUTE = "dispute", _("Dispute")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=16, choices=ActorRole.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMENT)
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_role_display()} on claim {self.claim_id}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ClaimEvent(models.Model):
+    """Append-only history: every change, comment and action, who and when."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=16, choices=ActorRole.choices)
+    action = models.CharField(max_length=40, choices=EventAction.choices)
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    # {"field": [before, after]} for edits; reasons, messages, file names for actions.
+    changes = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.get_actor_role_display()}) on claim {self.claim_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # An integrity guard, not business logic: history rows are never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Claim history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Claim history is append-only.")
+
+
+class Association(models.Model):
+    """A partner's approved association with a customer tenant and product."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="associations")
+    company = models.ForeignKey(PartnerCompany, on_delete=models.PROTECT, related_name="associations")
+    tenant = models.ForeignKey(CustomerTenant, on_delete=models.PROTECT, related_name="associations")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="associations")
+    subscription = models.ForeignKey(Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="associations")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # Product decision: never two partners with an approved association for
+            # the same customer tenant and product.
+            models.UniqueConstraint(
+                fields=["tenant", "product"],
+                condition=Q(ended_at__isnull=True),
+                name="association_one_active_per_tenant_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} / {self.tenant_id} / {self.product_id}"
+
+
+class Notification(models.Model):
+    """Outbox: written in the transaction that causes it, delivered after commit."""
+
+    kind = models.CharField(max_length=60)
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notification_pending_idx",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"

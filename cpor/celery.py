@@ -1,0 +1,29 @@
+"""The Celery app and its whole beat schedule: one reviewed place, in UTC."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpor.settings")
+
+app = Celery("cpor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _beat_schedule(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        # Finds due claims through the index on the stored deadline and acts on them.
+        "deadline-sweep": {
+            "task": "claims.tasks.run_deadline_sweep",
+            "schedule": float(settings.CPOR_SWEEP_INTERVAL_SECONDS),
+        },
+        # Delivers outbox notifications whose own delivery task was lost or failed.
+        "outbox-resend": {
+            "task": "claims.tasks.resend_pending_notifications",
+            "schedule": float(settings.CPOR_OUTBOX_RESEND_INTERVAL_SECONDS),
+        },
+    }

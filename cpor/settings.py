@@ -1,0 +1,216 @@
+"""Settings for CPOR Claims.
+
+Production differs from development only by environment variables. With no
+DATABASE_URL the app runs on SQLite; with no REDIS_URL, Celery uses kombu's
+filesystem transport (a broker that needs no server).
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("CPOR_VAR_DIR") or BASE_DIR / "var")
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    SECRET_KEY = "dev-only-insecure-key-never-used-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Absolute base for links in emails (consent link, claim links).
+SITE_URL = (env_str("CPOR_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_fsm",
+    "claims",
+    "reviews",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cpor.urls"
+WSGI_APPLICATION = "cpor.wsgi.application"
+ASGI_APPLICATION = "cpor.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default keeps its file under var/, which a fresh checkout lacks.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The web process and the Celery worker share one file. IMMEDIATE makes every
+    # transaction take the write lock at BEGIN, so a read-then-write (the deadline
+    # sweep, a transition) is serialized as select_for_update() would on PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "claims.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("pt-br", _("Portuguese (Brazil)")),
+    ("it", _("Italian")),
+    ("es", _("Spanish")),
+    ("zh-hans", _("Simplified Chinese")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Email: SMTP in production (EMAIL_URL-style settings), a file per message in development.
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND") or (
+    "cpor.dev_mail.EmlFileBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CPOR Claims <no-reply@cpor.example>")
+
+# Celery: Redis when REDIS_URL is set, else a filesystem broker that needs no server.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+else:
+    _queue_dir = VAR_DIR / "broker"
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir / "queue"),
+        "data_folder_out": str(_queue_dir / "queue"),
+        "control_folder": str(_queue_dir / "control"),
+    }
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A delivery attempt must not hang a request or a sweep when the broker is down:
+# the outbox re-send job picks the message up later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = False
+
+# Domain clocks. Every length is a setting with the sources' values as defaults.
+CPOR_REVIEW_PICKUP_BUSINESS_DAYS = env_int("CPOR_REVIEW_PICKUP_BUSINESS_DAYS", 5, minimum=1)
+CPOR_REVIEW_DECISION_BUSINESS_DAYS = env_int("CPOR_REVIEW_DECISION_BUSINESS_DAYS", 5, minimum=1)
+CPOR_PARTNER_ANSWER_BUSINESS_DAYS = env_int("CPOR_PARTNER_ANSWER_BUSINESS_DAYS", 5, minimum=1)
+CPOR_DISPUTE_DECISION_BUSINESS_DAYS = env_int("CPOR_DISPUTE_DECISION_BUSINESS_DAYS", 5, minimum=1)
+CPOR_CONSENT_WINDOW_DAYS = env_int("CPOR_CONSENT_WINDOW_DAYS", 7, minimum=1)
+CPOR_DISPUTE_WINDOW_DAYS = env_int("CPOR_DISPUTE_WINDOW_DAYS", 30, minimum=1)
+# Business-day calendar: Monday to Friday minus the public holidays of a country
+# (python-holidays code, optional subdivision) plus any extra ISO dates.
+CPOR_HOLIDAY_COUNTRY = env_str("CPOR_HOLIDAY_COUNTRY", "US")
+CPOR_HOLIDAY_SUBDIVISION = env_str("CPOR_HOLIDAY_SUBDIVISION") or None
+try:
+    CPOR_EXTRA_HOLIDAYS = [date.fromisoformat(d) for d in env_list("CPOR_EXTRA_HOLIDAYS")]
+except ValueError as exc:
+    raise ImproperlyConfigured("CPOR_EXTRA_HOLIDAYS must be comma-separated YYYY-MM-DD dates") from exc
+# The time zone in which a business day starts and ends.
+CPOR_BUSINESS_TIME_ZONE = env_str("CPOR_BUSINESS_TIME_ZONE", "UTC")
+CPOR_SWEEP_BATCH_SIZE = env_int("CPOR_SWEEP_BATCH_SIZE", 200, minimum=1)
+CPOR_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SWEEP_INTERVAL_SECONDS", 120, minimum=5)
+CPOR_OUTBOX_RESEND_INTERVAL_SECONDS = env_int("CPOR_OUTBOX_RESEND_INTERVAL_SECONDS", 300, minimum=5)
+# A pending notification younger than this is left to its own delivery task.
+CPOR_OUTBOX_RESEND_AFTER_SECONDS = env_int("CPOR_OUTBOX_RESEND_AFTER_SECONDS", 60)
+CPOR_OUTBOX_MAX_ATTEMPTS = env_int("CPOR_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
+# Proof of execution uploads.
+CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+}

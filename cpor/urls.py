@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from claims import views as claim_views
+
+from . import dev_mail, health
+
+urlpatterns = [
+    path("", claim_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("claims/", include("claims.urls")),
+    path("review/", include("reviews.urls")),
+    path("consent/<str:token>/", claim_views.consent, name="consent"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+]
+if settings.DEBUG:
+    urlpatterns += [
+        path("dev/mailbox/", dev_mail.mailbox, name="dev-mailbox"),
+        path("dev/mailbox/<str:name>/", dev_mail.message, name="dev-mail-message"),
+    ]

@@ -1,0 +1,237 @@
+"""Reviewer actions on a claim. Same shape as claims.services: one transaction,
+row lock, fsm transition, update_fields, history row, outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from claims import clocks, notifications
+from claims.choices import (
+    REVIEWER_REJECTION_REASONS,
+    ActorRole,
+    ClaimState,
+    DeadlineKind,
+    EventAction,
+    InfoRequestReason,
+)
+from claims.errors import DomainError, ErrorCollector
+from claims.models import Association, Claim, ClaimComment, User
+from claims.services import (
+    approval_emails,
+    comment,
+    fire,
+    lock,
+    partner_email,
+    record,
+    rejection_email,
+    require_reviewer,
+    save,
+)
+
+K = DeadlineKind
+
+
+def review_start(*, claim: Claim, reviewer: User) -> Claim:
+    """Submitted -> Under Review, assigned to the reviewer. Starts the decision clock."""
+    require_reviewer(reviewer)
+    with transaction.atomic():
+        claim = lock(claim)
+        now = timezone.now()
+        before = fire(claim, "start_review")
+        claim.assigned_reviewer = reviewer
+        claim.review_started_at = now
+        claim.is_overdue = False
+        clocks.start_clock(claim, K.REVIEW_DECISION, now)
+        save(claim, ["state", "assigned_reviewer", "review_started_at", "is_overdue", *clocks.CLOCK_FIELDS])
+        record(claim, actor=reviewer, role=ActorRole.REVIEWER, action=EventAction.REVIEW_STARTED, now=now, from_state=before)
+    return claim
+
+
+def review_request_info(
+    *,
+    claim: Claim,
+    reviewer: User,
+    reasons: Iterable[str],
+    message: str,
+    remove_products: Iterable[str] = (),
+) -> Claim:
+    """Under Review -> Partner Action Required, with one or more reasons and a message.
+
+    The request is posted as a comment and emailed to the partner contact with the
+    answer deadline (5 business days); `remove_products` names products the PoE does
+    not cover, which the partner is asked to remove.
+    """
+    require_reviewer(reviewer)
+    reasons = list(dict.fromkeys(reasons or []))
+    remove_products = list(dict.fromkeys(remove_products or []))
+    message = (message or "").strip()
+    errors = ErrorCollector()
+    if not reasons or any(r not in InfoRequestReason.values for r in reasons):
+        errors.add("invalid_reason", "reasons")
+    if not message:
+        errors.add("message_required", "message")
+    errors.raise_if_any()
+    with transaction.atomic():
+        claim = lock(claim)
+        claimed = {cp.product.code: cp.product.name for cp in claim.products.select_related("product")}
+        if any(code not in claimed for code in remove_products):
+            raise DomainError.of("unknown_product", "remove_products")
+        now = timezone.now()
+        before = fire(claim, "request_info")
+        claim.info_request_reasons = reasons
+        claim.info_request_message = message
+        if claim.assigned_reviewer_id is None:
+            claim.assigned_reviewer = reviewer
+        clocks.start_clock(claim, K.PARTNER_ANSWER, now)
+        save(claim, ["state", "info_request_reasons", "info_request_message", "assigned_reviewer", *clocks.CLOCK_FIELDS])
+        reason_labels = [InfoRequestReason(r).label for r in reasons]
+        body = "\n".join([*(f"- {label}" for label in reason_labels), "", message])
+        if remove_products:
+            body += "\n\n" + str(_("Please remove these products, which the proof of execution does not cover: "))
+            body += ", ".join(claimed[c] for c in remove_products)
+        note = comment(claim, author=reviewer, role=ActorRole.REVIEWER, body=body, kind=ClaimComment.Kind.INFO_REQUEST, now=now)
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.INFO_REQUESTED,
+            now=now,
+            from_state=before,
+            details={"reasons": reasons, "message": message, "remove_products": remove_products, "comment_id": note.pk},
+        )
+        notifications.enqueue(
+            [
+                partner_email(
+                    "info_requested",
+                    claim,
+                    now,
+                    reasons=reason_labels,
+                    message=message,
+                    remove_products=[claimed[c] for c in remove_products],
+                    answer_by=claim.deadline_at,
+                )
+            ]
+        )
+    return claim
+
+
+def review_approve(*, claim: Claim, reviewer: User, message: str = "") -> Claim:
+    """Under Review -> Approved. Creates the associations and starts the 7-day consent window.
+
+    Refused with `association_conflict` when another partner holds an approved
+    association for the same tenant and product. The partner's own earlier association
+    for that tenant and product (an older subscription) is superseded.
+    Emails the partner contact and the customer contact (with the deny link).
+    """
+    require_reviewer(reviewer)
+    message = (message or "").strip()
+    with transaction.atomic():
+        claim = lock(claim)
+        lines = list(claim.products.select_related("product", "subscription"))
+        held = {
+            a.product_id: a
+            for a in Association.objects.select_for_update().filter(
+                tenant_id=claim.tenant_id, product__in=[cp.product_id for cp in lines], ended_at__isnull=True
+            )
+        }
+        conflicts = [
+            f"products[{i}].product"
+            for i, cp in enumerate(lines)
+            if cp.product_id in held and held[cp.product_id].company_id != claim.company_id
+        ]
+        if conflicts and claim.state == ClaimState.UNDER_REVIEW:
+            raise DomainError([DomainError.of("association_conflict", f).errors[0] for f in conflicts])
+        now = timezone.now()
+        before = fire(claim, "approve")
+        superseded = [a.pk for a in held.values() if a.company_id == claim.company_id]
+        Association.objects.filter(pk__in=superseded).update(ended_at=now, end_reason="superseded")
+        Association.objects.bulk_create(
+            Association(
+                claim=claim,
+                company_id=claim.company_id,
+                tenant_id=claim.tenant_id,
+                product_id=cp.product_id,
+                subscription_id=cp.subscription_id,
+                started_at=now,
+            )
+            for cp in lines
+        )
+        claim.decided_at = now
+        claim.is_overdue = False
+        if claim.assigned_reviewer_id is None:
+            claim.assigned_reviewer = reviewer
+        claim.consent_nonce = uuid.uuid4()
+        clocks.start_clock(claim, K.CONSENT_WINDOW, now)
+        save(claim, ["state", "decided_at", "is_overdue", "assigned_reviewer", "consent_nonce", *clocks.CLOCK_FIELDS])
+        if message:
+            comment(claim, author=reviewer, role=ActorRole.REVIEWER, body=message, kind=ClaimComment.Kind.DECISION, now=now)
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.APPROVED,
+            now=now,
+            from_state=before,
+            details={"message": message, "dispute": claim.is_dispute, "superseded_associations": superseded},
+        )
+        notifications.enqueue(approval_emails(claim, now))
+    return claim
+
+
+def review_reject(*, claim: Claim, reviewer: User, reason: str, message: str) -> Claim:
+    """Under Review -> Rejected with a reviewer's reason and message.
+
+    Starts the 30-day dispute window, unless this decides a dispute: then it is final.
+    Emails the partner contact with the reason and how (and until when) to dispute.
+    """
+    require_reviewer(reviewer)
+    message = (message or "").strip()
+    errors = ErrorCollector()
+    if reason not in REVIEWER_REJECTION_REASONS:
+        errors.add("invalid_reason", "reason")
+    if not message:
+        errors.add("message_required", "message")
+    errors.raise_if_any()
+    with transaction.atomic():
+        claim = lock(claim)
+        now = timezone.now()
+        before = fire(claim, "reject")
+        claim.rejection_reason = reason
+        claim.rejection_message = message
+        claim.decided_at = now
+        claim.is_overdue = False
+        if claim.assigned_reviewer_id is None:
+            claim.assigned_reviewer = reviewer
+        if claim.disputed_at is None:
+            clocks.start_clock(claim, K.DISPUTE_WINDOW, now)
+        else:
+            clocks.stop_clock(claim)  # a rejection after a dispute is final
+        save(
+            claim,
+            [
+                "state",
+                "rejection_reason",
+                "rejection_message",
+                "decided_at",
+                "is_overdue",
+                "assigned_reviewer",
+                *clocks.CLOCK_FIELDS,
+            ],
+        )
+        comment(claim, author=reviewer, role=ActorRole.REVIEWER, body=message, kind=ClaimComment.Kind.DECISION, now=now)
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.REJECTED,
+            now=now,
+            from_state=before,
+            details={"reason": reason, "message": message, "dispute": claim.is_dispute, "final": claim.disputed_at is not None},
+        )
+        notifications.enqueue([rejection_email(claim, now)])
+    return claim

@@ -1,0 +1,34 @@
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from claims.models import Association, Claim, Subscription, User
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_creates_the_documented_data_and_every_status(db, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "fabrikam-global" in out and "demo-password" in out
+    states = Counter(Claim.objects.filter(company__name="Fabrikam Consulting").values_list("state", flat=True))
+    assert set(states) == {"editing", "submitted", "under_review", "partner_action_required", "approved", "rejected"}
+    assert User.objects.get(username="fabrikam-global").check_password("demo-password")
+    assert User.objects.get(username="fabrikam-viewer").is_partner is False
+    held = Association.objects.get(subscription__subscription_id="77777777-7777-4777-8777-777777777777", ended_at__isnull=True)
+    assert held.company.name == "Northwind Solutions"
+    assert Subscription.objects.count() == 8
+    # the two "valid" Contoso subscriptions stay free for a demo user to claim
+    assert not Association.objects.filter(
+        subscription__subscription_id__in=["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"]
+    ).exists()
+    call_command("seed_demo")
+    assert "already there" in capsys.readouterr().out
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_refuses_without_debug(db):
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert not User.objects.exists()

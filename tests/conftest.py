@@ -1,0 +1,180 @@
+"""Personas and claim builders. States are always built by calling services.
+
+Personas (from the demo directory, so tests and demo agree on identifiers):
+- fabrikam: Global admin of Fabrikam Consulting (files claims)
+- fabrikam_incentives / fabrikam_billing: Fabrikam's other claims roles
+- fabrikam_viewer: a Fabrikam user without a claims role
+- northwind: Global admin of Northwind Solutions, who must never see Fabrikam's claims
+- ana, ben: reviewers
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+
+from claims import demo, services
+from claims.demo import CONTOSO, LITWARE, demo_pdf
+from reviews import services as review
+
+STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
+CHROMIUM = os.environ.get("CPOR_CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing(item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        return "needs Redis: set REDIS_URL=redis://..."
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    reason = _missing(item)
+    if reason:
+        # CI must prove the whole stack: a missing service fails there instead of skipping.
+        (pytest.fail if STRICT else pytest.skip)(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if STRICT and skipped and exitstatus == 0:
+        session.exitstatus = 1
+        if reporter:
+            reporter.write_line(f"FAILED: {skipped} test(s) skipped; CI runs every test.", red=True)
+
+
+@pytest.fixture
+def directory(db):
+    return demo.seed_directory()
+
+
+@pytest.fixture
+def users(directory):
+    return directory["users"]
+
+
+@pytest.fixture
+def fabrikam(users):
+    return users["fabrikam-global"]
+
+
+@pytest.fixture
+def fabrikam_incentives(users):
+    return users["fabrikam-incentives"]
+
+
+@pytest.fixture
+def fabrikam_billing(users):
+    return users["fabrikam-billing"]
+
+
+@pytest.fixture
+def fabrikam_viewer(users):
+    return users["fabrikam-viewer"]
+
+
+@pytest.fixture
+def northwind(users):
+    return users["northwind-global"]
+
+
+@pytest.fixture
+def ana(users):
+    return users["reviewer-ana"]
+
+
+@pytest.fixture
+def ben(users):
+    return users["reviewer-ben"]
+
+
+SUB_SALES = "11111111-1111-4111-8111-111111111111"
+SUB_SERVICE = "22222222-2222-4222-8222-222222222222"
+SUB_CSP = "33333333-3333-4333-8333-333333333333"
+SUB_NOT_PROVISIONED = "44444444-4444-4444-8444-444444444444"
+SUB_M365 = "55555555-5555-4555-8555-555555555555"
+SUB_EXPIRED = "66666666-6666-4666-8666-666666666666"
+SUB_HELD = "77777777-7777-4777-8777-777777777777"
+SUB_LITWARE = "88888888-8888-4888-8888-888888888888"
+
+
+def claim_data(**overrides) -> dict:
+    data = {
+        "name": "Contoso Sales adoption",
+        "customer_tenant_id": CONTOSO,
+        "customer_domain": "contoso.com",
+        "solution_area": "business_applications",
+        "activity": "usage",
+        "mpn_id": "4567890",
+        "products": [{"product": "d365_sales", "subscription_id": SUB_SALES}],
+        "customer_contact": {"name": "Megan Bowen", "email": "megan.bowen@contoso.com", "phone": "+1 425 555 0100"},
+        "partner_contact": {"name": "Alex Wilber", "email": "alex.wilber@fabrikam.example", "phone": ""},
+    }
+    data.update(overrides)
+    return data
+
+
+def m365_data(**overrides) -> dict:
+    return claim_data(
+        **{
+            "name": "Contoso Teams adoption",
+            "solution_area": "microsoft_365",
+            "activity": "usage",
+            "products": [{"product": "teams", "subscription_id": None}],
+            **overrides,
+        }
+    )
+
+
+def pdf(name: str = "signed-poe.pdf") -> ContentFile:
+    return ContentFile(demo_pdf(name), name=name)
+
+
+class Builder:
+    """Walks a claim to any state through the services, as users would."""
+
+    def __init__(self, partner, reviewer):
+        self.partner, self.reviewer = partner, reviewer
+
+    def editing(self, data=None, *, poe=True, partner=None):
+        partner = partner or self.partner
+        claim = services.claim_create(actor=partner, data=data or claim_data())
+        if poe:
+            services.evidence_add(claim=claim, actor=partner, file=pdf())
+        return claim
+
+    def submitted(self, data=None, **kw):
+        claim = self.editing(data, **kw)
+        return services.claim_submit(claim=claim, actor=kw.get("partner") or self.partner)
+
+    def under_review(self, data=None, **kw):
+        return review.review_start(claim=self.submitted(data, **kw), reviewer=self.reviewer)
+
+    def par(self, data=None, **kw):
+        return review.review_request_info(
+            claim=self.under_review(data, **kw), reviewer=self.reviewer, reasons=["missing_poe"], message="Upload the signed PoE."
+        )
+
+    def approved(self, data=None, **kw):
+        return review.review_approve(claim=self.under_review(data, **kw), reviewer=self.reviewer)
+
+    def rejected(self, data=None, **kw):
+        return review.review_reject(
+            claim=self.under_review(data, **kw), reviewer=self.reviewer, reason="insufficient_poe", message="No signature."
+        )
+
+
+@pytest.fixture
+def build(fabrikam, ana):
+    return Builder(fabrikam, ana)
+
+
+__all__ = ["CONTOSO", "LITWARE", "claim_data", "m365_data", "pdf"]
