@@ -78,7 +78,7 @@ def test_state_field_is_protected(build):
 
 
 @pytest.mark.parametrize("persona", ["fabrikam", "fabrikam_incentives", "fabrikam_billing"])
-def test_every_claims_role_may_file_and_submit(request, persona):
+def test_every_claims_role_may_file_and_submit(request, directory, persona):
     user = request.getfixturevalue(persona)
     from tests.conftest import Builder
 
