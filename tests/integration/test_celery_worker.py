@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -14,6 +13,7 @@ from celery import Celery
 from django.db import connection
 
 from claims.models import Claim, Notification
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -72,16 +72,6 @@ def worker(tmp_path):
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
-
-
-def wait_for(predicate, *, timeout: float = 90.0, what: str = "") -> None:
-    """Waits for another process to finish its work (not a timing assumption)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_real_worker_rejects_a_claim_whose_answer_deadline_passed(build, worker):
