@@ -217,7 +217,11 @@ def age(claim: Claim, delta: timedelta) -> None:
     ClaimComment.objects.filter(claim=claim).update(created_at=F("created_at") - delta)
     ClaimEvidence.objects.filter(claim=claim).update(uploaded_at=F("uploaded_at") - delta)
     Association.objects.filter(claim=claim).update(started_at=F("started_at") - delta)
-    Notification.objects.filter(claim=claim).update(created_at=F("created_at") - delta)
+    # Its emails went out back then, with the dates of back then: they are not re-sent
+    # now, so the demo mailbox only holds emails that are still true.
+    Notification.objects.filter(claim=claim).update(
+        created_at=F("created_at") - delta, sent_at=F("created_at") - delta, status="sent"
+    )
 
 
 @transaction.atomic
@@ -337,7 +341,8 @@ def seed() -> None:
     )
     age(c, timedelta(days=14))
 
-    # Approved: one inside the consent window, one past it (sent to eligibility evaluation)
+    # Approved: one just approved (its consent email is in the dev mailbox), one near the end
+    # of the window, one past it (sent to eligibility evaluation)
     c = _claim(
         fg,
         "Litware Dynamics 365 Sales",
@@ -353,6 +358,10 @@ def seed() -> None:
     review.review_start(claim=c, reviewer=ana)
     review.review_approve(claim=c, reviewer=ana)
     age(c, timedelta(days=5))
+    c = _claim(fg, "Litware OneDrive rollout", LITWARE, "litware", M365, "usage", "4567890", [("onedrive", None)], "fabrikam")
+    services.claim_submit(claim=c, actor=fg)
+    review.review_start(claim=c, reviewer=ben)
+    review.review_approve(claim=c, reviewer=ben, message="Signed PoE covers OneDrive; dates current.")
     c = _claim(fg, "Contoso Intune", CONTOSO, "contoso.com", M365, "usage", "4567890", [("intune", None)], "fabrikam")
     services.claim_submit(claim=c, actor=fg)
     review.review_start(claim=c, reviewer=ben)

@@ -63,5 +63,7 @@ def test_the_worker_with_beat_sweeps_the_demo_data_and_delivers_every_email(embe
         log.close()
     actions = count(db, "select count(distinct action) from claims_claimevent where actor_role = 'system'")
     assert actions == 4  # review auto-started, auto-rejected, consent passed, dispute window closed
-    sent = count(db, "select count(*) from claims_notification")
-    assert sent == len(list((tmp_path / "mail").glob("*.eml"))) and sent > 20
+    # Aged demo claims' emails count as sent back then; everything sent now is on disk.
+    mails = [p.read_bytes() for p in (tmp_path / "mail").glob("*.eml")]
+    assert len(mails) >= 10
+    assert any(b"Fabrikam Consulting says it helped" in m and b"/consent/" in m for m in mails)
