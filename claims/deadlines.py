@@ -6,13 +6,14 @@ SELECT ... FOR UPDATE SKIP LOCKED, so two workers running at once take
 different claims, and a claim is handled once: its handler either moves it to a
 state whose clock is new, or sets `deadline_expired`. The transitions still run
 through the django-fsm methods (in memory), and the batch is written set-based:
-one bulk UPDATE of the claims, one INSERT of history rows, one of outbox rows.
+an UPDATE per distinct outcome, one INSERT of history rows, one of outbox rows.
 A worker killed halfway rolls back its whole batch, which the next run redoes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -146,6 +147,17 @@ HANDLERS: dict[str, Callable[[Claim, datetime], Outcome | None]] = {
 }
 
 
+def _write(claims: list[Claim]) -> None:
+    """One UPDATE per distinct set of new values. Every claim a handler changes in one
+    batch gets the same values (one `now`, one new deadline), so a batch is a handful
+    of plain `UPDATE ... WHERE id IN (...)`: far cheaper than bulk_update's CASE per field."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for claim in claims:
+        groups[tuple(getattr(claim, f) for f in SWEEP_FIELDS)].append(claim.pk)
+    for values, pks in groups.items():
+        Claim.objects.filter(pk__in=pks).update(**dict(zip(SWEEP_FIELDS, values, strict=True)))
+
+
 def due_claims(now: datetime):
     """The only lookup the sweep makes: served by the partial index claim_due_idx."""
     return Claim.objects.filter(deadline_expired=False, deadline_at__lte=now)
@@ -179,7 +191,7 @@ def process_due_batch(*, now: datetime | None = None, batch_size: int | None = N
             changed.append(claim)
         if not changed:
             return 0
-        Claim.objects.bulk_update(changed, SWEEP_FIELDS)
+        _write(changed)
         ClaimEvent.objects.bulk_create(events)
         notifications.enqueue(mails)
     return len(changed)
