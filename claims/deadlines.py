@@ -20,12 +20,12 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed
 
 from . import clocks, notifications
 from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, RejectionReason
+from .errors import DomainError
 from .models import Claim, ClaimEvent, Notification
-from .services import partner_email, record, rejection_email
+from .services import fire, partner_email, record, rejection_email
 
 log = logging.getLogger(__name__)
 K = DeadlineKind
@@ -47,12 +47,11 @@ Outcome = tuple[ClaimEvent, list[Notification]]
 
 
 def _transition(claim: Claim, name: str) -> str | None:
-    method = getattr(claim, name)
-    if not can_proceed(method):
+    """The services' transition, or None where the state does not allow it."""
+    try:
+        return fire(claim, name)
+    except DomainError:
         return None
-    before = claim.state
-    method()
-    return before
 
 
 def _pickup_passed(claim: Claim, now: datetime) -> Outcome | None:

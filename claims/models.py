@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -251,8 +252,6 @@ class Claim(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_deadline_passed(self) -> bool:
-        from django.utils import timezone
-
         return self.deadline_at is not None and self.deadline_at <= timezone.now()
 
 

@@ -34,7 +34,7 @@ from .choices import (
 from .consent import consent_url
 from .errors import DomainError
 from .models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, ClaimProduct, User
-from .validation import validate_claim_input
+from .validation import check_complete, normalize_domain, parse_guid, validate_claim_input
 
 S = ClaimState
 K = DeadlineKind
@@ -180,8 +180,6 @@ def _products_snapshot(claim: Claim) -> list[str]:
 
 def _differs(claim: Claim, key: str, raw) -> bool:
     """Whether a field outside the editable set would change (unchanged values pass)."""
-    from .validation import normalize_domain, parse_guid
-
     if key == "customer_tenant_id":
         return parse_guid(raw) != claim.customer_tenant_id and not (raw in (None, "") and claim.customer_tenant_id is None)
     if key == "customer_domain":
@@ -246,7 +244,10 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
         data = {k: v for k, v in data.items() if k in allowed}
         if claim.state != S.EDITING and data.get("products") == []:
             raise DomainError.of("required", "products")
-        clean = validate_claim_input(data, company=claim.company, claim=claim)
+        # Once submitted the claim holds its subscriptions: lock them so two claims cannot take one at once.
+        clean = validate_claim_input(
+            data, company=claim.company, claim=claim, lock_subscriptions=claim.state in LIMITED_EDIT_STATES
+        )
         now = timezone.now()
         changes = {}
         for key, value in clean.values.items():
@@ -257,21 +258,6 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
                 setattr(claim, key, value)
         if clean.products is not None:
             before_products = _products_snapshot(claim)
-            if claim.state in LIMITED_EDIT_STATES:
-                # A held subscription must be locked so two claims cannot take it at once.
-                from .validation import check_subscription
-
-                for i, line in enumerate(clean.products):
-                    if line.subscription is not None:
-                        _, code = check_subscription(
-                            line.subscription.subscription_id,
-                            product=line.product,
-                            tenant=claim.tenant,
-                            exclude_claim_id=claim.pk,
-                            lock=True,
-                        )
-                        if code:
-                            raise DomainError.of(code, f"products[{i}].subscription_id")
             claim.products.all().delete()
             ClaimProduct.objects.bulk_create(
                 ClaimProduct(claim=claim, product=line.product, subscription=line.subscription) for line in clean.products
@@ -410,8 +396,6 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         require_partner(actor, claim)
         if not can_proceed(claim.submit):
             raise DomainError.of("invalid_transition")
-        from .validation import check_complete
-
         check_complete(claim, lock_subscriptions=True)
         now = timezone.now()
         before = fire(claim, "submit")

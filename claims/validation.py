@@ -119,6 +119,7 @@ def validate_claim_input(
     *,
     company: PartnerCompany,
     claim: Claim | None = None,
+    lock_subscriptions: bool = False,
 ) -> CleanClaim:
     """Checks the keys present in `data`; the rest of the claim stays as it is.
 
@@ -205,13 +206,15 @@ def validate_claim_input(
                 {"product": cp.product.code, "subscription_id": cp.subscription and str(cp.subscription.subscription_id)}
                 for cp in (claim.products.select_related("product", "subscription") if claim else [])
             ]
-        out.products = _check_products(errors, lines, area=area, tenant=tenant if tenant_ok else None, claim=claim)
+        out.products = _check_products(
+            errors, lines, area=area, tenant=tenant if tenant_ok else None, claim=claim, lock=lock_subscriptions
+        )
 
     errors.raise_if_any()
     return out
 
 
-def _check_products(errors, lines, *, area, tenant, claim) -> list[ProductLine]:
+def _check_products(errors, lines, *, area, tenant, claim, lock: bool) -> list[ProductLine]:
     if not isinstance(lines, list):
         errors.add("invalid_products", "products")
         return []
@@ -239,7 +242,7 @@ def _check_products(errors, lines, *, area, tenant, claim) -> list[ProductLine]:
         if product.is_dynamics:
             if raw_sub:
                 sub, code_err = check_subscription(
-                    raw_sub, product=product, tenant=tenant, exclude_claim_id=claim.pk if claim else None
+                    raw_sub, product=product, tenant=tenant, exclude_claim_id=claim.pk if claim else None, lock=lock
                 )
                 if code_err:
                     errors.add(code_err, f"{prefix}.subscription_id")
