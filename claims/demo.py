@@ -32,6 +32,7 @@ from .models import (
     TenantDomain,
     User,
 )
+from .pdf import text_pdf
 
 PASSWORD = "demo-password"
 CONTOSO = "7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d"
@@ -92,25 +93,7 @@ LOGINS = [
 
 def demo_pdf(title: str) -> bytes:
     """A small valid one-page PDF that says what it is."""
-    text = title.replace("\\", "").replace("(", "").replace(")", "")
-    stream = f"BT /F1 14 Tf 72 720 Td (Proof of execution: {text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return text_pdf(f"Proof of execution: {title}", ["Signed by the customer.", "Dated and describing the service."])
 
 
 def _user(username: str, role: str, company: PartnerCompany | None, email: str) -> User:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .models import Association, Claim, ClaimProduct, User
+from .validation import parse_guid
 
 
 def _with_list_relations(qs: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -14,11 +15,38 @@ def _with_list_relations(qs: QuerySet[Claim]) -> QuerySet[Claim]:
     )
 
 
-def claims_for_company(company_id: int, *, state: str | None = None) -> QuerySet[Claim]:
+# Sortable columns of the dashboard: URL key -> ordering (ties broken by newest first).
+SORTS = {
+    "name": ("name",),
+    "customer": ("tenant__name", "customer_domain"),
+    "area": ("solution_area", "activity"),
+    "status": ("state",),
+    "deadline": ("deadline_at",),
+    "created": ("created_at",),
+}
+
+
+def claims_for_company(company_id: int, *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
+    """The company's claims, filtered by status, searched by claim name, customer,
+    domain, tenant ID or subscription ID, and sorted by a dashboard column."""
     qs = Claim.objects.filter(company_id=company_id)
     if state:
         qs = qs.filter(state=state)
-    return _with_list_relations(qs).order_by("-created_at", "-pk")
+    q = (q or "").strip()
+    if q:
+        match = Q(name__icontains=q) | Q(tenant__name__icontains=q) | Q(customer_domain__icontains=q)
+        guid = parse_guid(q)
+        if guid is not None:
+            # A GUID is a tenant ID or a subscription ID; Exists keeps one row per claim.
+            match |= Q(customer_tenant_id=guid) | Exists(
+                ClaimProduct.objects.filter(claim=OuterRef("pk"), subscription__subscription_id=guid)
+            )
+        qs = qs.filter(match)
+    key = sort.lstrip("-")
+    fields = SORTS.get(key, SORTS["created"])
+    descending = sort.startswith("-") if key in SORTS else True
+    ordering = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+    return _with_list_relations(qs).order_by(*ordering, "-pk")
 
 
 def visible_claims(user: User) -> QuerySet[Claim]:

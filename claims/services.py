@@ -488,13 +488,9 @@ def claim_dispute(*, claim: Claim, actor: User, justification: str, files: Itera
     with transaction.atomic():
         claim = lock(claim)
         require_partner(actor, claim)
-        if claim.state != S.REJECTED:
-            raise DomainError.of("invalid_transition")
-        if claim.rejection_reason in UNDISPUTABLE_REASONS or claim.disputed_at is not None:
-            raise DomainError.of("not_disputable")
         now = timezone.now()
-        if not clocks.clock_running(claim, K.DISPUTE_WINDOW, now):
-            raise DomainError.of("dispute_window_closed")
+        if refusal := dispute_refusal(claim, now):
+            raise DomainError.of(refusal)
         if not justification and not files:
             raise DomainError.of("dispute_needs_content", "justification")
         added = [_add_evidence(claim, actor, f, now, for_dispute=True) for f in files]
@@ -529,6 +525,18 @@ def claim_dispute(*, claim: Claim, actor: User, justification: str, files: Itera
             details={"justification": justification, "files": [e.original_name for e in added]},
         )
     return claim
+
+
+def dispute_refusal(claim: Claim, now: datetime) -> str | None:
+    """Why this claim cannot be disputed now (an error code), or None if it can.
+    The claim page asks the same question, so it never offers what the service refuses."""
+    if claim.state != S.REJECTED:
+        return "invalid_transition"
+    if claim.rejection_reason in UNDISPUTABLE_REASONS or claim.disputed_at is not None:
+        return "not_disputable"
+    if not clocks.clock_running(claim, K.DISPUTE_WINDOW, now):
+        return "dispute_window_closed"
+    return None
 
 
 def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:

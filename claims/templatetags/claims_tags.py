@@ -5,9 +5,11 @@ import math
 from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from claims.calendar import business_days_between
+from claims.choices import ClaimState
 from claims.choices import DeadlineKind as K
 
 register = template.Library()
@@ -40,3 +42,33 @@ def deadline_words(claim) -> str:
     if claim.deadline_kind == K.DISPUTE_WINDOW:
         return (_("dispute window closed %(day)s") if passed else _("dispute until %(day)s")) % {"day": day}
     return ""
+
+
+_EXTRA_LABELS = {"mpn": _lazy("MPN ID"), "products": _lazy("Products"), "tenant": _lazy("Customer tenant")}
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """A history row's field name as the user knows it."""
+    from claims.models import Claim
+
+    if name in _EXTRA_LABELS:
+        return str(_EXTRA_LABELS[name])
+    try:
+        return str(Claim._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # noqa: BLE001 - unknown names are shown as they are
+        return name.replace("_", " ").capitalize()
+
+
+@register.filter
+def state_label(value: str) -> str:
+    return str(ClaimState(value).label) if value in ClaimState.values else value
+
+
+@register.filter
+def change_value(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

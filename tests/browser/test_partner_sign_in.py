@@ -30,6 +30,12 @@ def test_a_demo_partner_signs_in_and_sees_their_claims_in_every_status(live_serv
     assert page.get_by_text("The PoE has no customer signature").count() >= 1
     screenshot(page, "claim-detail")
 
+    page.get_by_role("link", name="Active associations").click()
+    assert page.get_by_role("link", name="Litware Dynamics 365 Sales").is_visible()
+    assert page.get_by_text("88888888-8888-4888-8888-888888888888").is_visible()
+    assert page.get_by_text("Contoso Sales rollout").count() == 0  # Northwind's association
+    screenshot(page, "associations")
+
 
 def test_a_company_user_without_a_claims_role_sees_what_to_ask_for(live_server, page):
     demo.seed()
