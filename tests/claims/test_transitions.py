@@ -321,3 +321,17 @@ def test_delete_is_for_drafts_only(build, fabrikam):
     with pytest.raises(DomainError) as info:
         services.claim_delete(claim=submitted, actor=fabrikam)
     assert info.value.code == "invalid_transition"
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_the_dispute_decision_email_says_it_decides_the_dispute(
+    build, fabrikam, ana, mailoutbox, django_capture_on_commit_callbacks, decision
+):
+    claim = services.claim_dispute(claim=build.rejected(), actor=fabrikam, justification="Look again.")
+    with django_capture_on_commit_callbacks(execute=True):
+        if decision == "approve":
+            review.review_approve(claim=claim, reviewer=ana)
+        else:
+            review.review_reject(claim=claim, reviewer=ana, reason="insufficient_poe", message="Still unsigned.")
+    partner_mail = [m for m in mailoutbox if m.to == ["alex.wilber@fabrikam.example"]][-1]
+    assert partner_mail.subject.startswith("Dispute decided:") and f"/claims/{claim.pk}/" in partner_mail.body
