@@ -80,13 +80,14 @@ MESSAGES = {
     "consent_window_closed": _("The period to deny this association has ended."),
     "invalid_reason": _("Choose one of the listed reasons."),
     "message_required": _("Write a message that explains this to the partner."),
-    "association_conflict": _(
-        "Another partner already holds the approved association for this customer and product. "
-        "Resolve the competing claims first."
-    ),
     "invalid_email": _("Enter a valid email address, such as name@contoso.com."),
     "too_long": _("This is too long: use at most %(max)s characters."),
     "invalid_products": _("Send products as a list of {product, subscription_id} entries."),
+    "rationale_required": _(
+        "This claim competes with another partner for the same customer and product. Write the rationale "
+        "of your decision: approving it ends the other partner's association."
+    ),
+    "not_a_reviewer": _("Choose a reviewer."),
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),
     "reviewer_only": _("Only reviewers can do this."),
     "not_found": _("No such claim."),

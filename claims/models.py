@@ -198,6 +198,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     review_started_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     eligibility_sent_at = models.DateTimeField(_("sent to incentive eligibility evaluation"), null=True, blank=True)
+    # When the arbitration notice was posted on this claim (competing claims), once.
+    arbitration_notified_at = models.DateTimeField(null=True, blank=True)
     # Changes on every approval, so a consent link of an earlier approval stops working.
     consent_nonce = models.UUIDField(default=uuid.uuid4)
 
@@ -302,6 +304,7 @@ class ClaimComment(models.Model):
         ANSWER = "answer", _("Answer")
         DECISION = "decision", _("Decision")
         DISPUTE = "dispute", _("Dispute")
+        ARBITRATION = "arbitration", _("Arbitration")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
-from . import clocks, notifications
+from . import clocks, competition, notifications
 from .choices import (
     LIMITED_EDIT_STATES,
     UNDISPUTABLE_REASONS,
@@ -268,6 +268,8 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
         if changes:
             save(claim, [k for k in clean.values])
             record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.UPDATED, now=now, changes=changes)
+            if "products" in changes and claim.state in LIMITED_EDIT_STATES:
+                competition.notify_arbitration(claim, now=now)
     return claim
 
 
@@ -404,6 +406,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         save(claim, ["state", "submitted_at", *clocks.CLOCK_FIELDS])
         record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.SUBMITTED, now=now, from_state=before)
         notifications.enqueue([partner_email("claim_submitted", claim, now, review_by=claim.deadline_at)])
+        competition.notify_arbitration(claim, now=now)
     return claim
 
 

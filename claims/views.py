@@ -28,6 +28,8 @@ from .pdf import text_pdf
 from .presentation import POE_CHECKLIST, dispute_status, timeline
 from .selectors import active_associations, claims_for_company, get_claim_for_user, visible_claims
 
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -337,6 +339,8 @@ def poe_checklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.is_reviewer:  # links in emails lead reviewers to their own page
+        return redirect("reviews:review", pk)
     return _detail(request, get_claim_for_user(request.user, pk))
 
 
@@ -374,7 +378,10 @@ def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileRe
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type)
+    # PDFs and images may open in the browser (reviewers read PoE there); the stored type
+    # comes from our own allow-list and nosniff is on, so nothing else is rendered inline.
+    inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
+    return FileResponse(handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type)
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,8 +19,9 @@ from claims.choices import (
     EventAction,
     InfoRequestReason,
 )
+from claims.competition import OPEN_STATES
 from claims.errors import DomainError, ErrorCollector
-from claims.models import Association, Claim, ClaimComment, User
+from claims.models import Association, Claim, ClaimComment, ClaimProduct, User
 from claims.services import (
     approval_emails,
     comment,
@@ -120,36 +121,38 @@ def review_request_info(
     return claim
 
 
-def review_approve(*, claim: Claim, reviewer: User, message: str = "") -> Claim:
+def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale: str = "") -> Claim:
     """Under Review -> Approved. Creates the associations and starts the 7-day consent window.
 
-    Refused with `association_conflict` when another partner holds an approved
-    association for the same tenant and product. The partner's own earlier association
-    for that tenant and product (an older subscription) is superseded.
+    When another partner holds an approved association for the same tenant and product,
+    this decides the arbitration: a `rationale` is required (`rationale_required`), the
+    other partner's association ends, and its claim is told through a comment that names
+    no partner. Other partners' open claims on that product are told the same; they can
+    no longer be approved for it. The partner's own earlier association for that tenant
+    and product (an older subscription) is superseded.
     Emails the partner contact and the customer contact (with the deny link).
     """
     require_reviewer(reviewer)
     message = (message or "").strip()
+    rationale = (rationale or "").strip()
     with transaction.atomic():
         claim = lock(claim)
         lines = list(claim.products.select_related("product", "subscription"))
-        held = {
-            a.product_id: a
-            for a in Association.objects.select_for_update().filter(
-                tenant_id=claim.tenant_id, product__in=[cp.product_id for cp in lines], ended_at__isnull=True
-            )
-        }
-        conflicts = [
-            f"products[{i}].product"
-            for i, cp in enumerate(lines)
-            if cp.product_id in held and held[cp.product_id].company_id != claim.company_id
-        ]
-        if conflicts and claim.state == ClaimState.UNDER_REVIEW:
-            raise DomainError([DomainError.of("association_conflict", f).errors[0] for f in conflicts])
+        held = list(
+            Association.objects.select_for_update()
+            .filter(tenant_id=claim.tenant_id, product__in=[cp.product_id for cp in lines], ended_at__isnull=True)
+            .select_related("product")
+        )
+        others = [a for a in held if a.company_id != claim.company_id]
+        if others and claim.state == ClaimState.UNDER_REVIEW and not rationale:
+            raise DomainError.of("rationale_required", "rationale")
         now = timezone.now()
+        due_at = claim.deadline_at
         before = fire(claim, "approve")
-        superseded = [a.pk for a in held.values() if a.company_id == claim.company_id]
-        Association.objects.filter(pk__in=superseded).update(ended_at=now, end_reason="superseded")
+        Association.objects.filter(pk__in=[a.pk for a in held if a.company_id == claim.company_id]).update(
+            ended_at=now, end_reason="superseded"
+        )
+        Association.objects.filter(pk__in=[a.pk for a in others]).update(ended_at=now, end_reason="arbitration")
         Association.objects.bulk_create(
             Association(
                 claim=claim,
@@ -177,9 +180,73 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "") -> Claim:
             action=EventAction.APPROVED,
             now=now,
             from_state=before,
-            details={"message": message, "dispute": claim.is_dispute, "superseded_associations": superseded},
+            details={
+                "message": message,
+                "rationale": rationale,
+                "dispute": claim.is_dispute,
+                "due_at": due_at.isoformat() if due_at else None,
+                "associations_ended": [{"company": a.company_id, "product": a.product.code} for a in others],
+            },
         )
+        _tell_losing_side(claim, others, lines, now=now)
         notifications.enqueue(approval_emails(claim, now))
+    return claim
+
+
+def _tell_losing_side(winner: Claim, ended: list[Association], lines, *, now) -> None:
+    """Tells the claims that lost an arbitration, through their comments, naming no partner."""
+    product_ids = [cp.product_id for cp in lines]
+    losers = {a.claim_id: [a.product.name] for a in ended}
+    open_claims = (
+        ClaimProduct.objects.filter(claim__tenant_id=winner.tenant_id, product_id__in=product_ids, claim__state__in=OPEN_STATES)
+        .exclude(claim__company_id=winner.company_id)
+        .select_related("product")
+    )
+    for cp in open_claims:
+        losers.setdefault(cp.claim_id, []).append(cp.product.name)
+    for claim_id, products in losers.items():
+        loser = Claim.objects.get(pk=claim_id)
+        comment(
+            loser,
+            author=None,
+            role=ActorRole.SYSTEM,
+            kind=ClaimComment.Kind.ARBITRATION,
+            body=_("The arbitration for %(products)s was decided for another partner after comparing proof of execution.")
+            % {"products": ", ".join(sorted(set(products)))},
+            now=now,
+        )
+        record(
+            loser,
+            actor=None,
+            role=ActorRole.SYSTEM,
+            action=EventAction.ARBITRATION_DECIDED,
+            now=now,
+            details={"products": sorted(set(products)), "decided_by_claim": winner.pk},
+        )
+
+
+def review_assign(*, claim: Claim, reviewer: User, assignee: User) -> Claim:
+    """Assigns (or reassigns) a claim that needs a reviewer. Recorded in history."""
+    require_reviewer(reviewer)
+    if not assignee.is_reviewer:
+        raise DomainError.of("not_a_reviewer", "assignee")
+    with transaction.atomic():
+        claim = lock(claim)
+        if claim.state not in (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.PARTNER_ACTION_REQUIRED):
+            raise DomainError.of("invalid_transition")
+        previous = claim.assigned_reviewer
+        if previous == assignee:
+            return claim
+        claim.assigned_reviewer = assignee
+        save(claim, ["assigned_reviewer"])
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.ASSIGNED,
+            now=timezone.now(),
+            changes={"assigned_reviewer": [previous.username if previous else None, assignee.username]},
+        )
     return claim
 
 
@@ -200,6 +267,7 @@ def review_reject(*, claim: Claim, reviewer: User, reason: str, message: str) ->
     with transaction.atomic():
         claim = lock(claim)
         now = timezone.now()
+        due_at = claim.deadline_at
         before = fire(claim, "reject")
         claim.rejection_reason = reason
         claim.rejection_message = message
@@ -231,7 +299,13 @@ def review_reject(*, claim: Claim, reviewer: User, reason: str, message: str) ->
             action=EventAction.REJECTED,
             now=now,
             from_state=before,
-            details={"reason": reason, "message": message, "dispute": claim.is_dispute, "final": claim.disputed_at is not None},
+            details={
+                "reason": reason,
+                "message": message,
+                "dispute": claim.is_dispute,
+                "final": claim.disputed_at is not None,
+                "due_at": due_at.isoformat() if due_at else None,
+            },
         )
         notifications.enqueue([rejection_email(claim, now)])
     return claim

@@ -5,4 +5,11 @@ from . import views
 app_name = "reviews"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("overview/", views.reviewer_overview, name="overview"),
+    path("claims/<int:pk>/", views.review, name="review"),
+    path("claims/<int:pk>/start/", views.start, name="start"),
+    path("claims/<int:pk>/assign/", views.assign, name="assign"),
+    path("claims/<int:pk>/request-info/", views.request_info, name="request-info"),
+    path("claims/<int:pk>/approve/", views.approve, name="approve"),
+    path("claims/<int:pk>/reject/", views.reject, name="reject"),
 ]

@@ -1,14 +1,180 @@
+"""Reviewer pages. Partners and other users get a 403 page that says these are for reviewers."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
-from .selectors import review_queue
+from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
+from claims.competition import competitors
+from claims.errors import DomainError
+from claims.forms import CommentForm
+from claims.models import Claim
+from claims.presentation import timeline
+from claims.selectors import get_claim_for_user
+
+from . import services
+from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
+from .selectors import FILTER_KEYS, overview, queue_counts, review_queue
+
+# The decision forms share one page: distinct ids keep every label tied to its own field.
+INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
 
 
-@login_required
+def reviewer_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_reviewer:
+            return render(request, "claims/no_role.html", {"reviewer_page": True}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@reviewer_required
 def queue(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_reviewer:
-        return render(request, "claims/no_role.html", {"reviewer_page": True}, status=403)
-    page = Paginator(review_queue(), 50).get_page(request.GET.get("page"))
-    return render(request, "reviews/queue.html", {"page": page, "claims": page.object_list})
+    show = request.GET.get("show", "")
+    show = show if show in FILTER_KEYS else ""
+    area = request.GET.get("area", "")
+    area = area if area in SolutionArea.values else ""
+    page = Paginator(review_queue(me=request.user, show=show, area=area), 50).get_page(request.GET.get("page"))
+    counts = queue_counts(me=request.user, area=area)
+    labels = {
+        "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
+        "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),
+    }  # fmt: skip
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "page": page,
+            "claims": page.object_list,
+            "show": show,
+            "area": area,
+            "areas": SolutionArea.choices,
+            "filters": [("", _("All"), counts["all"])] + [(k, labels[k], counts[k]) for k in FILTER_KEYS],
+        },
+    )
+
+
+def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:
+    tenant_subscriptions = list(claim.tenant.subscriptions.select_related("product")) if claim.tenant else []
+    return render(
+        request,
+        "reviews/review.html",
+        {
+            "claim": claim,
+            "timeline": timeline(claim),
+            "competition": competitors(claim),
+            "tenant_subscriptions": tenant_subscriptions,
+            "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
+            "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
+            "can": {
+                "start": can_proceed(claim.start_review),
+                "decide": can_proceed(claim.approve),
+                "assign": claim.state in ("submitted", "under_review", "partner_action_required"),
+            },
+            "info_form": forms.get("info_form") or RequestInfoForm(claim=claim, auto_id=INFO_ID),
+            "approve_form": forms.get("approve_form") or ApproveForm(auto_id=APPROVE_ID),
+            "reject_form": forms.get("reject_form") or RejectForm(auto_id=REJECT_ID),
+            "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": claim.assigned_reviewer_id}),
+            "comment_form": CommentForm(),
+        },
+        status=status,
+    )
+
+
+@reviewer_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_page(request, get_claim_for_user(request.user, pk))
+
+
+def _act(request: HttpRequest, pk: int, form_name: str, form, call) -> HttpResponse:
+    claim = get_object_or_404(Claim, pk=pk)
+    if form is not None and not form.is_valid():
+        return _review_page(request, claim, status=400, **{form_name: form})
+    try:
+        call(claim, form.cleaned_data if form is not None else {})
+    except DomainError as exc:
+        if form is not None:
+            for item in exc.errors:
+                if item.field in form.fields:
+                    form.add_error(item.field, item.message)
+                else:  # e.g. invalid_transition: the form may not even be on the page now
+                    messages.error(request, item.message)
+            return _review_page(
+                request, get_claim_for_user(request.user, pk), status=409 if exc.http_status == 409 else 400, **{form_name: form}
+            )
+        for item in exc.errors:
+            messages.error(request, item.message)
+    return redirect("reviews:review", pk)
+
+
+@reviewer_required
+@require_POST
+def start(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(claim, data):
+        services.review_start(claim=claim, reviewer=request.user)
+        messages.success(request, _("Review started and assigned to you."))
+
+    return _act(request, pk, "", None, call)
+
+
+@reviewer_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(claim, data):
+        services.review_assign(claim=claim, reviewer=request.user, assignee=data["assignee"])
+        messages.success(request, _("Assigned to %(name)s.") % {"name": data["assignee"].username})
+
+    return _act(request, pk, "assign_form", AssignForm(request.POST), call)
+
+
+@reviewer_required
+@require_POST
+def request_info(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(Claim, pk=pk)
+
+    def call(claim, data):
+        services.review_request_info(
+            claim=claim, reviewer=request.user, reasons=data["reasons"], message=data["message"],
+            remove_products=data["remove_products"],
+        )  # fmt: skip
+        messages.success(request, _("Request sent to the partner, who has 5 business days to answer."))
+
+    return _act(request, pk, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
+
+
+@reviewer_required
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(claim, data):
+        services.review_approve(claim=claim, reviewer=request.user, message=data["message"], rationale=data["rationale"])
+        messages.success(request, _("Approved. The customer contact has been emailed and has 7 days to deny."))
+
+    return _act(request, pk, "approve_form", ApproveForm(request.POST, auto_id=APPROVE_ID), call)
+
+
+@reviewer_required
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(claim, data):
+        services.review_reject(claim=claim, reviewer=request.user, reason=data["reason"], message=data["message"])
+        messages.success(request, _("Rejected. The partner has been emailed the reason."))
+
+    return _act(request, pk, "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
+
+
+@reviewer_required
+def reviewer_overview(request: HttpRequest) -> HttpResponse:
+    return render(request, "reviews/overview.html", {"o": overview(now=timezone.now())})

@@ -288,10 +288,10 @@ def _second():
     return m365_data(name="Second claim")
 
 
-def test_approve_refuses_when_another_partner_holds_the_tenant_and_product(build, northwind, ana):
+def test_approving_against_another_partners_association_needs_a_rationale_and_ends_it(build, northwind, ana):
     from tests.conftest import Builder, claim_data
 
-    Builder(northwind, ana).approved(
+    held = Builder(northwind, ana).approved(
         claim_data(
             mpn_id="5678901", products=[{"product": "d365_sales", "subscription_id": "77777777-7777-4777-8777-777777777777"}]
         )
@@ -299,9 +299,17 @@ def test_approve_refuses_when_another_partner_holds_the_tenant_and_product(build
     claim = build.under_review()  # same tenant and product, another subscription: competing
     with pytest.raises(DomainError) as info:
         review.review_approve(claim=claim, reviewer=ana)
-    assert info.value.code == "association_conflict"
+    assert info.value.code == "rationale_required"
     claim.refresh_from_db()
-    assert claim.state == "under_review"
+    assert claim.state == "under_review" and Association.objects.get(claim=held).ended_at is None
+
+    review.review_approve(claim=claim, reviewer=ana, rationale="Fabrikam's PoE is signed and recent; Northwind's is from 2024.")
+    assert Association.objects.get(claim=held).end_reason == "arbitration"
+    assert Association.objects.filter(tenant=claim.tenant, product__code="d365_sales", ended_at__isnull=True).get().claim == claim
+    assert claim.events.get(action="approved").details["rationale"].startswith("Fabrikam's PoE")
+    notice = held.comments.get(kind="arbitration", body__contains="decided for another partner")
+    assert "Fabrikam" not in notice.body
+    assert held.events.filter(action="arbitration_decided").count() == 1
 
 
 def test_a_newer_subscription_of_the_same_partner_supersedes_its_association(build):

@@ -1,0 +1,42 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from claims.choices import REVIEWER_REJECTION_REASONS, InfoRequestReason, RejectionReason, Role
+from claims.models import User
+
+
+class RequestInfoForm(forms.Form):
+    reasons = forms.MultipleChoiceField(
+        label=_("What is missing"), choices=InfoRequestReason.choices, widget=forms.CheckboxSelectMultiple
+    )
+    message = forms.CharField(label=_("Message to the partner"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    remove_products = forms.MultipleChoiceField(
+        label=_("Ask to remove products the PoE does not cover"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, claim, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remove_products"].choices = [(cp.product.code, cp.product.name) for cp in claim.products.all()]
+
+
+class ApproveForm(forms.Form):
+    message = forms.CharField(
+        label=_("Message to the partner (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    rationale = forms.CharField(
+        label=_("Arbitration rationale"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when another partner holds this customer and product: why this partner's proof wins."),
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[(r.value, r.label) for r in map(RejectionReason, REVIEWER_REJECTION_REASONS)]
+    )
+    message = forms.CharField(label=_("Message to the partner"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.filter(role=Role.REVIEWER).order_by("username"))

@@ -1,0 +1,203 @@
+"""Reviewer pages: access, queue filters and counts, actions, arbitration, overview."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from claims import services
+from claims.models import Association, Claim
+from reviews import services as review
+from reviews.selectors import overview, queue_counts, review_queue
+from tests.conftest import SUB_HELD, Builder, claim_data, m365_data
+
+REVIEWER_GETS = ["/review/", "/review/overview/", "/review/claims/{pk}/"]
+REVIEWER_POSTS = ["start", "assign", "request-info", "approve", "reject"]
+
+
+@pytest.fixture
+def reviewer(client, ana):
+    client.force_login(ana)
+    return client
+
+
+@pytest.mark.parametrize("persona", ["fabrikam", "northwind", "fabrikam_viewer"])
+def test_non_reviewers_get_403_on_every_reviewer_page_and_action(client, build, request, persona):
+    claim = build.submitted()
+    client.force_login(request.getfixturevalue(persona))
+    for url in REVIEWER_GETS:
+        assert client.get(url.format(pk=claim.pk)).status_code == 403, url
+    for action in REVIEWER_POSTS:
+        response = client.post(
+            f"/review/claims/{claim.pk}/{action}/", {"reason": "insufficient_poe", "message": "x", "reasons": ["missing_poe"]}
+        )
+        assert response.status_code == 403, action
+    claim.refresh_from_db()
+    assert claim.state == "submitted" and claim.assigned_reviewer is None
+
+
+def test_anonymous_users_are_sent_to_sign_in(client, build):
+    claim = build.submitted()
+    assert client.get(f"/review/claims/{claim.pk}/").status_code == 302
+
+
+def test_start_request_info_approve_through_the_pages(reviewer, build, fabrikam, ana):
+    claim = build.submitted()
+    assert reviewer.post(f"/review/claims/{claim.pk}/start/").status_code == 302
+    response = reviewer.post(
+        f"/review/claims/{claim.pk}/request-info/",
+        {"reasons": ["missing_customer_signature"], "message": "Please sign.", "remove_products": ["d365_sales"]},
+    )
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.state == "partner_action_required" and claim.assigned_reviewer == ana
+    services.claim_respond(claim=claim, actor=fabrikam, message="Signed.")
+    assert reviewer.post(f"/review/claims/{claim.pk}/approve/", {"message": "Thanks."}).status_code == 302
+    claim.refresh_from_db()
+    assert claim.state == "approved"
+
+
+def test_a_refused_action_is_shown_on_the_page(reviewer, build):
+    claim = build.under_review()
+    response = reviewer.post(f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": ""})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.state == "under_review"
+
+
+def test_an_action_in_the_wrong_state_says_so(reviewer, build):
+    claim = build.approved()
+    response = reviewer.post(f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": "late"})
+    assert response.status_code == 409 and "not possible in the claim" in response.content.decode()
+
+
+def test_reassignment_is_recorded_in_history(reviewer, build, ben):
+    claim = build.under_review()
+    reviewer.post(f"/review/claims/{claim.pk}/assign/", {"assignee": ben.pk})
+    claim.refresh_from_db()
+    assert claim.assigned_reviewer == ben
+    event = claim.events.get(action="assigned")
+    assert event.changes["assigned_reviewer"] == ["reviewer-ana", "reviewer-ben"] and event.actor.username == "reviewer-ana"
+
+
+def test_partners_cannot_be_assigned(build, ana, fabrikam):
+    from claims.errors import DomainError
+
+    with pytest.raises(DomainError) as info:
+        review.review_assign(claim=build.submitted(), reviewer=ana, assignee=fabrikam)
+    assert info.value.code == "not_a_reviewer"
+
+
+def test_reviewers_opening_a_claim_link_land_on_the_review_page(reviewer, build):
+    claim = build.submitted()
+    response = reviewer.get(f"/claims/{claim.pk}/")
+    assert response.status_code == 302 and response.url == f"/review/claims/{claim.pk}/"
+
+
+def test_reviewers_can_open_pdf_poe_in_the_browser(reviewer, build):
+    claim = build.submitted()
+    evidence = claim.evidence.get()
+    response = reviewer.get(f"/claims/{claim.pk}/evidence/{evidence.pk}/?inline=1")
+    assert response["Content-Disposition"].startswith("inline") and response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def _competing(build, northwind, ana):
+    held = Builder(northwind, ana).approved(
+        claim_data(mpn_id="5678901", products=[{"product": "d365_sales", "subscription_id": SUB_HELD}])
+    )
+    rival = Builder(northwind, ana).submitted(m365_data(name="Northwind Teams", mpn_id="5678901"))
+    mine = build.submitted()  # Contoso + Dynamics 365 Sales: Northwind holds it
+    teams = build.submitted(m365_data(name="Fabrikam Teams"))  # Contoso + Teams: Northwind claims it too
+    plain = build.submitted(m365_data(name="Fabrikam Intune", products=[{"product": "intune"}]))
+    return held, rival, mine, teams, plain
+
+
+def test_competing_claims_are_flagged_and_every_party_told_without_names(build, northwind, ana):
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    flagged = {c.pk: c.is_competing for c in review_queue()}
+    assert flagged[mine.pk] and flagged[teams.pk] and flagged[rival.pk] and not flagged[plain.pk]
+    for claim in (held, rival, mine, teams):
+        notices = claim.comments.filter(kind="arbitration")
+        assert notices.count() == 1, claim.name  # once, however many competitors
+        assert "Fabrikam" not in notices.get().body and "Northwind" not in notices.get().body
+    assert not plain.comments.filter(kind="arbitration").exists()
+
+
+def test_the_review_page_shows_competitors_side_by_side(reviewer, build, northwind, ana):
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    html = reviewer.get(f"/review/claims/{mine.pk}/").content.decode()
+    assert "Current association" in html and "Northwind Solutions" in html and held.evidence.get().original_name in html
+    html = reviewer.get(f"/review/claims/{teams.pk}/").content.decode()
+    assert "Competing claim" in html and "Northwind Teams" in html
+
+
+def test_approving_in_arbitration_ends_the_others_hold_and_records_the_rationale(reviewer, build, northwind, ana):
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    review.review_start(claim=mine, reviewer=ana)
+    refused = reviewer.post(f"/review/claims/{mine.pk}/approve/", {"message": ""})
+    assert refused.status_code == 400 and "Write the rationale" in refused.content.decode()
+    reviewer.post(f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one."})
+    mine.refresh_from_db()
+    assert mine.state == "approved"
+    active = Association.objects.filter(tenant=mine.tenant, product__code="d365_sales", ended_at__isnull=True)
+    assert [a.company.name for a in active] == ["Fabrikam Consulting"]
+    assert held.events.filter(action="arbitration_decided").exists()
+    assert "Signed 2026 PoE" in mine.events.get(action="approved").details["rationale"]
+
+
+def test_queue_filters_and_counts(build, northwind, ana, ben):
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    review.review_start(claim=teams, reviewer=ben)
+    disputed = services.claim_dispute(
+        claim=build.rejected(m365_data(name="d", products=[{"product": "onedrive"}])), actor=build.partner, justification="x"
+    )
+    counts = queue_counts(me=ana)
+    assert counts["all"] == 5  # rival, mine, teams, plain, disputed
+    assert counts["competing"] == 3 and counts["dispute"] == 1 and counts["under_review"] == 2
+    assert counts["unassigned"] == 4  # a dispute goes back unassigned
+    assert queue_counts(me=ben)["mine"] == 1
+    assert [c.pk for c in review_queue(me=ana, show="dispute")] == [disputed.pk]
+    assert {c.pk for c in review_queue(me=ana, show="competing")} == {rival.pk, mine.pk, teams.pk}
+    assert [c.pk for c in review_queue(me=ben, show="mine")] == [teams.pk]
+    assert len(review_queue(me=ana, area="business_applications")) == 1
+
+
+def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind, ana):
+    _competing(build, northwind, ana)
+    with CaptureQueriesContext(connection) as few:
+        reviewer.get("/review/?show=competing")
+    for i in range(12):
+        Builder(northwind, ana).submitted(
+            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}, {"product": "onedrive"}])
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = reviewer.get("/review/?show=competing")
+    assert len(many) == len(few)
+    assert response.content.decode().count("flag-competing") >= 14
+
+
+def test_overview_counts_and_sla_compliance(build, ana, ben):
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
+    with time_machine.travel(start, tick=False):
+        on_time = build.under_review(m365_data(name="fast"))
+        late = build.under_review(m365_data(name="slow", products=[{"product": "intune"}]))
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        review.review_approve(claim=on_time, reviewer=ana)
+    with time_machine.travel(start + timedelta(days=12), tick=False):
+        review.review_reject(claim=late, reviewer=ben, reason="insufficient_poe", message="late")
+        o = overview(now=start + timedelta(days=12))
+    assert (o["decisions"], o["on_time"], o["sla_percent"]) == (2, 1, 50)
+    assert o["per_reviewer"] == [("reviewer-ana", 1, 1, 100), ("reviewer-ben", 0, 1, 0)]
+    assert dict(o["by_status"])["Approved"] == 1 and dict(o["by_status"])["Rejected"] == 1
+    with time_machine.travel(start + timedelta(days=45), tick=False):
+        assert overview(now=start + timedelta(days=45))["decisions"] == 0  # only the last 30 days
+
+
+def test_the_overview_page_renders(reviewer, build):
+    build.approved()
+    html = reviewer.get("/review/overview/").content.decode()
+    assert "SLA compliance" in html and "100%" in html
+    assert Claim.objects.count() == 1
