@@ -88,6 +88,7 @@ MESSAGES = {
         "of your decision: approving it ends the other partner's association."
     ),
     "not_a_reviewer": _("Choose a reviewer."),
+    "invalid_credentials": _("Wrong username or password."),
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),
     "reviewer_only": _("Only reviewers can do this."),
     "not_found": _("No such claim."),

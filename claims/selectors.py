@@ -27,9 +27,13 @@ SORTS = {
 
 
 def claims_for_company(company_id: int, *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
-    """The company's claims, filtered by status, searched by claim name, customer,
-    domain, tenant ID or subscription ID, and sorted by a dashboard column."""
-    qs = Claim.objects.filter(company_id=company_id)
+    """The company's claims, filtered, searched and sorted as the dashboard asks."""
+    return filter_claims(Claim.objects.filter(company_id=company_id), state=state, q=q, sort=sort)
+
+
+def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
+    """Filtered by status, searched by claim name, customer, domain, tenant ID or
+    subscription ID, sorted by a column key of SORTS ('-' for descending)."""
     if state:
         qs = qs.filter(state=state)
     q = (q or "").strip()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from claims import views as claim_views
 
@@ -14,6 +15,9 @@ urlpatterns = [
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),
     path("consent/<str:token>/", claim_views.consent, name="consent"),
+    path("api/v1/", include("claims.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]

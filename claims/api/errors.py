@@ -1,0 +1,122 @@
+"""One error shape for the whole API: {"errors": [{"code", "field", "message"}]}.
+
+Domain refusals keep their stable codes and HTTP status (400, 403, 404, 409); DRF's own
+refusals (authentication, parsing, throttling, input shape) are mapped to the same shape.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from claims.errors import DomainError
+
+DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+}
+
+
+def _flatten(detail, field: str | None = None) -> list[dict]:
+    """DRF validation details (nested dicts/lists of ErrorDetail) as flat error items."""
+    items: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "detail") else (f"{field}.{key}" if field else str(key))
+            items += _flatten(value, name if name is not None else field)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list) and field is not None:
+                items += _flatten(value, f"{field}[{index}]")
+            else:
+                items += _flatten(value, field)
+    else:
+        code = getattr(detail, "code", "invalid") or "invalid"
+        items.append(
+            {"code": "required" if code in ("required", "null", "blank") else code, "field": field, "message": str(detail)}
+        )
+    return items
+
+
+def error_response(items: list[dict], status_code: int, headers: dict | None = None) -> Response:
+    return Response({"errors": items}, status=status_code, headers=headers)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return error_response([e.as_dict() for e in exc.errors], exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django turns it into a logged 500
+    if isinstance(exc, exceptions.ValidationError):
+        items = _flatten(exc.detail)
+    else:
+        code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
+        items = [{"code": code, "field": None, "message": str(exc.detail)}]
+    response.data = {"errors": items}
+    return response
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Stable, machine-readable code, e.g. domain_tenant_mismatch."))
+    field = serializers.CharField(
+        allow_null=True, help_text=_("The input field concerned, e.g. products[0].subscription_id, or null.")
+    )
+    message = serializers.CharField(help_text=_("What to do, in words for a person."))
+
+
+class ErrorSerializer(serializers.Serializer):
+    errors = ErrorItemSerializer(many=True)
+
+
+STATUS_TEXT = {
+    400: _("Invalid input or a domain rule refused it (see code)."),
+    401: _("Not authenticated: send Authorization: Token <token>."),
+    403: _("Your role may not do this."),
+    404: _("No such claim for you (another company's claim is never revealed)."),
+    409: _("Not allowed in the claim's current status, or lost to a concurrent change."),
+    415: _("Unsupported media type."),
+    429: _("Too many requests: retry later."),
+}
+
+
+def error_responses(*codes: int) -> dict:
+    from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+
+    examples = {
+        400: [{"code": "domain_tenant_mismatch", "field": "customer_domain", "message": "This subdomain or domain does not belong to that tenant. Contact your customer to make sure you have the correct details."}],
+        401: [{"code": "not_authenticated", "field": None, "message": "Authentication credentials were not provided."}],
+        403: [{"code": "permission_denied", "field": None, "message": "You need the Global admin, Billing admin or Incentives admin role to work with claims."}],
+        404: [{"code": "not_found", "field": None, "message": "No such claim."}],
+        409: [{"code": "invalid_transition", "field": None, "message": "This action is not possible in the claim's current status. Reload the claim to see its status."}],
+        415: [{"code": "unsupported_media_type", "field": None, "message": 'Unsupported media type "text/plain" in request.'}],
+        429: [{"code": "throttled", "field": None, "message": "Request was throttled."}],
+    }  # fmt: skip
+    return {
+        code: OpenApiResponse(
+            ErrorSerializer,
+            description=str(STATUS_TEXT[code]),
+            examples=[
+                OpenApiExample(f"error {code}", value={"errors": examples[code]}, response_only=True, status_codes=[str(code)])
+            ],
+        )
+        for code in codes
+    }
+
+
+__all__ = ["exception_handler", "error_responses", "ErrorSerializer", "status"]

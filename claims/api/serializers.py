@@ -1,0 +1,282 @@
+"""API shapes. Input serializers check only the shape of a request; every rule is the
+domain's (claims.validation and the services), so the API and the browser agree."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.choices import (
+    ACTIVITIES_BY_AREA,
+    REVIEWER_REJECTION_REASONS,
+    Activity,
+    ClaimState,
+    InfoRequestReason,
+    RejectionReason,
+    SolutionArea,
+    WithdrawReason,
+)
+from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn
+
+
+class ContactSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, required=False, max_length=200)
+    email = serializers.CharField(allow_blank=True, required=False, max_length=254)
+    phone = serializers.CharField(allow_blank=True, required=False, max_length=40)
+
+
+class ProductLineInSerializer(serializers.Serializer):
+    product = serializers.CharField(max_length=64, help_text=_("Product code from /api/v1/catalog/."))
+    subscription_id = serializers.CharField(
+        allow_null=True, allow_blank=True, required=False, max_length=64,
+        help_text=_("Required for Dynamics 365 products (a GUID); null for others."),
+    )  # fmt: skip
+
+
+class ClaimInSerializer(serializers.Serializer):
+    """Create (any subset; the claim starts in Editing) and PATCH (only what changes)."""
+
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    customer_tenant_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    customer_domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    solution_area = serializers.ChoiceField(choices=SolutionArea.choices, required=False, allow_blank=True)
+    activity = serializers.ChoiceField(choices=Activity.choices, required=False, allow_blank=True)
+    mpn_id = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    products = ProductLineInSerializer(many=True, required=False)
+    customer_contact = ContactSerializer(required=False)
+    partner_contact = ContactSerializer(required=False)
+
+
+class ProductLineSerializer(serializers.Serializer):
+    product = serializers.CharField(source="product.code")
+    name = serializers.CharField(source="product.name")
+    subscription_id = serializers.UUIDField(source="subscription.subscription_id", allow_null=True, default=None)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimEvidence
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "for_dispute",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
+
+
+def _contact(claim: Claim, who: str) -> dict:
+    return {k: getattr(claim, f"{who}_contact_{k}") for k in ("name", "email", "phone")}
+
+
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    passed = serializers.BooleanField()
+
+
+class ClaimListSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(source="state", choices=ClaimState.choices)
+    customer = serializers.CharField(source="tenant.name", allow_null=True, default=None)
+    mpn_id = serializers.CharField(source="mpn.mpn_id", allow_null=True, default=None)
+    products = ProductLineSerializer(many=True)
+    deadline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "name", "status", "customer", "customer_tenant_id", "customer_domain", "solution_area", "activity",
+            "mpn_id", "products", "deadline", "is_overdue", "is_dispute", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(DeadlineSerializer(allow_null=True))
+    def get_deadline(self, obj):
+        if not obj.deadline_at:
+            return None
+        return {"kind": obj.deadline_kind, "due_at": obj.deadline_at, "passed": obj.deadline_expired or obj.is_deadline_passed}
+
+
+class ClaimDetailSerializer(ClaimListSerializer):
+    customer_contact = serializers.SerializerMethodField()
+    partner_contact = serializers.SerializerMethodField()
+    evidence = EvidenceSerializer(many=True)
+    available_actions = serializers.SerializerMethodField()
+    rejection_reason = serializers.CharField(allow_blank=True)
+    info_request_reasons = serializers.ListField(child=serializers.CharField())
+
+    class Meta(ClaimListSerializer.Meta):
+        fields = ClaimListSerializer.Meta.fields + [
+            "customer_contact", "partner_contact", "evidence", "available_actions", "info_request_reasons",
+            "info_request_message", "rejection_reason", "rejection_message", "dispute_justification",
+            "submitted_at", "review_started_at", "decided_at", "disputed_at", "eligibility_sent_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(ContactSerializer)
+    def get_customer_contact(self, obj):
+        return _contact(obj, "customer")
+
+    @extend_schema_field(ContactSerializer)
+    def get_partner_contact(self, obj):
+        return _contact(obj, "partner")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_actions(self, obj) -> list[str]:
+        from .actions import available_actions
+
+        return available_actions(obj, self.context["request"].user)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", allow_null=True, default=None)
+
+    class Meta:
+        model = ClaimComment
+        fields = ["id", "author", "author_role", "kind", "body", "created_at"]
+
+
+class CommentInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+
+    class Meta:
+        model = ClaimEvent
+        fields = ["id", "at", "actor", "actor_role", "action", "from_state", "to_state", "changes", "details"]
+
+
+class AssociationSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="tenant.name")
+    tenant_id = serializers.UUIDField(source="tenant.tenant_id")
+    product = serializers.CharField(source="product.code")
+    product_name = serializers.CharField(source="product.name")
+    subscription_id = serializers.UUIDField(source="subscription.subscription_id", allow_null=True, default=None)
+
+    class Meta:
+        model = Association
+        fields = ["id", "claim", "customer", "tenant_id", "product", "product_name", "subscription_id", "started_at"]
+
+
+class MpnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Mpn
+        fields = ["mpn_id", "incentive_enrolled", "program_name"]
+
+
+class CatalogProductSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    needs_subscription = serializers.BooleanField()
+
+
+class CatalogActivitySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class CatalogAreaSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    activities = CatalogActivitySerializer(many=True)
+    products = CatalogProductSerializer(many=True)
+
+
+def catalog_data(products) -> list[dict]:
+    return [
+        {
+            "code": area.value,
+            "name": str(area.label),
+            "activities": [
+                {"code": act, "name": str(Activity(act).label), "description": str(text)}
+                for act, text in ACTIVITIES_BY_AREA[area].items()
+            ],
+            "products": [
+                {"code": p.code, "name": p.name, "needs_subscription": p.is_dynamics} for p in products if p.solution_area == area
+            ],
+        }
+        for area in SolutionArea
+    ]
+
+
+class RespondSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=5000)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=WithdrawReason.choices)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DisputeSerializer(serializers.Serializer):
+    justification = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class RequestInfoSerializer(serializers.Serializer):
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=InfoRequestReason.choices), min_length=1)
+    message = serializers.CharField(max_length=5000)
+    remove_products = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+
+
+class ApproveSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    rationale = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default="",
+        help_text=_("Required when another partner holds the customer and product (arbitration)."),
+    )  # fmt: skip
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[(r.value, r.label) for r in map(RejectionReason, REVIEWER_REJECTION_REASONS)],
+        help_text=_("no_partner_response, customer_denial and partner_request are set by the system only."),
+    )
+    message = serializers.CharField(max_length=5000)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class CompetingSerializer(serializers.Serializer):
+    associations = AssociationSerializer(many=True)
+    claims = ClaimListSerializer(many=True)
+
+
+def paginated(child: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The page envelope of a list endpoint, for the schema."""
+    return type(
+        f"Paginated{child.__name__.removesuffix('Serializer')}List",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": child(many=True),
+        },
+    )
+
+
+PaginatedClaims = paginated(ClaimListSerializer)
+PaginatedAssociations = paginated(AssociationSerializer)
