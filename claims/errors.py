@@ -89,6 +89,9 @@ MESSAGES = {
     ),
     "not_a_reviewer": _("Choose a reviewer."),
     "invalid_credentials": _("Wrong username or password."),
+    "invalid_idempotency_key": _("Use an Idempotency-Key of at most 255 characters."),
+    "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
+    "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),
     "reviewer_only": _("Only reviewers can do this."),
     "not_found": _("No such claim."),
@@ -98,6 +101,7 @@ MESSAGES = {
 STATUS = {
     "invalid_transition": 409,
     "concurrent_change": 409,
+    "idempotency_request_in_progress": 409,
     "permission_denied": 403,
     "reviewer_only": 403,
     "not_found": 404,

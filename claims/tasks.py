@@ -18,3 +18,10 @@ def run_deadline_sweep() -> int:
 @shared_task(acks_late=True)
 def resend_pending_notifications() -> int:
     return notifications.resend_pending()
+
+
+@shared_task(acks_late=True)
+def prune_idempotency_keys() -> int:
+    from .api.idempotency import prune
+
+    return prune()

@@ -26,4 +26,9 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "task": "claims.tasks.resend_pending_notifications",
             "schedule": float(settings.CPOR_OUTBOX_RESEND_INTERVAL_SECONDS),
         },
+        # Forgets API Idempotency-Keys older than a day.
+        "idempotency-prune": {
+            "task": "claims.tasks.prune_idempotency_keys",
+            "schedule": 3600.0,
+        },
     }

@@ -10,15 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.response import Response
 
+from claims.errors import DomainError
 from claims.models import IdempotencyKey
 
 from .errors import error_response
+
+ABANDONED_AFTER = timedelta(seconds=60)
+KEEP_FOR = timedelta(hours=24)
+
+
+def prune(*, now=None) -> int:
+    """Forgets keys older than a day (clients retry within minutes, not days)."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=(now or timezone.now()) - KEEP_FOR).delete()
+    return deleted
+
+
+def _refuse(code: str):
+    error = DomainError.of(code)
+    return error_response([e.as_dict() for e in error.errors], error.http_status)
 
 
 def _fingerprint(request) -> str:
@@ -35,16 +52,7 @@ def idempotent(method):
         if not key:
             return method(self, request, *args, **kwargs)
         if len(key) > 255:
-            return error_response(
-                [
-                    {
-                        "code": "invalid_idempotency_key",
-                        "field": None,
-                        "message": "Use an Idempotency-Key of at most 255 characters.",
-                    }
-                ],
-                400,
-            )
+            return _refuse("invalid_idempotency_key")
         fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():
@@ -54,17 +62,13 @@ def idempotent(method):
         except IntegrityError:
             record = IdempotencyKey.objects.get(user=request.user, key=key)
             if record.fingerprint != fingerprint:
-                return error_response(
-                    [{"code": "idempotency_key_reused", "field": None,
-                      "message": "This Idempotency-Key was used for a different request. Use a new key for a new request."}],
-                    400,
-                )  # fmt: skip
+                return _refuse("idempotency_key_reused")
+            if record.status_code is None and record.created_at < timezone.now() - ABANDONED_AFTER:
+                # The first request died without an answer (its process was killed): run again.
+                IdempotencyKey.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+                return wrapper(self, request, *args, **kwargs)
             if record.status_code is None:
-                return error_response(
-                    [{"code": "idempotency_request_in_progress", "field": None,
-                      "message": "The first request with this Idempotency-Key is still running. Retry in a moment."}],
-                    409,
-                )  # fmt: skip
+                return _refuse("idempotency_request_in_progress")
             replay = Response(record.response, status=record.status_code)
             replay["Idempotent-Replayed"] = "true"
             return replay

@@ -376,3 +376,32 @@ def test_schema_and_docs_are_served_without_cdn(client, db):
     assert schema.status_code == 200 and b"/api/v1/claims/{id}/submit/" in schema.content
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_an_abandoned_key_runs_again_and_old_keys_are_pruned(fab):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from claims.api.idempotency import prune
+
+    first = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="slow")
+    assert first.status_code == 201
+    # As if the first request's process had died before it could store its answer.
+    IdempotencyKey.objects.filter(key="slow").update(status_code=None, response=None)
+    busy = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="slow")
+    assert busy.status_code == 409 and codes(busy) == ["idempotency_request_in_progress"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
+        again = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="slow")
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+    assert IdempotencyKey.objects.get(key="slow").status_code == 201
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        assert prune() == 1
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_an_overlong_idempotency_key_is_refused(fab):
+    response = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
+    assert response.status_code == 400 and codes(response) == ["invalid_idempotency_key"]
+    assert Claim.objects.count() == 0
