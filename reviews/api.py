@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from claims.api import serializers as s
 from claims.api.errors import error_responses
-from claims.api.views import Pagination, _action, claim_for, require_reviewer
+from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
 from claims.choices import SolutionArea
 from claims.competition import competitors
 
@@ -54,11 +54,7 @@ class CompetingView(APIView):
 
 
 def _reviewer(fn):
-    def run(request, claim, data):
-        require_reviewer(request.user)
-        fn(request, claim, data)
-
-    return run
+    return _as(require_reviewer, fn)
 
 
 start_review = _action(

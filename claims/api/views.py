@@ -39,7 +39,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
-def require_partner(user) -> None:
+def require_partner_role(user) -> None:
     if not user.is_partner:
         raise DomainError.of("permission_denied")
 
@@ -143,7 +143,7 @@ class ClaimListView(APIView):
     )
     @idempotent
     def post(self, request):
-        require_partner(request.user)
+        require_partner_role(request.user)
         data = s.ClaimInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.claim_create(actor=request.user, data=dict(data.validated_data))
@@ -169,7 +169,7 @@ class ClaimDetailView(APIView):
     )
     def patch(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner(request.user)
+        require_partner_role(request.user)
         data = s.ClaimInSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         # Only keys the client sent: an absent key is no change.
@@ -180,7 +180,7 @@ class ClaimDetailView(APIView):
     @extend_schema(operation_id="claims_destroy", responses={204: None, **error_responses(401, 403, 404, 409)})
     def delete(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner(request.user)
+        require_partner_role(request.user)
         services.claim_delete(claim=claim, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -202,7 +202,7 @@ class EvidenceListView(APIView):
     @idempotent
     def post(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner(request.user)
+        require_partner_role(request.user)
         data = s.EvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
@@ -254,12 +254,18 @@ def _action(name, request_serializer, call, *, description: str, parsers=(JSONPa
     return ActionView.as_view()
 
 
-def _partner(fn):
+def _as(role_check, fn):
+    """Runs `fn` for callers who pass `role_check` (after the claim was found visible)."""
+
     def run(request, claim, data):
-        require_partner(request.user)
+        role_check(request.user)
         fn(request, claim, data)
 
     return run
+
+
+def _partner(fn):
+    return _as(require_partner_role, fn)
 
 
 submit = _action(
@@ -294,7 +300,7 @@ class DisputeView(APIView):
     @idempotent
     def post(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner(request.user)
+        require_partner_role(request.user)
         ser = s.DisputeSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         services.claim_dispute(
@@ -339,7 +345,7 @@ class HistoryView(APIView):
 class AssociationsView(APIView):
     @extend_schema(operation_id="associations_list", responses={200: s.PaginatedAssociations, **error_responses(401, 403)})
     def get(self, request):
-        require_partner(request.user)
+        require_partner_role(request.user)
         paginator = Pagination()
         page = paginator.paginate_queryset(
             active_associations(request.user.company_id).order_by("-started_at", "-pk"), request, view=self
@@ -350,7 +356,7 @@ class AssociationsView(APIView):
 class MpnsView(APIView):
     @extend_schema(operation_id="mpns_list", responses={200: s.MpnSerializer(many=True), **error_responses(401, 403)})
     def get(self, request):
-        require_partner(request.user)
+        require_partner_role(request.user)
         mpns = Mpn.objects.filter(company_id=request.user.company_id).order_by("-incentive_enrolled", "mpn_id")
         return Response(s.MpnSerializer(mpns, many=True).data)
 
