@@ -405,3 +405,13 @@ def test_an_overlong_idempotency_key_is_refused(fab):
     response = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
     assert response.status_code == 400 and codes(response) == ["invalid_idempotency_key"]
     assert Claim.objects.count() == 0
+
+
+def test_review_queue_query_count_is_flat(rev, build, django_assert_num_queries):
+    build.submitted(m365_data(name="q0"))
+    with CaptureQueriesContext(connection) as few:
+        rev.get(f"{API}/review/queue/")
+    for i in range(12):
+        build.submitted(m365_data(name=f"q{i + 1}", products=[{"product": "teams"}, {"product": "onedrive"}]))
+    with django_assert_num_queries(len(few)):
+        assert rev.get(f"{API}/review/queue/").json()["count"] == 13
