@@ -4,8 +4,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs a key to import settings; the real one comes from the environment at run time.
-RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
+# Settings import without a secret; the web and Celery processes refuse to start without one.
+RUN python manage.py collectstatic --noinput
 RUN useradd --create-home cpor && mkdir -p /var/lib/cpor && chown cpor /var/lib/cpor
 USER cpor
 EXPOSE 8000

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpor.settings")
 
@@ -32,3 +33,17 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 3600.0,
         },
     }
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_to_start_without_a_secret(**kwargs) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .startup import require_secret_key
+
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as exc:
+        # Celery logs and ignores exceptions from signal handlers; SystemExit stops the process.
+        raise SystemExit(str(exc)) from exc

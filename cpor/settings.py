@@ -19,11 +19,10 @@ VAR_DIR = Path(env_str("CPOR_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-used-in-production"
+# No default in production. Tooling that needs no secret (migrate, check, makemigrations)
+# still runs; the web and Celery processes refuse to start without one (cpor/startup.py),
+# and Django itself refuses an empty key wherever it would be used.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ("dev-only-insecure-key-never-used-in-production" if DEBUG else "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

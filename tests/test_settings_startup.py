@@ -1,0 +1,38 @@
+"""Production settings: tooling runs without a secret, serving processes refuse to start."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CPOR_"))}
+    clean.update(DJANGO_SETTINGS_MODULE="cpor.settings", CPOR_VAR_DIR=str(ROOT / "var" / "startup-test"), **env)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def test_tooling_runs_without_a_secret():
+    result = run(
+        "import sys; from django.core.management import execute_from_command_line as m; m(['manage.py', 'makemigrations', '--check', '--dry-run'])"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_web_process_refuses_to_start_without_a_secret():
+    result = run("import cpor.wsgi")
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_the_web_process_starts_with_a_secret():
+    result = run("import cpor.wsgi", DJANGO_SECRET_KEY="a-real-secret-from-the-environment")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_celery_worker_refuses_to_start_without_a_secret():
+    result = run(
+        "from celery.__main__ import main; import sys; sys.argv = ['celery', '-A', 'cpor', 'worker', '--pool=solo']; main()"
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
