@@ -266,7 +266,7 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
             if after_products != before_products:
                 changes["products"] = [before_products, after_products]
         if changes:
-            save(claim, [k for k in clean.values])
+            save(claim, list(clean.values))
             record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.UPDATED, now=now, changes=changes)
             if "products" in changes and claim.state in LIMITED_EDIT_STATES:
                 competition.notify_arbitration(claim, now=now)

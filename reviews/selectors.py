@@ -15,8 +15,8 @@ from claims.selectors import _with_list_relations
 QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
 
 
-# filter key -> condition on the (competing-annotated) queue
 def _filters(me: User) -> dict[str, Q]:
+    """Queue filter key -> condition on the competing-annotated queue."""
     return {
         "overdue": Q(is_overdue=True),
         "competing": Q(is_competing=True),

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -99,25 +99,26 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_page(request, get_claim_for_user(request.user, pk))
 
 
-def _act(request: HttpRequest, pk: int, form_name: str, form, call) -> HttpResponse:
-    claim = get_object_or_404(Claim, pk=pk)
+def _act(request: HttpRequest, claim: Claim, form_name: str, form, call) -> HttpResponse:
+    """Runs one reviewer action; a refusal re-renders the page with the errors in place."""
     if form is not None and not form.is_valid():
         return _review_page(request, claim, status=400, **{form_name: form})
     try:
         call(claim, form.cleaned_data if form is not None else {})
     except DomainError as exc:
-        if form is not None:
+        if form is None:
             for item in exc.errors:
-                if item.field in form.fields:
-                    form.add_error(item.field, item.message)
-                else:  # e.g. invalid_transition: the form may not even be on the page now
-                    messages.error(request, item.message)
-            return _review_page(
-                request, get_claim_for_user(request.user, pk), status=409 if exc.http_status == 409 else 400, **{form_name: form}
-            )
+                messages.error(request, item.message)
+            return redirect("reviews:review", claim.pk)
         for item in exc.errors:
-            messages.error(request, item.message)
-    return redirect("reviews:review", pk)
+            if item.field in form.fields:
+                form.add_error(item.field, item.message)
+            else:  # e.g. invalid_transition: the form may not even be on the page now
+                messages.error(request, item.message)
+        # Re-read: the refusal may mean the claim moved on since this page was loaded.
+        fresh = get_claim_for_user(request.user, claim.pk)
+        return _review_page(request, fresh, status=409 if exc.http_status == 409 else 400, **{form_name: form})
+    return redirect("reviews:review", claim.pk)
 
 
 @reviewer_required
@@ -127,7 +128,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_start(claim=claim, reviewer=request.user)
         messages.success(request, _("Review started and assigned to you."))
 
-    return _act(request, pk, "", None, call)
+    return _act(request, get_claim_for_user(request.user, pk), "", None, call)
 
 
 @reviewer_required
@@ -137,13 +138,13 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_assign(claim=claim, reviewer=request.user, assignee=data["assignee"])
         messages.success(request, _("Assigned to %(name)s.") % {"name": data["assignee"].username})
 
-    return _act(request, pk, "assign_form", AssignForm(request.POST), call)
+    return _act(request, get_claim_for_user(request.user, pk), "assign_form", AssignForm(request.POST), call)
 
 
 @reviewer_required
 @require_POST
 def request_info(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_object_or_404(Claim, pk=pk)
+    claim = get_claim_for_user(request.user, pk)
 
     def call(claim, data):
         services.review_request_info(
@@ -152,7 +153,7 @@ def request_info(request: HttpRequest, pk: int) -> HttpResponse:
         )  # fmt: skip
         messages.success(request, _("Request sent to the partner, who has 5 business days to answer."))
 
-    return _act(request, pk, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
+    return _act(request, claim, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
 
 
 @reviewer_required
@@ -162,7 +163,9 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_approve(claim=claim, reviewer=request.user, message=data["message"], rationale=data["rationale"])
         messages.success(request, _("Approved. The customer contact has been emailed and has 7 days to deny."))
 
-    return _act(request, pk, "approve_form", ApproveForm(request.POST, auto_id=APPROVE_ID), call)
+    return _act(
+        request, get_claim_for_user(request.user, pk), "approve_form", ApproveForm(request.POST, auto_id=APPROVE_ID), call
+    )
 
 
 @reviewer_required
@@ -172,7 +175,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_reject(claim=claim, reviewer=request.user, reason=data["reason"], message=data["message"])
         messages.success(request, _("Rejected. The partner has been emailed the reason."))
 
-    return _act(request, pk, "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
+    return _act(request, get_claim_for_user(request.user, pk), "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
 
 
 @reviewer_required

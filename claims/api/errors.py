@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -117,6 +117,3 @@ def error_responses(*codes: int) -> dict:
         )
         for code in codes
     }
-
-
-__all__ = ["exception_handler", "error_responses", "ErrorSerializer", "status"]
