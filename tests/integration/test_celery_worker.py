@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _redis_url_for_tests() -> str:
-    # A database of its own, so a developer's running worker never takes these tasks.
+    # A database of its own, so a developer's running worker never takes these tasks
+    # (CPOR_TEST_REDIS_DB lets parallel checkouts on one machine keep apart).
     parts = urlsplit(os.environ["REDIS_URL"])
-    return urlunsplit(parts._replace(path="/15"))
+    return urlunsplit(parts._replace(path="/" + os.environ.get("CPOR_TEST_REDIS_DB", "15")))
 
 
 def _database_url() -> str:
