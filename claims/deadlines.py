@@ -1,13 +1,20 @@
 """The deadline sweep: acts on every claim whose stored deadline has passed.
 
 It looks up only due claims, through the partial index on `deadline_at`
-(`claim_due_idx`, WHERE NOT deadline_expired). A batch is locked with
-SELECT ... FOR UPDATE SKIP LOCKED, so two workers running at once take
-different claims, and a claim is handled once: its handler either moves it to a
-state whose clock is new, or sets `deadline_expired`. The transitions still run
-through the django-fsm methods (in memory), and the batch is written set-based:
-an UPDATE per distinct outcome, one INSERT of history rows, one of outbox rows.
-A worker killed halfway rolls back its whole batch, which the next run redoes.
+(`claim_due_idx`, WHERE NOT deadline_expired), and locks a batch with
+SELECT ... FOR UPDATE SKIP LOCKED, so two workers running at once take different
+claims. A claim is handled once: its outcome either moves it to a state whose
+clock is new, or sets `deadline_expired`.
+
+The sweep decides and stops there. A batch is one transaction of a few statements
+per outcome, whatever its size: one UPDATE of the claims, one INSERT ... SELECT of
+their history rows and one INSERT ... SELECT of their outbox rows (the emails are
+rendered and sent later by the delivery worker, claims/outbox.py). Every claim of
+an outcome gets the same new values (one `now`, one new deadline), so nothing is
+computed per row in Python. The source and target states come from the state
+machine's own transitions (Claim.expire_pickup, Claim.expire_answer), not from a
+second copy here. A worker killed halfway rolls back its whole batch, which the
+next run redoes.
 """
 
 from __future__ import annotations
@@ -15,188 +22,291 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import DateTimeField, F, JSONField, Q, QuerySet, Value
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from . import clocks, notifications
-from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, RejectionReason
-from .errors import DomainError
+from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, NotificationStatus, RejectionReason
 from .models import Claim, ClaimEvent, Notification
-from .services import fire, partner_email, record, rejection_email
 
 log = logging.getLogger(__name__)
 K = DeadlineKind
 S = ClaimState
 
-# Every field a handler may change; bulk_update writes them all for the batch.
-SWEEP_FIELDS = [
-    "state",
-    "is_overdue",
-    "rejection_reason",
-    "rejection_message",
-    "decided_at",
-    "eligibility_sent_at",
-    "updated_at",
-    *clocks.CLOCK_FIELDS,
-]
 
-Outcome = tuple[ClaimEvent, list[Notification]]
+def fsm_transition(name: str) -> tuple[str, str]:
+    """(source, target) of a single-source transition of the claim's state machine."""
+    for t in Claim._meta.get_field("state").get_all_transitions(Claim):
+        if t.name == name:
+            return t.source, t.target
+    raise LookupError(name)
 
 
-def _transition(claim: Claim, name: str) -> str | None:
-    """The services' transition, or None where the state does not allow it."""
-    try:
-        return fire(claim, name)
-    except DomainError:
-        return None
+@dataclass(frozen=True, eq=False)
+class Email:
+    kind: str
+    to: str  # the claim column (or related column) holding the address
+    context: Callable[[datetime], dict] = lambda now: {}
+    per_row: dict = field(default_factory=dict)  # JSON keys computed from the claim's row: key -> expression
 
 
-def _pickup_passed(claim: Claim, now: datetime) -> Outcome | None:
-    """Submitted and nobody started the review: Under Review, flagged overdue, head of queue."""
-    before = _transition(claim, "expire_pickup")
-    if before is None:
-        return None
-    claim.is_overdue = True
-    clocks.start_clock(claim, K.REVIEW_DECISION, now)
-    event = record(
-        claim,
-        actor=None,
-        role=ActorRole.SYSTEM,
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """What the sweep does to every due claim with a clock of `kinds` in `state`."""
+
+    name: str
+    kinds: tuple[str, ...]
+    action: str
+    state: str = ""  # required state when there is no transition
+    transition: str = ""  # the state machine's transition to fire, if any
+    when: Q = field(default_factory=Q)  # a further condition on the claim
+    updates: Callable[[datetime], dict] = lambda now: {}
+    details: dict = field(default_factory=dict)  # history details from the row: key -> expression
+    email: Email | None = None
+
+    @property
+    def source(self) -> str:
+        return fsm_transition(self.transition)[0] if self.transition else self.state
+
+    @property
+    def target(self) -> str:
+        return fsm_transition(self.transition)[1] if self.transition else ""
+
+
+def _clock(kind: str, now: datetime) -> dict:
+    return {"deadline_kind": kind, "deadline_at": clocks.deadline_for(kind, now), "deadline_expired": False}
+
+
+NO_CLOCK = {"deadline_kind": "", "deadline_at": None, "deadline_expired": False}
+EXPIRED = {"deadline_expired": True}
+
+
+def _rejection(now: datetime) -> dict:
+    return {
+        "rejection_reason": RejectionReason.NO_PARTNER_RESPONSE,
+        "rejection_message": "",
+        "decided_at": now,
+        "is_overdue": False,
+    }
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    # Submitted and nobody started the review: Under Review, flagged overdue, head of queue.
+    Outcome(
+        name="pickup_passed",
+        kinds=(K.REVIEW_PICKUP,),
+        transition="expire_pickup",
         action=EventAction.REVIEW_AUTO_STARTED,
-        now=now,
-        from_state=before,
-        save_row=False,
-    )
-    return event, []
-
-
-def _decision_passed(claim: Claim, now: datetime) -> Outcome | None:
-    """A review or dispute decision is late: flag it and tell the assigned reviewer."""
-    if claim.state != S.UNDER_REVIEW:
-        return None
-    claim.is_overdue = True
-    claim.deadline_expired = True
-    event = record(
-        claim,
-        actor=None,
-        role=ActorRole.SYSTEM,
+        updates=lambda now: {"is_overdue": True, "review_started_at": now, **_clock(K.REVIEW_DECISION, now)},
+    ),
+    # A review or dispute decision is late: flag it and tell the assigned reviewer.
+    Outcome(
+        name="decision_passed",
+        kinds=(K.REVIEW_DECISION, K.DISPUTE_DECISION),
+        state=S.UNDER_REVIEW,
         action=EventAction.REVIEW_OVERDUE,
-        now=now,
-        details={"deadline": claim.deadline_kind, "due_at": claim.deadline_at.isoformat()},
-        save_row=False,
-    )
-    mails = []
-    if claim.assigned_reviewer_id and claim.assigned_reviewer.email:
-        mails.append(
-            notifications.build(
-                "review_overdue", to=claim.assigned_reviewer.email, claim=claim, context={"due_at": claim.deadline_at}, now=now
-            )
-        )
-    return event, mails
+        updates=lambda now: {"is_overdue": True, **EXPIRED},
+        details={"deadline": F("deadline_kind"), "due_at": F("deadline_at")},
+        email=Email("review_overdue", to="assigned_reviewer__email", per_row={"due_at": F("deadline_at")}),
+    ),
+    # No answer to a request for information in time: rejected (no partner response),
+    # with the 30-day dispute window ...
+    Outcome(
+        name="answer_passed",
+        kinds=(K.PARTNER_ANSWER,),
+        transition="expire_answer",
+        when=Q(disputed_at__isnull=True),
+        action=EventAction.AUTO_REJECTED,
+        updates=lambda now: {**_rejection(now), **_clock(K.DISPUTE_WINDOW, now)},
+        email=Email(
+            "claim_rejected",
+            to="partner_contact_email",
+            context=lambda now: {
+                "reason": RejectionReason.NO_PARTNER_RESPONSE,
+                "message": "",
+                "dispute_until": clocks.deadline_for(K.DISPUTE_WINDOW, now),
+                "is_final": False,
+            },
+        ),
+    ),
+    # ... or final, when the claim was already disputed once.
+    Outcome(
+        name="answer_passed_final",
+        kinds=(K.PARTNER_ANSWER,),
+        transition="expire_answer",
+        when=Q(disputed_at__isnull=False),
+        action=EventAction.AUTO_REJECTED,
+        updates=lambda now: {**_rejection(now), **NO_CLOCK},
+        email=Email(
+            "claim_rejected",
+            to="partner_contact_email",
+            context=lambda now: {
+                "reason": RejectionReason.NO_PARTNER_RESPONSE,
+                "message": "",
+                "dispute_until": None,
+                "is_final": True,
+            },
+        ),
+    ),
+    # Seven days without a denial: sent on to incentive eligibility evaluation.
+    Outcome(
+        name="consent_passed",
+        kinds=(K.CONSENT_WINDOW,),
+        state=S.APPROVED,
+        action=EventAction.CONSENT_PERIOD_PASSED,
+        updates=lambda now: {"eligibility_sent_at": now, **EXPIRED},
+        email=Email("consent_period_passed", to="partner_contact_email"),
+    ),
+    # Thirty days after a rejection: the dispute window closes (a new claim is the only way).
+    Outcome(
+        name="dispute_window_passed",
+        kinds=(K.DISPUTE_WINDOW,),
+        state=S.REJECTED,
+        action=EventAction.DISPUTE_WINDOW_CLOSED,
+        updates=lambda now: dict(EXPIRED),
+    ),
+)
 
 
-def _answer_passed(claim: Claim, now: datetime) -> Outcome | None:
-    """No answer to a request for information in time: rejected, no partner response."""
-    before = _transition(claim, "expire_answer")
-    if before is None:
-        return None
-    claim.rejection_reason = RejectionReason.NO_PARTNER_RESPONSE
-    claim.rejection_message = ""
-    claim.decided_at = now
-    claim.is_overdue = False
-    if claim.disputed_at is None:
-        clocks.start_clock(claim, K.DISPUTE_WINDOW, now)
-    else:
-        clocks.stop_clock(claim)  # a rejection after a dispute is final
-    event = record(
-        claim, actor=None, role=ActorRole.SYSTEM, action=EventAction.AUTO_REJECTED, now=now, from_state=before, save_row=False
-    )
-    return event, [rejection_email(claim, now)]
-
-
-def _consent_passed(claim: Claim, now: datetime) -> Outcome | None:
-    """Seven days without a denial: sent on to incentive eligibility evaluation."""
-    if claim.state != S.APPROVED:
-        return None
-    claim.eligibility_sent_at = now
-    claim.deadline_expired = True
-    event = record(claim, actor=None, role=ActorRole.SYSTEM, action=EventAction.CONSENT_PERIOD_PASSED, now=now, save_row=False)
-    return event, [partner_email("consent_period_passed", claim, now)]
-
-
-def _dispute_window_passed(claim: Claim, now: datetime) -> Outcome | None:
-    """Thirty days after a rejection: the dispute window closes (a new claim is the only way)."""
-    if claim.state != S.REJECTED:
-        return None
-    claim.deadline_expired = True
-    event = record(claim, actor=None, role=ActorRole.SYSTEM, action=EventAction.DISPUTE_WINDOW_CLOSED, now=now, save_row=False)
-    return event, []
-
-
-HANDLERS: dict[str, Callable[[Claim, datetime], Outcome | None]] = {
-    K.REVIEW_PICKUP: _pickup_passed,
-    K.REVIEW_DECISION: _decision_passed,
-    K.DISPUTE_DECISION: _decision_passed,
-    K.PARTNER_ANSWER: _answer_passed,
-    K.CONSENT_WINDOW: _consent_passed,
-    K.DISPUTE_WINDOW: _dispute_window_passed,
-}
-
-
-def _write(claims: list[Claim]) -> None:
-    """One UPDATE per distinct set of new values. Every claim a handler changes in one
-    batch gets the same values (one `now`, one new deadline), so a batch is a handful
-    of plain `UPDATE ... WHERE id IN (...)`: far cheaper than bulk_update's CASE per field."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for claim in claims:
-        groups[tuple(getattr(claim, f) for f in SWEEP_FIELDS)].append(claim.pk)
-    for values, pks in groups.items():
-        Claim.objects.filter(pk__in=pks).update(**dict(zip(SWEEP_FIELDS, values, strict=True)))
-
-
-def due_claims(now: datetime):
+def due_claims(now: datetime) -> QuerySet[Claim]:
     """The only lookup the sweep makes: served by the partial index claim_due_idx."""
     return Claim.objects.filter(deadline_expired=False, deadline_at__lte=now)
 
 
+def _insert_select(model, columns: list[str], qs: QuerySet, *, returning_ids: bool = False) -> int | list[int]:
+    """INSERT INTO model (columns) SELECT ... compiled by the ORM for this database
+    (PostgreSQL and SQLite both return the new ids when asked)."""
+    sql, params = qs.query.sql_with_params()
+    quote = connection.ops.quote_name
+    cols = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    returning = f" RETURNING {quote(model._meta.pk.column)}" if returning_ids else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({cols}) {sql}{returning}", params)
+        return [row[0] for row in cursor.fetchall()] if returning_ids else cursor.rowcount
+
+
+def _json(value) -> Value:
+    return Value(value, output_field=JSONField())
+
+
+def _apply(outcome: Outcome, ids: list[int], now: datetime) -> int:
+    """The outcome for these locked claims: an UPDATE, the history rows, the outbox rows."""
+    source, target = outcome.source, outcome.target
+    rows = Claim.objects.filter(pk__in=ids, state=source).filter(outcome.when).order_by()
+    when = Value(now, output_field=DateTimeField())
+    changed = rows.update(updated_at=now, **({"state": target} if target else {}), **outcome.updates(now))
+    if not changed:
+        return 0
+    # The rows this outcome just changed (we hold their locks; a transition moved them to `target`).
+    mine = Claim.objects.filter(pk__in=ids, state=target or source).filter(outcome.when).order_by()
+    details = JSONObject(**outcome.details) if outcome.details else _json({})
+    _insert_select(
+        ClaimEvent,
+        ["claim", "at", "actor_role", "action", "from_state", "to_state", "changes", "details"],
+        mine.values_list(
+            F("pk"),
+            when,
+            Value(str(ActorRole.SYSTEM)),
+            Value(str(outcome.action)),
+            Value(source if target else ""),
+            Value(target),
+            _json({}),
+            details,
+        ),
+    )
+    if outcome.email:
+        email = outcome.email
+        constant = notifications.encode(email.context(now))
+        if email.per_row:
+            # Per-row values are datetimes from the claim's row; such emails have no constant context
+            # (a JSON parameter nested in a JSON function would arrive as a string).
+            assert not constant, email.kind
+            context = JSONObject(**{k: JSONObject(**{notifications.DT_KEY: expr}) for k, expr in email.per_row.items()})
+        else:
+            context = _json(constant)
+        recipients = mine.exclude(**{f"{email.to}__isnull": True}).exclude(**{email.to: ""})
+        created = _insert_select(
+            Notification,
+            [
+                "kind",
+                "claim",
+                "to",
+                "language",
+                "context",
+                "subject",
+                "status",
+                "created_at",
+                "next_attempt_at",
+                "give_up_at",
+                "attempts",
+                "last_error",
+            ],
+            recipients.values_list(
+                Value(str(email.kind)),
+                F("pk"),
+                F(email.to),
+                Value(""),
+                context,
+                Value(""),
+                Value(str(NotificationStatus.PENDING)),
+                when,
+                when,
+                Value(notifications.give_up_at(now), output_field=DateTimeField()),
+                Value(0),
+                Value(""),
+            ),
+            returning_ids=True,
+        )
+        if created:
+            notifications.request_delivery_on_commit(created)
+    return changed
+
+
+def _outcome_for(kind: str, state: str, disputed: bool) -> Outcome | None:
+    for outcome in OUTCOMES:
+        if kind in outcome.kinds and state == outcome.source:
+            if outcome.name == "answer_passed" and disputed:
+                continue
+            if outcome.name == "answer_passed_final" and not disputed:
+                continue
+            return outcome
+    return None
+
+
 def process_due_batch(*, now: datetime | None = None, batch_size: int | None = None) -> int:
-    """Handles at most one batch of due claims. Returns how many claims it handled."""
+    """Handles at most one batch of due claims in one transaction. Returns how many it handled."""
     now = now or timezone.now()
     batch_size = batch_size or settings.CPOR_SWEEP_BATCH_SIZE
     with transaction.atomic():
         batch = list(
             due_claims(now)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("assigned_reviewer")
-            .order_by("deadline_at", "pk")[:batch_size]
+            .select_for_update(skip_locked=True)
+            .order_by("deadline_at", "pk")
+            .values_list("pk", "deadline_kind", "state", "disputed_at")[:batch_size]
         )
-        changed: list[Claim] = []
-        events: list[ClaimEvent] = []
-        mails: list[Notification] = []
-        for claim in batch:
-            handler = HANDLERS.get(claim.deadline_kind)
-            outcome = handler(claim, now) if handler else None
-            if outcome is None:
-                # A clock that does not fit the state (data fixed by hand): stop looking at it.
-                log.warning("Claim %s: deadline %r does not fit state %r", claim.pk, claim.deadline_kind, claim.state)
-                claim.deadline_expired = True
-            else:
-                events.append(outcome[0])
-                mails.extend(outcome[1])
-            claim.updated_at = now
-            changed.append(claim)
-        if not changed:
+        if not batch:
             return 0
-        _write(changed)
-        ClaimEvent.objects.bulk_create(events)
-        notifications.enqueue(mails)
-    return len(changed)
+        groups: dict[Outcome | None, list[int]] = defaultdict(list)
+        for pk, kind, state, disputed_at in batch:
+            groups[_outcome_for(kind, state, disputed_at is not None)].append(pk)
+        for outcome, ids in groups.items():
+            if outcome is not None:
+                _apply(outcome, ids, now)
+        misfits = groups.get(None)
+        if misfits:
+            # A clock that does not fit the state (data fixed by hand): stop looking at it.
+            log.warning("Claims %s: deadline does not fit their state; clock stopped.", misfits)
+            Claim.objects.filter(pk__in=misfits).update(deadline_expired=True, updated_at=now)
+    return len(batch)
 
 
-def run_sweep(*, now: datetime | None = None, max_batches: int = 1000) -> int:
+def run_sweep(*, now: datetime | None = None, max_batches: int = 100_000) -> int:
     """Processes batches until one comes back short (nothing more is due, or what is
     left is locked by another worker). Returns how many claims it handled."""
     total = 0

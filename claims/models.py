@@ -383,16 +383,26 @@ class Association(models.Model):
 
 
 class Notification(models.Model):
-    """Outbox: written in the transaction that causes it, delivered after commit."""
+    """Outbox: an email to send, written in the transaction that causes it.
+
+    It stores what to render (kind, context, language); the delivering worker
+    renders and sends it (claims/outbox.py), retrying with backoff until
+    `give_up_at`, after which it is failed and listed for staff to retry."""
 
     kind = models.CharField(max_length=60)
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     to = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    # Filled when the email is sent, for the admin and the failed list.
+    subject = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    give_up_at = models.DateTimeField()
+    # A drain that took this row holds it until then; a killed drain's rows come back after it.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -400,11 +410,8 @@ class Notification(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(
-                fields=["created_at"],
-                name="notification_pending_idx",
-                condition=Q(status="pending"),
-            ),
+            # The drain's only lookup: pending rows whose next attempt is due.
+            models.Index(fields=["next_attempt_at"], name="notification_due_idx", condition=Q(status="pending")),
         ]
 
     def __str__(self) -> str:

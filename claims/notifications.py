@@ -1,27 +1,35 @@
-"""The outbox: every email is a row written in the transaction that causes it.
+"""Emails as outbox rows: what to send, written in the transaction that causes it.
 
-A task delivers it after commit; a periodic job re-sends whatever is still
-pending, so a rolled-back change sends nothing and a broker that is down at
-commit time loses nothing. Delivery is at-least-once: a crash between the SMTP
-send and the commit that marks the row sent can repeat one email.
+A row stores the email's kind, recipient, language and a JSON context; the
+delivering worker renders and sends it (claims/outbox.py), so a service or the
+deadline sweep never renders a template or talks to a mail server. After the
+transaction commits, one message asks the delivery queue to send that
+transaction's rows (however many: the sweep sends one per batch); a periodic drain
+picks up whatever that message missed (broker down, worker killed) and the retries, so a rolled-back change sends nothing and a committed one is never lost.
+
+This module sits below the services: it imports models and settings only, and
+reaches the Celery task by its registered name, never by importing claims.tasks.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils.functional import Promise
 
-from .choices import NotificationStatus
 from .models import Claim, Notification
 
 log = logging.getLogger(__name__)
+
+DRAIN_TASK = "claims.tasks.drain_outbox"
+DELIVERY_QUEUE = "deliveries"
+# A datetime in a stored context: {"$dt": "2026-11-22T05:54:00+00:00"} (SQL builds the same shape).
+DT_KEY = "$dt"
 
 
 def absolute_url(path: str) -> str:
@@ -32,77 +40,66 @@ def claim_url(claim: Claim) -> str:
     return absolute_url(reverse("claims:detail", args=[claim.pk]))
 
 
-def build(kind: str, *, to: str, claim: Claim | None, context: dict, now: datetime) -> Notification:
-    """Renders templates/emails/<kind>-subject.txt, -body.txt and -body.html (unsaved row)."""
-    ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **context}
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", ctx).split())
-        text = render_to_string(f"emails/{kind}-body.txt", ctx)
-        html = render_to_string(f"emails/{kind}-body.html", ctx)
-    return Notification(kind=kind, claim=claim, to=to, subject=subject[:255], body_text=text, body_html=html, created_at=now)
+def encode(value):
+    """A context value as JSON: datetimes tagged so the renderer gets datetimes back."""
+    if isinstance(value, datetime):
+        return {DT_KEY: value.isoformat()}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [encode(v) for v in value]
+    if isinstance(value, Promise):  # a lazy translation: the code's English, the renderer translates labels
+        return str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def give_up_at(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.CPOR_OUTBOX_RETRY_FOR_SECONDS)
+
+
+def build(
+    kind: str, *, to: str, claim: Claim | None, context: dict | None = None, now: datetime, language: str | None = None
+) -> Notification:
+    """An unsaved outbox row for templates/emails/<kind>-subject.txt, -body.txt and -body.html.
+
+    `context` holds JSON-friendly values (datetimes are fine); the claim is loaded
+    again when the email is rendered, in `language` (default: the site's)."""
+    return Notification(
+        kind=kind,
+        claim=claim,
+        to=to or "",
+        context=encode(context or {}),
+        language=language or "",
+        created_at=now,
+        next_attempt_at=now,
+        give_up_at=give_up_at(now),
+    )
 
 
 def enqueue(notifications: list[Notification]) -> list[Notification]:
-    """Saves the rows in the caller's transaction and delivers them after it commits."""
+    """Saves the rows in the caller's transaction and asks for delivery once it commits."""
     notifications = [n for n in notifications if n.to]
     if not notifications:
         return []
     saved = Notification.objects.bulk_create(notifications)
-    ids = [n.pk for n in saved]
-    transaction.on_commit(lambda: schedule_delivery(ids), robust=True)
+    request_delivery_on_commit([n.pk for n in saved])
     return saved
 
 
-def schedule_delivery(ids: list[int]) -> None:
-    from .tasks import deliver_notification
-
-    for pk in ids:
-        try:
-            deliver_notification.delay(pk)
-        except Exception:  # broker down: the re-send job delivers it later
-            log.warning("Could not queue notification %s; the outbox re-send job will deliver it.", pk, exc_info=True)
+def request_delivery_on_commit(ids: list[int]) -> None:
+    transaction.on_commit(lambda: request_delivery(ids), robust=True)
 
 
-def deliver(notification_id: int) -> bool:
-    """Sends one pending notification. Safe to run twice or concurrently."""
-    with transaction.atomic():
-        n = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
-        )
-        if n is None:
-            return False  # sent already, failed for good, or another worker holds it
-        n.attempts += 1
-        message = EmailMultiAlternatives(n.subject, n.body_text, settings.DEFAULT_FROM_EMAIL, [n.to])
-        if n.body_html:
-            message.attach_alternative(n.body_html, "text/html")
-        try:
-            message.send()
-        except Exception as exc:
-            n.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if n.attempts >= settings.CPOR_OUTBOX_MAX_ATTEMPTS:
-                n.status = NotificationStatus.FAILED
-            n.save(update_fields=["attempts", "last_error", "status"])
-            log.warning("Notification %s not sent (attempt %s): %s", n.pk, n.attempts, n.last_error)
-            return False
-        n.status = NotificationStatus.SENT
-        n.sent_at = timezone.now()
-        n.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return True
+def request_delivery(ids: list[int]) -> None:
+    """One message to the delivery queue for these rows. A lost message costs nothing
+    but time: the periodic drain finds the rows."""
+    from celery import current_app
 
-
-def resend_pending(*, now: datetime | None = None, limit: int = 500, grace_seconds: int | None = None) -> int:
-    """Delivers pending notifications older than the grace period (by default
-    CPOR_OUTBOX_RESEND_AFTER_SECONDS, which leaves fresh ones to their own task).
-    Returns how many were sent."""
-    now = now or timezone.now()
-    if grace_seconds is None:
-        grace_seconds = settings.CPOR_OUTBOX_RESEND_AFTER_SECONDS
-    cutoff = now - timedelta(seconds=grace_seconds)
-    ids = list(
-        Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(1 for pk in ids if deliver(pk))
+    try:
+        current_app.tasks[DRAIN_TASK].apply_async(kwargs={"ids": ids}, queue=DELIVERY_QUEUE)
+    except Exception:  # broker down: the periodic drain delivers later
+        log.warning("Could not queue an outbox drain; the periodic drain will deliver the emails.", exc_info=True)

@@ -144,7 +144,7 @@ def rejection_email(claim: Claim, now: datetime) -> notifications.Notification:
         "claim_rejected",
         claim,
         now,
-        reason=RejectionReason(claim.rejection_reason).label,
+        reason=claim.rejection_reason,  # a code: the email shows its label in the recipient's language
         message=claim.rejection_message,
         dispute_until=claim.deadline_at if claim.deadline_kind == K.DISPUTE_WINDOW else None,
         is_final=claim.deadline_kind != K.DISPUTE_WINDOW,
@@ -473,9 +473,7 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str, message: str = "")
             from_state=before,
             details={"reason": reason, "message": claim.rejection_message, "associations_ended": ended},
         )
-        notifications.enqueue(
-            [partner_email("claim_withdrawn", claim, now, reason=WithdrawReason(reason).label, message=claim.rejection_message)]
-        )
+        notifications.enqueue([partner_email("claim_withdrawn", claim, now, reason=reason, message=claim.rejection_message)])
     return claim
 
 

@@ -21,11 +21,15 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
         "deadline-sweep": {
             "task": "claims.tasks.run_deadline_sweep",
             "schedule": float(settings.CPOR_SWEEP_INTERVAL_SECONDS),
+            # A sweep that could not start before the next one is due is dropped, not piled up.
+            "options": {"expires": float(settings.CPOR_SWEEP_INTERVAL_SECONDS)},
         },
-        # Delivers outbox notifications whose own delivery task was lost or failed.
-        "outbox-resend": {
-            "task": "claims.tasks.resend_pending_notifications",
-            "schedule": float(settings.CPOR_OUTBOX_RESEND_INTERVAL_SECONDS),
+        # Drains the email outbox: retries that came due, and emails whose own
+        # drain message was lost (broker down at commit, worker killed).
+        "outbox-drain": {
+            "task": "claims.tasks.drain_outbox",
+            "schedule": float(settings.CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS),
+            "options": {"queue": "deliveries", "expires": float(settings.CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS)},
         },
         # Forgets API Idempotency-Keys older than a day.
         "idempotency-prune": {

@@ -197,12 +197,29 @@ except ValueError as exc:
     raise ImproperlyConfigured("CPOR_EXTRA_HOLIDAYS must be comma-separated YYYY-MM-DD dates") from exc
 # The time zone in which a business day starts and ends.
 CPOR_BUSINESS_TIME_ZONE = env_str("CPOR_BUSINESS_TIME_ZONE", "UTC")
-CPOR_SWEEP_BATCH_SIZE = env_int("CPOR_SWEEP_BATCH_SIZE", 200, minimum=1)
-CPOR_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SWEEP_INTERVAL_SECONDS", 120, minimum=5)
-CPOR_OUTBOX_RESEND_INTERVAL_SECONDS = env_int("CPOR_OUTBOX_RESEND_INTERVAL_SECONDS", 300, minimum=5)
-# A pending notification younger than this is left to its own delivery task.
-CPOR_OUTBOX_RESEND_AFTER_SECONDS = env_int("CPOR_OUTBOX_RESEND_AFTER_SECONDS", 60)
-CPOR_OUTBOX_MAX_ATTEMPTS = env_int("CPOR_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
+CPOR_SWEEP_BATCH_SIZE = env_int("CPOR_SWEEP_BATCH_SIZE", 1000, minimum=1)
+CPOR_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SWEEP_INTERVAL_SECONDS", 120, minimum=1)
+# Email outbox (claims/outbox.py): drained by the delivery queue's worker after each
+# commit and every CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS. A failed attempt backs off
+# exponentially from BASE to MAX seconds and is retried for RETRY_FOR seconds (3 days)
+# before the email is marked failed, logged at ERROR and listed for staff to retry.
+CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS = env_int("CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS", 30, minimum=1)
+CPOR_OUTBOX_BATCH_SIZE = env_int("CPOR_OUTBOX_BATCH_SIZE", 200, minimum=1)
+CPOR_OUTBOX_RETRY_BASE_SECONDS = env_int("CPOR_OUTBOX_RETRY_BASE_SECONDS", 60, minimum=1)
+CPOR_OUTBOX_RETRY_MAX_SECONDS = env_int("CPOR_OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
+CPOR_OUTBOX_RETRY_FOR_SECONDS = env_int("CPOR_OUTBOX_RETRY_FOR_SECONDS", 3 * 24 * 3600, minimum=1)
+# How long a drain holds the emails it took; a drain killed mid-batch frees them after this.
+CPOR_OUTBOX_LEASE_SECONDS = env_int("CPOR_OUTBOX_LEASE_SECONDS", 300, minimum=1)
+CPOR_MAIL_ID_DOMAIN = env_str("CPOR_MAIL_ID_DOMAIN", "cpor.example")
+# Every SMTP call gives up after this many seconds (a hung server must not hang a worker).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# Celery: deadlines run on the default queue, email (and webhook) delivery on its own
+# queue and worker, so nothing a mail server does can delay a deadline. Hard time
+# limits end any task that still hangs.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"claims.tasks.drain_outbox": {"queue": "deliveries"}}
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CPOR_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CPOR_TASK_TIME_LIMIT", 300, minimum=2)
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 

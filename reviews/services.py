@@ -111,7 +111,7 @@ def review_request_info(
                     "info_requested",
                     claim,
                     now,
-                    reasons=reason_labels,
+                    reasons=list(reasons),  # codes: labels in the recipient's language
                     message=message,
                     remove_products=[claimed[c] for c in remove_products],
                     answer_by=claim.deadline_at,

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 # The demo sweeps every 30 s so deadlines visibly fire; production keeps the default.
 export CPOR_SWEEP_INTERVAL_SECONDS="${CPOR_SWEEP_INTERVAL_SECONDS:-30}"
-export CPOR_OUTBOX_RESEND_INTERVAL_SECONDS="${CPOR_OUTBOX_RESEND_INTERVAL_SECONDS:-60}"
+export CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS="${CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS:-10}"
 PY=.venv/bin/python
 BIND="${CPOR_BIND:-127.0.0.1:8000}"
 
@@ -15,7 +15,7 @@ $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
 mkdir -p var
-.venv/bin/celery -A cpor worker --beat --pool=solo --loglevel=INFO \
+.venv/bin/celery -A cpor worker --beat --pool=solo -Q celery,deliveries --loglevel=INFO \
   --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM

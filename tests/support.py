@@ -13,3 +13,23 @@ def wait_for(predicate, *, timeout: float = 90.0, what: str = "") -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def start_celery(tmp_path, name: str, args: list[str], env: dict):
+    """Starts a real Celery process (worker or beat) of this project; returns (Popen, log path)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    log_path = tmp_path / f"{name}.log"
+    log = open(log_path, "a")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cpor", *args],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    return proc, log_path

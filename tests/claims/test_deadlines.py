@@ -176,17 +176,21 @@ def test_the_sweep_works_in_batches(build, ana):
 
 def test_a_sweep_killed_halfway_changes_nothing_and_the_rerun_finishes(build, ana, monkeypatch):
     claims = _due_mix(build, ana)
-    original = deadlines.HANDLERS["partner_answer"]
+    original = deadlines._apply
 
-    def crash(claim, now):
-        raise RuntimeError("worker killed")
+    def crash(outcome, ids, now):
+        if outcome.name.startswith("answer_passed"):
+            raise RuntimeError("worker killed")
+        return original(outcome, ids, now)
 
-    monkeypatch.setitem(deadlines.HANDLERS, "partner_answer", crash)
+    monkeypatch.setattr(deadlines, "_apply", crash)
+    emails = Notification.objects.count()
     with pytest.raises(RuntimeError):
         sweep_at(MON + timedelta(days=31))
     assert ClaimEvent.objects.filter(actor_role="system").count() == 0
+    assert Notification.objects.count() == emails
     assert Claim.objects.get(pk=claims[0].pk).state == "submitted"
-    monkeypatch.setitem(deadlines.HANDLERS, "partner_answer", original)
+    monkeypatch.setattr(deadlines, "_apply", original)
     assert sweep_at(MON + timedelta(days=31)) == 4
     assert all(len(system_events(c)) == 1 for c in claims)
 

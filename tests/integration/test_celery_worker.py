@@ -60,6 +60,8 @@ def worker(tmp_path):
             "cpor",
             "worker",
             "--pool=solo",
+            "-Q",
+            "celery,deliveries",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",

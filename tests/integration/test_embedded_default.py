@@ -22,7 +22,7 @@ def embedded_env(tmp_path):
         DJANGO_DEBUG="1",
         CPOR_VAR_DIR=str(tmp_path),
         CPOR_SWEEP_INTERVAL_SECONDS="5",
-        CPOR_OUTBOX_RESEND_INTERVAL_SECONDS="5",
+        CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS="5",
     )
     return env
 
@@ -43,7 +43,7 @@ def test_the_worker_with_beat_sweeps_the_demo_data_and_delivers_every_email(embe
     assert count(db, "select count(*) from claims_claimevent where actor_role = 'system'") == 0
     log = open(tmp_path / "worker.log", "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cpor", "worker", "--beat", "--pool=solo", "--loglevel=INFO",
+        [sys.executable, "-m", "celery", "-A", "cpor", "worker", "--beat", "--pool=solo", "-Q", "celery,deliveries", "--loglevel=INFO",
          f"--schedule={tmp_path / 'celerybeat-schedule'}"],
         cwd=ROOT, env=embedded_env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -1,19 +1,16 @@
 from django.core.management.base import BaseCommand
 
-from claims import deadlines, notifications
+from claims import deadlines, outbox
 
 
 class Command(BaseCommand):
-    help = "Runs every periodic job once, now: the deadline sweep, then the outbox re-send."
+    help = "Runs the periodic jobs once, now: the deadline sweep, then an outbox drain."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--all-pending",
-            action="store_true",
-            help="Also send notifications younger than the re-send grace period.",
-        )
+        # Kept for scripts written against earlier versions: every due email is sent now anyway.
+        parser.add_argument("--all-pending", action="store_true", help="Accepted for compatibility; no effect.")
 
     def handle(self, *args, **options):
         handled = deadlines.run_sweep()
-        sent = notifications.resend_pending(grace_seconds=0 if options["all_pending"] else None)
+        sent = outbox.drain_all()
         self.stdout.write(f"Deadline sweep: {handled} claim(s) handled. Outbox: {sent} notification(s) sent.")

@@ -1,0 +1,225 @@
+"""Delivers the outbox: renders each email in its recipient's language and sends it.
+
+Runs on the delivery queue only (its own worker in production), so a slow or
+hung mail server can never hold a deadline. Every network call has a timeout
+(EMAIL_TIMEOUT). A batch is leased (SKIP LOCKED, then `locked_until`), sent over
+one SMTP connection, and each email is marked sent in its own commit right after
+the server accepted it: a worker killed mid-batch leaves the rest leased, and the
+next drain after the lease takes them, so nothing is lost and nothing sent twice
+(short of a crash in the instant between the server's "250 OK" and that commit).
+
+A failed attempt backs off exponentially (CPOR_OUTBOX_RETRY_* settings) and is
+retried for CPOR_OUTBOX_RETRY_FOR_SECONDS (3 days by default). Only then is the
+email marked failed, logged at ERROR and listed for staff with a "retry" button:
+nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
+from .models import Claim, Notification
+from .notifications import DT_KEY, claim_url, give_up_at
+
+log = logging.getLogger(__name__)
+P = NotificationStatus
+
+# Errors that say the mail server (not this one email) is unavailable: stop the batch.
+SERVER_ERRORS = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError, TimeoutError)
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if set(value) == {DT_KEY}:
+            raw = value[DT_KEY]
+            parsed = parse_datetime(raw) if isinstance(raw, str) else None
+            if parsed is not None and timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=UTC)  # SQLite keeps UTC without an offset
+            return parsed
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _label(choices, code):
+    try:
+        return choices(code).label
+    except ValueError:
+        return code
+
+
+def _translated_context(n: Notification, context: dict) -> dict:
+    """Codes stored in the row become labels in the recipient's language."""
+    if n.kind == "claim_rejected" and "reason" in context:
+        context["reason"] = _label(RejectionReason, context["reason"])
+    if n.kind == "claim_withdrawn" and "reason" in context:
+        context["reason"] = _label(WithdrawReason, context["reason"])
+    if "reasons" in context and isinstance(context["reasons"], list):
+        context["reasons"] = [_label(InfoRequestReason, r) for r in context["reasons"]]
+    return context
+
+
+def render(n: Notification, claim: Claim | None) -> EmailMultiAlternatives:
+    language = n.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        ctx = _translated_context(n, _decode(n.context or {}))
+        ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **ctx}
+        subject = " ".join(render_to_string(f"emails/{n.kind}-subject.txt", ctx).split())[:255]
+        text = render_to_string(f"emails/{n.kind}-body.txt", ctx)
+        html = render_to_string(f"emails/{n.kind}-body.html", ctx)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [n.to])
+    message.attach_alternative(html, "text/html")
+    # One stable id per outbox row: a receiving system can recognise a repeat.
+    message.extra_headers["Message-ID"] = f"<cpor-notification-{n.pk}@{settings.CPOR_MAIL_ID_DOMAIN}>"
+    message.extra_headers["Content-Language"] = language
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    seconds = settings.CPOR_OUTBOX_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.CPOR_OUTBOX_RETRY_MAX_SECONDS))
+
+
+def _free(now: datetime) -> Q:
+    return Q(status=P.PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+
+
+def due(now: datetime):
+    """What a periodic drain may take: pending, its next attempt due, not leased by a
+    live drain. Served by the partial index notification_due_idx (pending rows only)."""
+    return Notification.objects.filter(_free(now), next_attempt_at__lte=now)
+
+
+def _lease(now: datetime, batch_size: int, only: list[int] | None = None) -> list[Notification]:
+    lease_until = now + timedelta(seconds=settings.CPOR_OUTBOX_LEASE_SECONDS)
+    # Rows named by id were just committed: they go now, whatever their stored time says.
+    rows = due(now) if only is None else Notification.objects.filter(_free(now), pk__in=only)
+    with transaction.atomic():
+        ids = list(
+            rows.select_for_update(skip_locked=True).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return []
+        Notification.objects.filter(pk__in=ids).update(locked_until=lease_until)
+    return list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+
+
+def _mark_sent(n: Notification, subject: str, now: datetime) -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Durable enough: only a database crash could lose this mark, and that
+            # re-sends one email rather than losing it. Saves a WAL flush per email.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        Notification.objects.filter(pk=n.pk).update(
+            status=P.SENT, sent_at=now, subject=subject, attempts=F("attempts") + 1, last_error="", locked_until=None
+        )
+
+
+def _mark_failed_attempt(n: Notification, error: str, now: datetime) -> None:
+    attempts = n.attempts + 1
+    gave_up = now >= n.give_up_at
+    Notification.objects.filter(pk=n.pk).update(
+        attempts=attempts,
+        last_error=error[:2000],
+        last_attempt_at=now,
+        next_attempt_at=now + backoff(attempts),
+        locked_until=None,
+        status=P.FAILED if gave_up else P.PENDING,
+    )
+    if gave_up:
+        log.error(
+            "Email %s (%s to %s) given up after %s attempts since %s: %s. Retry it from /review/outbox/.",
+            n.pk,
+            n.kind,
+            n.to,
+            attempts,
+            n.created_at.isoformat(),
+            error,
+        )
+    else:
+        log.warning("Email %s not sent (attempt %s), next try at %s: %s", n.pk, attempts, now + backoff(attempts), error)
+
+
+def _release(rows: list[Notification]) -> None:
+    if rows:
+        Notification.objects.filter(pk__in=[n.pk for n in rows], status=P.PENDING).update(locked_until=None)
+
+
+def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: list[int] | None = None) -> int:
+    """Sends one batch of due emails (of `ids` only, if given) over one SMTP connection.
+    Returns how many were sent."""
+    now = now or timezone.now()
+    batch = _lease(now, batch_size or settings.CPOR_OUTBOX_BATCH_SIZE, ids)
+    if not batch:
+        return 0
+    claims = Claim.objects.in_bulk({n.claim_id for n in batch if n.claim_id})
+    sent = 0
+    smtp = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+    try:
+        for i, n in enumerate(batch):
+            try:
+                message = render(n, claims.get(n.claim_id))
+            except Exception as exc:  # a template error is this email's problem, not the server's
+                log.exception("Email %s could not be rendered", n.pk)
+                _mark_failed_attempt(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
+                continue
+            message.connection = smtp
+            try:
+                # Opened once, before the first email: send_messages would otherwise
+                # open and close a connection per call.
+                smtp.open()
+                smtp.send_messages([message])
+            except SERVER_ERRORS as exc:
+                _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
+                # The server is down or hung: the rest wait for their next drain.
+                _release(batch[i + 1 :])
+                break
+            except Exception as exc:
+                _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
+                continue
+            _mark_sent(n, message.subject, timezone.now())
+            sent += 1
+    finally:
+        try:
+            smtp.close()
+        except Exception:  # closing a dead connection must not hide what was sent
+            log.debug("closing the SMTP connection failed", exc_info=True)
+    return sent
+
+
+def drain_all(*, batch_size: int | None = None, max_batches: int = 1000, ids: list[int] | None = None) -> int:
+    """Drains batch after batch until one comes back empty or short of a full batch."""
+    total = 0
+    size = batch_size or settings.CPOR_OUTBOX_BATCH_SIZE
+    for _ in range(max_batches):
+        sent = drain(batch_size=size, ids=ids)
+        total += sent
+        if sent < size:
+            break
+    return total
+
+
+def retry(*, notification_ids: list[int], now: datetime | None = None) -> int:
+    """Staff's "retry" on failed emails: pending again, due now, with a fresh retry period."""
+    now = now or timezone.now()
+    return Notification.objects.filter(pk__in=notification_ids, status=P.FAILED).update(
+        status=P.PENDING, next_attempt_at=now, give_up_at=give_up_at(now), locked_until=None
+    )
+
+
+def failed():
+    return Notification.objects.filter(status=P.FAILED).select_related("claim").order_by("-last_attempt_at", "-pk")
