@@ -4,6 +4,7 @@ through the services, so the admin cannot bypass the state machine or history.""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import (
     Association,
@@ -153,9 +154,20 @@ class AssociationAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "to", "status", "attempts", "sent_at"]
+    list_display = ["created_at", "kind", "to", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject"]
+    actions = ["retry"]
+
+    @admin.action(description=_("Send the selected failed emails again"))
+    def retry(self, request, queryset):
+        from . import outbox
+        from .notifications import request_delivery
+
+        ids = list(queryset.values_list("pk", flat=True))
+        n = outbox.retry(notification_ids=ids)
+        request_delivery(ids)
+        self.message_user(request, ngettext("%(n)d email will be sent again.", "%(n)d emails will be sent again.", n) % {"n": n})
 
     def has_add_permission(self, request):
         return False
