@@ -17,8 +17,10 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -118,15 +120,27 @@ def _lease(now: datetime, batch_size: int, only: list[int] | None = None) -> lis
 
 
 def _mark_sent(n: Notification, subject: str, now: datetime) -> None:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Durable enough: only a database crash could lose this mark, and that
-            # re-sends one email rather than losing it. Saves a WAL flush per email.
+    # One autocommitted UPDATE right after the server's "250": the drain runs with
+    # synchronous_commit off (see _fast_commits), so this costs no WAL flush.
+    Notification.objects.filter(pk=n.pk).update(
+        status=P.SENT, sent_at=now, subject=subject, attempts=F("attempts") + 1, last_error="", locked_until=None
+    )
+
+
+class _fast_commits:
+    """Only a crash of the database itself could lose a mark made with synchronous_commit
+    off, and that re-sends one email rather than losing it: worth a WAL flush per email."""
+
+    def __enter__(self):
+        self.on = connection.vendor == "postgresql" and connection.get_autocommit()
+        if self.on:
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        Notification.objects.filter(pk=n.pk).update(
-            status=P.SENT, sent_at=now, subject=subject, attempts=F("attempts") + 1, last_error="", locked_until=None
-        )
+                cursor.execute("SET synchronous_commit = off")
+
+    def __exit__(self, *exc):
+        if self.on:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
 
 
 def _mark_failed_attempt(n: Notification, error: str, now: datetime) -> None:
@@ -159,6 +173,47 @@ def _release(rows: list[Notification]) -> None:
         Notification.objects.filter(pk__in=[n.pk for n in rows], status=P.PENDING).update(locked_until=None)
 
 
+class _Sender(threading.Thread):
+    """Talks to the mail server over one connection while the drain renders the next
+    email, so rendering overlaps the network round trips. It never touches the database:
+    the drain marks each result as soon as it comes back."""
+
+    def __init__(self, smtp) -> None:
+        super().__init__(daemon=True, name="outbox-sender")
+        self.smtp = smtp
+        self.inbox: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
+        self.server_down = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while (item := self.inbox.get()) is not None:
+                n, message = item
+                if self.server_down.is_set():
+                    self.results.put((n, message, None, "skipped"))
+                    continue
+                try:
+                    # Opened once, before the first email: send_messages would otherwise
+                    # open and close a connection per call.
+                    self.smtp.open()
+                    self.smtp.send_messages([message])
+                except SERVER_ERRORS as exc:
+                    self.server_down.set()  # down or hung: the rest wait for their next drain
+                    self.results.put((n, message, exc, "server"))
+                except Exception as exc:  # this message refused (recipient, size): the others go on
+                    self.results.put((n, message, exc, "message"))
+                else:
+                    self.results.put((n, message, None, "sent"))
+        finally:
+            try:
+                self.smtp.close()
+            except Exception:  # closing a dead connection must not hide what was sent
+                log.debug("closing the SMTP connection failed", exc_info=True)
+
+
+IN_FLIGHT = 4  # emails rendered ahead of the one being sent
+
+
 def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: list[int] | None = None) -> int:
     """Sends one batch of due emails (of `ids` only, if given) over one SMTP connection.
     Returns how many were sent."""
@@ -167,37 +222,49 @@ def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: li
     if not batch:
         return 0
     claims = Claim.objects.in_bulk({n.claim_id for n in batch if n.claim_id})
-    sent = 0
-    smtp = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
-    try:
-        for i, n in enumerate(batch):
+    sender = _Sender(get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT))
+    sent, in_flight, not_tried = 0, 0, []
+
+    def settle(*, wait_one: bool = False, wait_all: bool = False) -> None:
+        """Marks the results that came back (waiting for one, or for all, if asked)."""
+        nonlocal sent, in_flight
+        while in_flight:
             try:
-                message = render(n, claims.get(n.claim_id))
-            except Exception as exc:  # a template error is this email's problem, not the server's
-                log.exception("Email %s could not be rendered", n.pk)
-                _mark_failed_attempt(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
-                continue
-            message.connection = smtp
-            try:
-                # Opened once, before the first email: send_messages would otherwise
-                # open and close a connection per call.
-                smtp.open()
-                smtp.send_messages([message])
-            except SERVER_ERRORS as exc:
+                n, message, exc, outcome = sender.results.get(block=wait_one or wait_all)
+            except queue.Empty:
+                return
+            in_flight -= 1
+            wait_one = False
+            if outcome == "sent":
+                _mark_sent(n, message.subject, timezone.now())
+                sent += 1
+            elif outcome == "skipped":
+                not_tried.append(n)
+            else:
                 _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
-                # The server is down or hung: the rest wait for their next drain.
-                _release(batch[i + 1 :])
-                break
-            except Exception as exc:
-                _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
-                continue
-            _mark_sent(n, message.subject, timezone.now())
-            sent += 1
-    finally:
+
+    with _fast_commits():
+        sender.start()
         try:
-            smtp.close()
-        except Exception:  # closing a dead connection must not hide what was sent
-            log.debug("closing the SMTP connection failed", exc_info=True)
+            for i, n in enumerate(batch):
+                if sender.server_down.is_set():
+                    not_tried.extend(batch[i:])
+                    break
+                try:
+                    message = render(n, claims.get(n.claim_id))
+                except Exception as exc:  # a template error is this email's problem, not the server's
+                    log.exception("Email %s could not be rendered", n.pk)
+                    _mark_failed_attempt(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
+                    continue
+                message.connection = sender.smtp
+                sender.inbox.put((n, message))
+                in_flight += 1
+                settle(wait_one=in_flight >= IN_FLIGHT)
+        finally:
+            sender.inbox.put(None)
+            settle(wait_all=True)
+            sender.join()
+            _release(not_tried)
     return sent
 
 
