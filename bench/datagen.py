@@ -7,7 +7,9 @@ back the due claims a previous run may have left swept.
 Shape (N claims, D due, step = N // D):
 - 100 partner companies (20 in small sets); company #1 ("Bench Partner 001") holds the
   first `big` claims (10,000 at 1M), the rest are spread over the others;
-- N / 10 customer tenants with searchable names and subdomains;
+- N / 10 customer tenants with searchable names and subdomains, in one block per company
+  (a company works with its own customers; every 50th claim names another company's, so
+  about 2 % of claims compete);
 - each claim: one product (a second one for 30 %), a "created" and a "submitted" history
   row, a tenant; every `step`-th claim is due: pickup (30 %), decision (15 %), partner
   answer (20 %), consent window (20 %), dispute window (15 %) clocks;
@@ -215,7 +217,11 @@ def generate(p: Params, log=print) -> None:
             FROM (
                 SELECT k,
                        CASE WHEN k <= %(big)s THEN %(cb)s + 1 ELSE %(cb)s + 2 + (k %% (%(m)s - 1)) END AS company_id,
-                       1 + ((k * 7) %% %(t)s) AS t,
+                       -- A company works with its own customers (a block of tenants); every
+                       -- 50th claim names another company's customer, which makes competition.
+                       1 + (((CASE WHEN k <= %(big)s THEN 0 ELSE 1 + k %% (%(m)s - 1) END
+                              + CASE WHEN k %% 50 = 0 THEN 1 ELSE 0 END) %% %(m)s) * (%(t)s / %(m)s)
+                            + ((k * 7) / %(m)s) %% (%(t)s / %(m)s)) AS t,
                        (k %% %(step)s = 0 AND k / %(step)s <= %(due)s) AS due,
                        (k / %(step)s) %% 20 AS db,
                        (k * 37) %% 100 AS r

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from claims.choices import ActorRole, ClaimState, EventAction
-from claims.competition import with_competing
+from claims.competition import count_competing, with_competing
 from claims.models import Claim, ClaimEvent, User
 from claims.selectors import _with_list_relations
 
@@ -50,12 +52,50 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "") -> Q
     )
 
 
+# Counting the queue reads every queued claim (the competition check most of all): at a
+# million claims that takes a second or more, far too long for each page view. The counts
+# are kept until the next change: every change to a claim, its products, its reviewer or
+# its associations writes a history row in the same transaction, so the newest history id
+# names the state the counts were taken in. The time limit only bounds the rare case of a
+# change that commits after a newer one was counted.
+QUEUE_COUNTS_SECONDS = 60
+
+
+def _queue_generation() -> int:
+    return ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
+
+
 def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
-    """How many claims each filter shows, in one query."""
-    qs = _queue_base()
+    """How many claims each filter shows: computed once per change of the claims, then
+    read from the cache (one query, the newest history id)."""
+    key = f"cpor:queue-counts:v1:{me.pk}:{area}:{_queue_generation()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _count_queue(me=me, area=area)
+        cache.set(key, counts, QUEUE_COUNTS_SECONDS)
+    return counts
+
+
+def _count_queue(*, me: User, area: str) -> dict[str, int]:
+    qs = Claim.objects.filter(state__in=QUEUE_STATES)
     if area:
         qs = qs.filter(solution_area=area)
-    return qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in _filters(me).items()})
+    plain = {key: cond for key, cond in _filters(me).items() if key != "competing"}
+    counts = qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in plain.items()})
+    counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
+    return counts
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its total (from queue_counts), so a page costs one LIMIT query."""
+
+    def __init__(self, object_list, per_page, *, total: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self._total = total
+
+    @property
+    def count(self) -> int:
+        return self._total
 
 
 def overview(*, now: datetime) -> dict:
