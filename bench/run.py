@@ -36,7 +36,7 @@ GOALS = {
     "B3 pages": ("ms", 1.0, False),
     "B4 consent": ("ms", 1.0, False),
     "B5 upload": ("MB", 0.25, False),
-    "B5 export": ("MB", 0.5, False),
+    "B5 export": ("MB", 1.0, False),
     "B6 outbox": ("msg/s", 0.5, True),
 }
 LINES = list(GOALS)
@@ -118,7 +118,7 @@ class Config:
         from .datagen import Params
 
         if self.small:
-            return Params(claims=100_000, due=10_000, big=1_000, companies=20)
+            return Params(claims=100_000, due=10_000, big=10_000, companies=20)
         return Params(claims=1_000_000, due=100_000, big=10_000, companies=100)
 
     def scale_params(self):

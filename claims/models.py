@@ -217,6 +217,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["-is_overdue", "deadline_at", "id"],
                 name="claim_queue_idx",
+                # Covering (PostgreSQL): the filter counts are an index-only scan.
+                include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
                 condition=Q(state__in=["submitted", "under_review"]),
             ),
             # Competition: other companies' open claims on a tenant.

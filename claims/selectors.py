@@ -27,6 +27,8 @@ SORTS = {
 # Only these sort columns can be NULL: the others sort without NULLS LAST, so the order
 # matches the company indexes (0009) and a page is read from the index, not sorted.
 NULLABLE_SORTS = frozenset({"tenant__name", "deadline_at"})
+# Customers a search may match by name before the claims are matched through a subquery.
+TENANT_MATCHES = 500
 
 
 def claims_for_company(company_id: int, *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
@@ -41,11 +43,14 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
         qs = qs.filter(state=state)
     q = (q or "").strip()
     if q:
-        # The customer name is matched in a subquery, not a join: each condition then has its
-        # own index (trigram GIN on PostgreSQL) and the count needs no join.
+        # The customer name is matched first, on its own table, and the claims by tenant id:
+        # then every branch of the OR has an index (trigram GIN on PostgreSQL) and the count
+        # needs no join. A name matching very many customers falls back to a subquery.
+        tenants = CustomerTenant.objects.filter(name__icontains=q).values_list("pk", flat=True)
+        tenant_ids = list(tenants[: TENANT_MATCHES + 1])
         match = (
             Q(name__icontains=q)
-            | Q(tenant_id__in=CustomerTenant.objects.filter(name__icontains=q).values("pk"))
+            | Q(tenant_id__in=tenant_ids if len(tenant_ids) <= TENANT_MATCHES else tenants)
             | Q(customer_domain__icontains=q)
         )
         guid = parse_guid(q)

@@ -17,7 +17,7 @@ from claims.selectors import _with_list_relations
 QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
 
 
-def _filters(me: User) -> dict[str, Q]:
+def _filters(me: User | None) -> dict[str, Q]:
     """Queue filter key -> condition on the competing-annotated queue."""
     return {
         "overdue": Q(is_overdue=True),
@@ -66,22 +66,24 @@ def _queue_generation() -> int:
 
 
 def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
-    """How many claims each filter shows: computed once per change of the claims, then
-    read from the cache (one query, the newest history id)."""
-    key = f"cpor:queue-counts:v1:{me.pk}:{area}:{_queue_generation()}"
+    """How many claims each filter shows. Everything but "mine" is computed once per change
+    of the claims and then read from the cache (one query: the newest history id); "mine" is
+    one indexed count of the caller's own claims."""
+    key = f"cpor:queue-counts:v2:{area}:{_queue_generation()}"
     counts = cache.get(key)
     if counts is None:
-        counts = _count_queue(me=me, area=area)
+        counts = _count_queue(area=area)
         cache.set(key, counts, QUEUE_COUNTS_SECONDS)
-    return counts
+    mine = Claim.objects.filter(state__in=QUEUE_STATES, assigned_reviewer=me)
+    return {**counts, "mine": (mine.filter(solution_area=area) if area else mine).count()}
 
 
-def _count_queue(*, me: User, area: str) -> dict[str, int]:
+def _count_queue(*, area: str) -> dict[str, int]:
     qs = Claim.objects.filter(state__in=QUEUE_STATES)
     if area:
         qs = qs.filter(solution_area=area)
-    plain = {key: cond for key, cond in _filters(me).items() if key != "competing"}
-    counts = qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in plain.items()})
+    shared = {key: cond for key, cond in _filters(None).items() if key not in ("competing", "mine")}
+    counts = qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
     counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
     return counts
 

@@ -57,7 +57,12 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="claim",
-            index=models.Index(fields=["-is_overdue", "deadline_at", "id"], name="claim_queue_idx", condition=QUEUE),
+            index=models.Index(
+                fields=["-is_overdue", "deadline_at", "id"],
+                name="claim_queue_idx",
+                include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
+                condition=QUEUE,
+            ),
         ),
         migrations.AddIndex(
             model_name="claim",
