@@ -244,7 +244,7 @@ def _fixtures(cfg: Config) -> dict:
         .values_list("pk", flat=True)
         .first(),
         "consent_tokens": [make_token(c) for c in consent],
-        "tenant_prefix": Claim.objects.filter(company_id=partner.company_id).order_by("pk").first().customer_domain[:8],
+        "tenant_prefix": Claim.objects.filter(company_id=partner.company_id).order_by("pk").first().customer_domain[:10],
         "customer_name": "Adatum Labs",
     }
 

@@ -18,18 +18,38 @@ from .models import Association, Claim, ClaimComment, ClaimProduct
 OPEN_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.PARTNER_ACTION_REQUIRED)
 
 
-def with_competing(qs: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Annotates `is_competing` on each claim of the queryset."""
+def _contested(lines: QuerySet[ClaimProduct]) -> QuerySet[ClaimProduct]:
+    """The product lines among `lines` that another partner holds or claims."""
     other_association = Association.objects.filter(
         tenant_id=OuterRef("claim__tenant_id"), product_id=OuterRef("product_id"), ended_at__isnull=True
     ).exclude(company_id=OuterRef("claim__company_id"))
     other_open_claim = ClaimProduct.objects.filter(
         claim__tenant_id=OuterRef("claim__tenant_id"), product_id=OuterRef("product_id"), claim__state__in=OPEN_STATES
     ).exclude(claim__company_id=OuterRef("claim__company_id"))
-    contested_line = ClaimProduct.objects.filter(claim=OuterRef("pk")).filter(
-        Exists(other_association) | Exists(other_open_claim)
-    )
-    return qs.annotate(is_competing=Exists(contested_line))
+    return lines.filter(Exists(other_association) | Exists(other_open_claim))
+
+
+def competing_condition() -> Exists:
+    """True for a claim with a contested product line (to filter a Claim queryset)."""
+    return Exists(_contested(ClaimProduct.objects.filter(claim=OuterRef("pk"))))
+
+
+def with_competing(qs: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Annotates `is_competing` on each claim of the queryset.
+
+    For a page of a long list prefer `mark_competing` on the page's rows: PostgreSQL may
+    compute an EXISTS in the select list for every row before the LIMIT."""
+    return qs.annotate(is_competing=competing_condition())
+
+
+def mark_competing(claims: list[Claim]) -> list[Claim]:
+    """Sets `is_competing` on each of these claims, in one query over their rows only."""
+    if claims:
+        lines = _contested(ClaimProduct.objects.filter(claim_id__in=[c.pk for c in claims]))
+        contested = set(lines.values_list("claim_id", flat=True))
+        for claim in claims:
+            claim.is_competing = claim.pk in contested
+    return claims
 
 
 def count_competing(*, states: tuple[str, ...], area: str = "") -> int:

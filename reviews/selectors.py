@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.dateparse import parse_datetime
 
 from claims.choices import ActorRole, ClaimState, EventAction
-from claims.competition import count_competing, with_competing
+from claims.competition import competing_condition, count_competing, mark_competing
 from claims.models import Claim, ClaimEvent, User
 from claims.selectors import _with_list_relations
 
@@ -21,7 +22,7 @@ def _filters(me: User | None) -> dict[str, Q]:
     """Queue filter key -> condition on the competing-annotated queue."""
     return {
         "overdue": Q(is_overdue=True),
-        "competing": Q(is_competing=True),
+        "competing": Q(competing_condition()),
         "dispute": Q(is_dispute=True),
         "mine": Q(assigned_reviewer=me),
         "unassigned": Q(assigned_reviewer__isnull=True),
@@ -33,8 +34,19 @@ def _filters(me: User | None) -> dict[str, Q]:
 FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review")
 
 
+class QueueQuerySet(QuerySet):
+    """Claims whose rows, once read, carry `is_competing`: computed for the rows read (a
+    page), never for the whole queue before the LIMIT."""
+
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._iterable_class is ModelIterable:
+            mark_competing(self._result_cache)
+
+
 def _queue_base() -> QuerySet[Claim]:
-    return with_competing(Claim.objects.filter(state__in=QUEUE_STATES))
+    return QueueQuerySet(Claim).filter(state__in=QUEUE_STATES)
 
 
 def review_queue(*, me: User | None = None, show: str = "", area: str = "") -> QuerySet[Claim]:
