@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -412,7 +413,7 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if data is not None:
         claim = (
             Claim.objects.select_related("company", "tenant")
-            .prefetch_related("products__product")
+            .prefetch_related(Prefetch("products", queryset=ClaimProduct.objects.select_related("product")))
             .filter(pk=data.claim_id)
             .first()
         )

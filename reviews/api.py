@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from claims.api import serializers as s
 from claims.api.errors import error_responses
+from claims.api.listing import list_rows, list_values
 from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
 from claims.choices import SolutionArea
 from claims.competition import competitors
@@ -46,8 +47,8 @@ class QueueView(APIView):
         total = queue_counts(me=request.user, area=area)[show or "all"]
         paginator = Pagination()
         paginator.django_paginator_class = partial(CountedPaginator, total=total)
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.ClaimListSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(list_values(qs), request, view=self)
+        return paginator.get_paginated_response(list_rows(page))
 
 
 class CompetingView(APIView):

@@ -25,6 +25,7 @@ from claims.selectors import SORTS, active_associations, filter_claims, get_clai
 from . import serializers as s
 from .errors import error_responses
 from .idempotency import idempotent
+from .listing import list_rows, list_values
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -115,8 +116,8 @@ class ClaimListView(APIView):
             sort=request.query_params.get("ordering", "-created"),
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.ClaimListSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(list_values(qs), request, view=self)
+        return paginator.get_paginated_response(list_rows(page))
 
     @extend_schema(
         operation_id="claims_create",
