@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.query import ModelIterable
 from django.utils.dateparse import parse_datetime
 
+from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.choices import ActorRole, ClaimState, EventAction
 from claims.competition import competing_condition, count_competing, mark_competing
 from claims.models import Claim, ClaimEvent, User
@@ -19,7 +19,7 @@ QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
 
 
 def _filters(me: User | None) -> dict[str, Q]:
-    """Queue filter key -> condition on the competing-annotated queue."""
+    """Queue filter key -> condition on the queue."""
     return {
         "overdue": Q(is_overdue=True),
         "competing": Q(competing_condition()),
@@ -98,18 +98,6 @@ def _count_queue(*, area: str) -> dict[str, int]:
     counts = qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
     counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
     return counts
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its total (from queue_counts), so a page costs one LIMIT query."""
-
-    def __init__(self, object_list, per_page, *, total: int, **kwargs) -> None:
-        super().__init__(object_list, per_page, **kwargs)
-        self._total = total
-
-    @property
-    def count(self) -> int:
-        return self._total
 
 
 def overview(*, now: datetime) -> dict:
