@@ -87,6 +87,7 @@ def ensure(p: Params, log=print) -> bool:
     stored = stored_params()
     if stored == _wanted(p):
         restore_due()
+        vacuum()
         return False
     t0 = time.perf_counter()
     generate(p, log=log)
@@ -162,7 +163,7 @@ def generate(p: Params, log=print) -> None:
                          'Margie''s Travel','Trey Research','Wide World Importers'])[1 + g %% 16]
                     || ' ' || (ARRAY['Holdings','Group','Labs','Retail','Health','Energy','Logistics','Studios'])[1 + (g / 16) %% 8]
                     || ' ' || g,
-                  'cust' || lpad(g::text, 7, '0')
+                  (ARRAY['contoso','litware','adatum','tailspintoys','wingtip','fourthcoffee','alpineskihouse','blueyonder','cohowinery','woodgrovebank','northwindtraders','proseware','lucernepublishing','margiestravel','treyresearch','wideworldimporters'])[1 + g %% 16] || g
            FROM generate_series(1, %(t)s) g""",
         {"tb": TENANT_BASE, "t": p.tenants},
     )
@@ -183,10 +184,10 @@ def generate(p: Params, log=print) -> None:
                (ARRAY['Sales rollout','Service migration','Field Service pilot','Finance upgrade','Teams adoption',
                       'Intune deployment','Power Apps workshop','Exchange migration'])[1 + k %% 8] || ' ' || k,
                md5('tenant-' || t)::uuid,
-               'cust' || lpad(t::text, 7, '0') || '.onmicrosoft.com',
+               (ARRAY['contoso','litware','adatum','tailspintoys','wingtip','fourthcoffee','alpineskihouse','blueyonder','cohowinery','woodgrovebank','northwindtraders','proseware','lucernepublishing','margiestravel','treyresearch','wideworldimporters'])[1 + t %% 16] || t || '.onmicrosoft.com',
                CASE WHEN k %% 12 < 6 THEN 'business_applications' ELSE 'microsoft_365' END,
                (ARRAY['presales','usage','revenue_association'])[1 + k %% 3],
-               'Customer ' || t, 'it' || t || '@cust' || lpad(t::text, 7, '0') || '.example', '',
+               'Customer ' || t, 'it@' || (ARRAY['contoso','litware','adatum','tailspintoys','wingtip','fourthcoffee','alpineskihouse','blueyonder','cohowinery','woodgrovebank','northwindtraders','proseware','lucernepublishing','margiestravel','treyresearch','wideworldimporters'])[1 + t %% 16] || t || '.example', '',
                'Partner contact', 'claims' || (company_id - %(cb)s) || '@partner.bench.example', '',
                st, kind,
                CASE WHEN due THEN now() - make_interval(mins => 1 + (k %% 10000))
@@ -353,3 +354,10 @@ def restore_due() -> None:
 def _columns(table: str) -> list[str]:
     with connection.cursor() as cursor:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
+
+
+def vacuum() -> None:
+    """Clears the dead rows sweep runs and resets leave (autovacuum would, in its own time)."""
+    with connection.cursor() as cursor:
+        for table in ("claims_claim", "claims_claimevent", "claims_notification", "claims_association"):
+            cursor.execute(f"VACUUM ANALYZE {table}")

@@ -187,7 +187,11 @@ def main() -> None:
         command = line.strip()
         if not command:
             continue
-        if command == "restore":
+        if command == "vacuum":
+            t0 = time.perf_counter()
+            datagen.vacuum()
+            result = {"seconds": time.perf_counter() - t0, "rows": 0}
+        elif command == "restore":
             t0 = time.perf_counter()
             datagen.restore_due()
             purge_broker()

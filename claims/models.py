@@ -221,6 +221,12 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
                 condition=Q(state__in=["submitted", "under_review"]),
             ),
+            # "Assigned to me" in the queue.
+            models.Index(
+                fields=["assigned_reviewer"],
+                name="claim_queue_reviewer_idx",
+                condition=Q(state__in=["submitted", "under_review"]),
+            ),
             # Competition: other companies' open claims on a tenant.
             models.Index(
                 fields=["tenant", "company"],

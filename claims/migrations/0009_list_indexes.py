@@ -66,6 +66,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="claim",
+            index=models.Index(fields=["assigned_reviewer"], name="claim_queue_reviewer_idx", condition=QUEUE),
+        ),
+        migrations.AddIndex(
+            model_name="claim",
             index=models.Index(fields=["tenant", "company"], name="claim_open_tenant_idx", condition=OPEN),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes, elidable=False),
