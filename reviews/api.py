@@ -17,7 +17,7 @@ from claims.choices import SolutionArea
 from claims.competition import competitors
 
 from . import services
-from .selectors import FILTER_KEYS, CountedPaginator, queue_counts, review_queue
+from .selectors import FILTER_KEYS, CountedPaginator, queue_total, review_queue
 
 
 class QueueView(APIView):
@@ -44,7 +44,7 @@ class QueueView(APIView):
         area = area if area in SolutionArea.values else ""
         qs = review_queue(me=request.user, show=show, area=area)
         # The total comes from the queue's cached filter counts, not a COUNT of the queue.
-        total = queue_counts(me=request.user, area=area)[show or "all"]
+        total = queue_total(me=request.user, show=show, area=area)
         paginator = Pagination()
         paginator.django_paginator_class = partial(CountedPaginator, total=total)
         page = paginator.paginate_queryset(list_values(qs), request, view=self)

@@ -81,13 +81,26 @@ def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
     """How many claims each filter shows. Everything but "mine" is computed once per change
     of the claims and then read from the cache (one query: the newest history id); "mine" is
     one indexed count of the caller's own claims."""
+    return {**_shared_counts(area), "mine": _count_mine(me, area)}
+
+
+def queue_total(*, me: User, show: str = "", area: str = "") -> int:
+    """How many claims one filter of the queue shows (the total of its pages)."""
+    return _count_mine(me, area) if show == "mine" else _shared_counts(area)[show if show in FILTER_KEYS else "all"]
+
+
+def _shared_counts(area: str) -> dict[str, int]:
     key = f"cpor:queue-counts:v2:{area}:{_queue_generation()}"
     counts = cache.get(key)
     if counts is None:
         counts = _count_queue(area=area)
         cache.set(key, counts, QUEUE_COUNTS_SECONDS)
+    return counts
+
+
+def _count_mine(me: User, area: str) -> int:
     mine = Claim.objects.filter(state__in=QUEUE_STATES, assigned_reviewer=me)
-    return {**counts, "mine": (mine.filter(solution_area=area) if area else mine).count()}
+    return (mine.filter(solution_area=area) if area else mine).count()
 
 
 def _count_queue(*, area: str) -> dict[str, int]:
