@@ -333,6 +333,7 @@ def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
     v = out["B3 pages"] = Verdict("B3 pages")
     requests = page_requests(fx)
     load.closed(port, requests, clients=4, seconds=1)  # warm
+    alone = _alone(port, requests)
     pooled: dict[str, list[float]] = {}
     # 10 users, each asks for a page about once a second (a person reading a list).
     for run in range(cfg.runs):
@@ -350,9 +351,21 @@ def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
         if values:
             p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
             v.detail.append(
-                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}"
+                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}; "
+                f"alone {alone[label] * 1000:.0f} ms"
             )
     v.note = v.note or "floor column: the 100 ms budget; product: the slowest page's p95"
+
+
+def _alone(port: int, requests) -> dict[str, float]:
+    """Each request's median latency sent one at a time (5 times): its own cost, without
+    queueing behind other requests (or other processes of a busy machine)."""
+    from . import load
+
+    out: dict[str, float] = {}
+    for label, request in requests:
+        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=5).p50
+    return out
 
 
 def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
@@ -361,6 +374,7 @@ def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> 
     v = out["B4 consent"] = Verdict("B4 consent")
     requests = [("consent", (f"/consent/{t}/", {})) for t in fx["consent_tokens"]]
     load.closed(port, requests, clients=4, seconds=1)
+    v.detail.append(f"consent page alone: median {_alone(port, requests[:1])['consent'] * 1000:.1f} ms")
     for run in range(cfg.runs):
         r = load.paced(port, requests, users=10, rate=50.0, seconds=cfg.seconds)
         log(f"  B4 run {run + 1}: {r.count} requests at 50/s, median {r.p50 * 1000:.1f} ms, p95 {r.p95 * 1000:.1f} ms")
