@@ -333,7 +333,7 @@ def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
     v = out["B3 pages"] = Verdict("B3 pages")
     requests = page_requests(fx)
     load.closed(port, requests, clients=4, seconds=1)  # warm
-    alone = _alone(port, requests)
+    alone = _alone(port, requests, 2 if cfg.small else 5)
     pooled: dict[str, list[float]] = {}
     # 10 users, each asks for a page about once a second (a person reading a list).
     for run in range(cfg.runs):
@@ -357,14 +357,14 @@ def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
     v.note = v.note or "floor column: the 100 ms budget; product: the slowest page's p95"
 
 
-def _alone(port: int, requests) -> dict[str, float]:
-    """Each request's median latency sent one at a time (5 times): its own cost, without
-    queueing behind other requests (or other processes of a busy machine)."""
+def _alone(port: int, requests, times: int) -> dict[str, float]:
+    """Each request's median latency sent one at a time: its own cost, without queueing
+    behind other requests (or other processes of a busy machine)."""
     from . import load
 
     out: dict[str, float] = {}
     for label, request in requests:
-        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=5).p50
+        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=times).p50
     return out
 
 
@@ -374,7 +374,7 @@ def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> 
     v = out["B4 consent"] = Verdict("B4 consent")
     requests = [("consent", (f"/consent/{t}/", {})) for t in fx["consent_tokens"]]
     load.closed(port, requests, clients=4, seconds=1)
-    v.detail.append(f"consent page alone: median {_alone(port, requests[:1])['consent'] * 1000:.1f} ms")
+    v.detail.append(f"consent page alone: median {_alone(port, requests[:1], 2 if cfg.small else 5)['consent'] * 1000:.1f} ms")
     for run in range(cfg.runs):
         r = load.paced(port, requests, users=10, rate=50.0, seconds=cfg.seconds)
         log(f"  B4 run {run + 1}: {r.count} requests at 50/s, median {r.p50 * 1000:.1f} ms, p95 {r.p95 * 1000:.1f} ms")
