@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
-from rest_framework import serializers
 
 from claims.models import ClaimProduct
 
@@ -22,7 +21,12 @@ FIELDS = (
     "updated_at",
 )  # fmt: skip
 
-_datetime = serializers.DateTimeField()
+
+def _iso(value, tz) -> str:
+    """DRF's DateTimeField output (ISO 8601 in the current time zone, UTC as "Z"), without
+    its per-value checks: two per row."""
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def list_values(qs: QuerySet) -> QuerySet:
@@ -39,6 +43,7 @@ def list_rows(rows: list[dict]) -> list[dict]:
     ):
         lines.setdefault(claim_id, []).append({"product": code, "name": name, "subscription_id": str(sub) if sub else None})
     now = timezone.now()
+    tz = timezone.get_current_timezone()
     return [
         {
             "id": r["id"],
@@ -60,8 +65,8 @@ def list_rows(rows: list[dict]) -> list[dict]:
             else None,
             "is_overdue": r["is_overdue"],
             "is_dispute": r["is_dispute"],
-            "created_at": _datetime.to_representation(r["created_at"]),
-            "updated_at": _datetime.to_representation(r["updated_at"]),
+            "created_at": _iso(r["created_at"], tz),
+            "updated_at": _iso(r["updated_at"], tz),
         }
         for r in rows
     ]

@@ -2,6 +2,7 @@
 
 import json
 
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from claims.api.listing import list_rows, list_values
@@ -25,3 +26,7 @@ def test_list_rows_render_like_the_serializer_for_every_kind_of_claim(build):
     expected = rendered(ClaimListSerializer(qs, many=True).data)
     assert len(expected) == 5
     assert rendered(list_rows(list(list_values(qs)))) == expected
+    with timezone.override("America/Sao_Paulo"):  # times follow the active time zone, like DRF's
+        expected = rendered(ClaimListSerializer(qs, many=True).data)
+        assert rendered(list_rows(list(list_values(qs)))) == expected
+        assert expected[0]["created_at"].endswith("-03:00")
