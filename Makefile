@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install
+.PHONY: run test lint install bench bench-small
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,10 @@ test: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Benchmarks of issue 8 on PostgreSQL (DATABASE_URL's server, databases cpor_bench*), see README.
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench $(ARGS)
+
+bench-small: $(BIN)/.installed
+	$(BIN)/python -m bench --small $(ARGS)

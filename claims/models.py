@@ -209,6 +209,32 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             # The deadline sweep's only lookup: due and not yet acted on.
             models.Index(fields=["deadline_at"], name="claim_due_idx", condition=Q(deadline_expired=False)),
             models.Index(fields=["company", "state"], name="claim_company_state_idx"),
+            # The dashboard and the claims API read a company's page in index order (0009).
+            models.Index(fields=["company", "-created_at", "-id"], name="claim_company_created_idx"),
+            models.Index(fields=["company", "state", "-created_at", "-id"], name="claim_company_state_new_idx"),
+            models.Index(fields=["company", "deadline_at", "-id"], name="claim_company_deadline_idx"),
+            # The review queue in its order: overdue first, then the deadline that falls first.
+            models.Index(
+                fields=["-is_overdue", "deadline_at", "id"],
+                name="claim_queue_idx",
+                # Covering (PostgreSQL): the filter counts are an index-only scan.
+                include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
+                condition=Q(state__in=["submitted", "under_review"]),
+            ),
+            # "Assigned to me" in the queue.
+            models.Index(
+                fields=["assigned_reviewer"],
+                name="claim_queue_reviewer_idx",
+                condition=Q(state__in=["submitted", "under_review"]),
+            ),
+            # Competition: other companies' open claims on a tenant.
+            models.Index(
+                fields=["tenant", "company"],
+                name="claim_open_tenant_idx",
+                condition=Q(state__in=["submitted", "under_review", "partner_action_required"]),
+            ),
+            # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,
+            # created on PostgreSQL only.
         ]
 
     def __str__(self) -> str:

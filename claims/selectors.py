@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Association, Claim, ClaimProduct, User
+from .models import Association, Claim, ClaimProduct, CustomerTenant, User
 from .validation import parse_guid
 
 
@@ -24,6 +24,11 @@ SORTS = {
     "deadline": ("deadline_at",),
     "created": ("created_at",),
 }
+# Only these sort columns can be NULL: the others sort without NULLS LAST, so the order
+# matches the company indexes (0009) and a page is read from the index, not sorted.
+NULLABLE_SORTS = frozenset({"tenant__name", "deadline_at"})
+# Customers a search may match by name before the claims are matched through a subquery.
+TENANT_MATCHES = 500
 
 
 def claims_for_company(company_id: int, *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
@@ -38,7 +43,16 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
         qs = qs.filter(state=state)
     q = (q or "").strip()
     if q:
-        match = Q(name__icontains=q) | Q(tenant__name__icontains=q) | Q(customer_domain__icontains=q)
+        # The customer name is matched first, on its own table, and the claims by tenant id:
+        # then every branch of the OR has an index (trigram GIN on PostgreSQL) and the count
+        # needs no join. A name matching very many customers falls back to a subquery.
+        tenants = CustomerTenant.objects.filter(name__icontains=q).values_list("pk", flat=True)
+        tenant_ids = list(tenants[: TENANT_MATCHES + 1])
+        match = (
+            Q(name__icontains=q)
+            | Q(tenant_id__in=tenant_ids if len(tenant_ids) <= TENANT_MATCHES else tenants)
+            | Q(customer_domain__icontains=q)
+        )
         guid = parse_guid(q)
         if guid is not None:
             # A GUID is a tenant ID or a subscription ID; Exists keeps one row per claim.
@@ -49,7 +63,12 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS["created"])
     descending = sort.startswith("-") if key in SORTS else True
-    ordering = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+    ordering = [
+        (F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True))
+        if f in NULLABLE_SORTS
+        else (F(f).desc() if descending else F(f).asc())
+        for f in fields
+    ]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -9,12 +11,13 @@ from rest_framework.views import APIView
 
 from claims.api import serializers as s
 from claims.api.errors import error_responses
+from claims.api.listing import list_rows, list_values
 from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
 from claims.choices import SolutionArea
 from claims.competition import competitors
 
 from . import services
-from .selectors import FILTER_KEYS, review_queue
+from .selectors import FILTER_KEYS, CountedPaginator, queue_total, review_queue
 
 
 class QueueView(APIView):
@@ -36,13 +39,16 @@ class QueueView(APIView):
     def get(self, request):
         require_reviewer(request.user)
         show = request.query_params.get("show", "")
+        show = show if show in FILTER_KEYS else ""
         area = request.query_params.get("area", "")
-        qs = review_queue(
-            me=request.user, show=show if show in FILTER_KEYS else "", area=area if area in SolutionArea.values else ""
-        )
+        area = area if area in SolutionArea.values else ""
+        qs = review_queue(me=request.user, show=show, area=area)
+        # The total comes from the queue's cached filter counts, not a COUNT of the queue.
+        total = queue_total(me=request.user, show=show, area=area)
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.ClaimListSerializer(page, many=True).data)
+        paginator.django_paginator_class = partial(CountedPaginator, total=total)
+        page = paginator.paginate_queryset(list_values(qs), request, view=self)
+        return paginator.get_paginated_response(list_rows(page))
 
 
 class CompetingView(APIView):

@@ -6,7 +6,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +23,7 @@ from claims.selectors import get_claim_for_user
 
 from . import services
 from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
-from .selectors import FILTER_KEYS, overview, queue_counts, review_queue
+from .selectors import FILTER_KEYS, CountedPaginator, overview, queue_counts, review_queue
 
 # The decision forms share one page: distinct ids keep every label tied to its own field.
 INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
@@ -47,8 +46,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     show = show if show in FILTER_KEYS else ""
     area = request.GET.get("area", "")
     area = area if area in SolutionArea.values else ""
-    page = Paginator(review_queue(me=request.user, show=show, area=area), 50).get_page(request.GET.get("page"))
     counts = queue_counts(me=request.user, area=area)
+    total = counts[show or "all"]
+    page = CountedPaginator(review_queue(me=request.user, show=show, area=area), 50, total=total).get_page(
+        request.GET.get("page")
+    )
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),

@@ -51,6 +51,15 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(f"FAILED: {skipped} test(s) skipped; CI runs every test.", red=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (cached queue counts are keyed by history ids,
+    which a rolled-back test may hand out again)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def directory(db):
     return demo.seed_directory()

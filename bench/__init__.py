@@ -1,0 +1,1 @@
+"""Benchmarks at one million claims: `make bench` (see README, "Benchmarks")."""

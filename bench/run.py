@@ -1,0 +1,729 @@
+"""`make bench`: every benchmark of issue 8 against its floor, interleaved, one table, one line each.
+
+    .venv/bin/python -m bench [--small] [--runs 3] [--seconds 10] [--only B1,B2,...]
+
+Each benchmark runs product and floor alternately (A/B/A/B, --runs times) on the same
+data in the same run; the table shows medians with min-max, the last lines the verdicts:
+    bench B1 sweep: product 9.8 s, floor 5.1 s, ratio 1.92 (goal <= 2.00) met
+For goals that are a budget rather than a ratio (B3, B4, B5) the "floor" is the budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import env
+
+# name -> unit, goal, higher is better
+GOALS = {
+    "B1 sweep": ("s", 2.0, False),
+    "B1 scale": ("s", 1.2, False),
+    "B2 claims-api": ("req/s", 0.6, True),
+    "B2 queue-api": ("req/s", 0.6, True),
+    "B3 pages": ("ms", 1.0, False),
+    "B4 consent": ("ms", 1.0, False),
+    "B5 upload": ("MB", 0.25, False),
+    "B5 export": ("MB", 1.0, False),
+    "B6 outbox": ("msg/s", 0.5, True),
+}
+LINES = list(GOALS)
+
+
+@dataclass
+class Verdict:
+    name: str
+    product: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    note: str = ""
+    unavailable: str = ""
+    detail: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return GOALS[self.name][0]
+
+    @property
+    def goal(self) -> float:
+        return GOALS[self.name][1]
+
+    @property
+    def higher_is_better(self) -> bool:  # throughput: ratio >= goal; time and memory: ratio <= goal
+        return GOALS[self.name][2]
+
+    @property
+    def ratio(self) -> float:
+        p, f = statistics.median(self.product), statistics.median(self.floor)
+        return p / f if f else float("inf")
+
+    @property
+    def met(self) -> bool:
+        if self.unavailable or not self.product or not self.floor:
+            return False
+        return self.ratio >= self.goal if self.higher_is_better else self.ratio <= self.goal
+
+    def line(self) -> str:
+        if self.unavailable or not self.product or not self.floor:
+            why = self.unavailable or "not run"
+            return f"bench {self.name}: product - {self.unit}, floor - {self.unit}, ratio - (goal {self._op()} {self.goal:.2f}) not met ({why})"
+        p, f = statistics.median(self.product), statistics.median(self.floor)
+        return (
+            f"bench {self.name}: product {_fmt(p)} {self.unit}, floor {_fmt(f)} {self.unit}, "
+            f"ratio {self.ratio:.2f} (goal {self._op()} {self.goal:.2f}) {'met' if self.met else 'not met'}"
+        )
+
+    def _op(self) -> str:
+        return ">=" if self.higher_is_better else "<="
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}" if value >= 1 or value == 0 else f"{value:.2f}"
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{_fmt(statistics.median(values))} ({_fmt(min(values))}-{_fmt(max(values))}, n={len(values)})"
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# --- Data sets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    small: bool
+    runs: int
+    seconds: float
+    main_db: str
+    scale_db: str
+    outbox: int
+
+    def params(self):
+        from .datagen import Params
+
+        if self.small:
+            return Params(claims=100_000, due=10_000, big=10_000, companies=20)
+        return Params(claims=1_000_000, due=100_000, big=10_000, companies=100)
+
+    def scale_params(self):
+        from .datagen import Params
+
+        p = self.params()
+        return Params(claims=p.due, due=p.due, big=p.big // 10, companies=20)
+
+
+class SweepWorker:
+    """A bench.sweep_worker process bound to one data set."""
+
+    def __init__(self, database: str, params) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.sweep_worker", database],
+            cwd=env.ROOT,
+            env=env.process_env(database),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def call(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"sweep worker died during {command!r}")
+        result = json.loads(line)
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        return result
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(30)
+
+
+def prepare_database(name: str, params) -> None:
+    """Creates, migrates and fills a data set (in a child process: one database per process)."""
+    env.create_database(name)
+    code = (
+        f"from bench import env; env.configure({name!r}); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); from bench import datagen; "
+        f"datagen.ensure(datagen.Params(**{params.__dict__!r}), log=lambda m: print(m, flush=True))"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=env.ROOT, env=env.process_env(name), check=True)
+
+
+# --- B1 -----------------------------------------------------------------------------------
+
+
+def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
+    sweep = out["B1 sweep"] = Verdict("B1 sweep")
+    scale = out["B1 scale"] = Verdict("B1 scale")
+    big, small = SweepWorker(cfg.main_db, cfg.params()), SweepWorker(cfg.scale_db, cfg.scale_params())
+    try:
+        due = cfg.params().due
+        for run in range(cfg.runs):
+            big.call("restore")
+            p = big.call("product")
+            big.call("restore")
+            f = big.call("floor")
+            small.call("restore")
+            s = small.call("product")
+            log(
+                f"  run {run + 1}: product {p['seconds']:.1f} s ({p['rows']} claims), floor {f['seconds']:.1f} s "
+                f"({f['rows']}), product on {cfg.scale_params().claims:,} claims {s['seconds']:.1f} s ({s['rows']})"
+            )
+            if p["rows"] != due or s["rows"] != due:
+                sweep.note = f"product handled {p['rows']} / {s['rows']} of {due} due"
+            sweep.product.append(p["seconds"])
+            sweep.floor.append(f["seconds"])
+            scale.product.append(p["seconds"])
+            scale.floor.append(s["seconds"])
+        big.call("restore")
+        big.call("vacuum")  # the pages measured next read a table without the runs' dead rows
+        small.call("restore")
+    finally:
+        big.close()
+        small.close()
+    scale.note = f"floor column: the same sweep on {cfg.scale_params().claims:,} claims (all due)"
+
+
+# --- Web benchmarks (B2, B3, B4) ----------------------------------------------------------
+
+
+def _fixtures(cfg: Config) -> dict:
+    """Tokens, sessions and ids the web benchmarks use, read from the main data set."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from claims.consent import make_token
+    from claims.models import Claim, User
+
+    partner = User.objects.get(username="bench-partner-001")
+    reviewer = User.objects.get(username="bench-reviewer-01")
+
+    def session(user) -> str:
+        s = SessionStore()
+        s[SESSION_KEY] = str(user.pk)
+        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        s.create()
+        return s.session_key
+
+    mine = Claim.objects.filter(company_id=partner.company_id)
+    consent = list(
+        Claim.objects.filter(state="approved", deadline_kind="consent_window", deadline_expired=False)
+        .exclude(deadline_at__lte=_now())
+        .order_by("pk")[:20]
+    )
+    return {
+        "partner_token": Token.objects.get_or_create(user=partner)[0].key,
+        "reviewer_token": Token.objects.get_or_create(user=reviewer)[0].key,
+        "partner_session": session(partner),
+        "reviewer_session": session(reviewer),
+        "claim_id": mine.filter(state="partner_action_required").order_by("pk").values_list("pk", flat=True).first(),
+        "editing_id": mine.filter(state="editing").order_by("pk").values_list("pk", flat=True).first(),
+        "review_id": Claim.objects.filter(state="under_review", assigned_reviewer__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
+        "consent_tokens": [make_token(c) for c in consent],
+        "tenant_prefix": mine.filter(pk__gte=mine.order_by("pk").values_list("pk", flat=True).first() + 500)
+        .order_by("pk")
+        .first()
+        .customer_domain.split(".")[0][:-1],
+        "customer_name": "Adatum Labs",
+    }
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _api(token: str):
+    return {"Authorization": f"Token {token}", "Accept": "application/json"}
+
+
+def _cookie(session: str):
+    return {"Cookie": f"sessionid={session}"}
+
+
+def bench_lists(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
+    from . import load
+
+    for name, product_path, floor_path, token in (
+        ("B2 claims-api", "/api/v1/claims/", "/bench/raw/claims/", fx["partner_token"]),
+        ("B2 queue-api", "/api/v1/review/queue/", "/bench/raw/queue/", fx["reviewer_token"]),
+    ):
+        v = out[name] = Verdict(name)
+        pages = range(1, 5)
+        product = [(name, (f"{product_path}?page_size=50&page={n}", _api(token))) for n in pages]
+        floor = [(name, (f"{floor_path}?page_size=50&page={n}", _api(token))) for n in pages]
+        _same_rows(port, product[0][1], floor[0][1], v)
+        load.closed(port, product, clients=10, seconds=1)  # warm every worker
+        load.closed(port, floor, clients=10, seconds=1)
+        for run in range(cfg.runs):
+            p = load.closed(port, product, clients=10, seconds=cfg.seconds)
+            f = load.closed(port, floor, clients=10, seconds=cfg.seconds)
+            log(
+                f"  {name} run {run + 1}: product {p.throughput:.1f} req/s (p95 {p.p95 * 1000:.0f} ms), "
+                f"floor {f.throughput:.1f} req/s (p95 {f.p95 * 1000:.0f} ms)"
+            )
+            v.product.append(p.throughput)
+            v.floor.append(f.throughput)
+            if p.errors or f.errors:
+                v.note = f"errors: {(p.errors + f.errors)[:3]}"
+
+
+def _same_rows(port: int, product, floor, v: Verdict) -> None:
+    import http.client
+
+    def ids(path, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("GET", path, headers=headers)
+        body = json.loads(conn.getresponse().read())
+        return body["count"], [r["id"] for r in body["results"]]
+
+    a, b = ids(*product), ids(*floor)
+    if a != b:
+        v.note = f"rows differ from the floor: {a[0]} vs {b[0]} claims"
+
+
+def page_requests(fx: dict) -> list[tuple[str, tuple[str, dict]]]:
+    partner, reviewer = _cookie(fx["partner_session"]), _cookie(fx["reviewer_session"])
+    pages = [
+        ("dashboard", "/claims/", partner),
+        ("dashboard status", "/claims/?status=submitted", partner),
+        ("dashboard tenant prefix", f"/claims/?q={fx['tenant_prefix']}", partner),
+        ("dashboard customer name", f"/claims/?q={fx['customer_name'].replace(' ', '+')}", partner),
+        ("dashboard by deadline", "/claims/?sort=deadline", partner),
+        ("claim page", f"/claims/{fx['claim_id']}/", partner),
+        ("review queue", "/review/", reviewer),
+        ("review page", f"/review/claims/{fx['review_id']}/", reviewer),
+        ("queue area", "/review/?area=business_applications", reviewer),
+    ]
+    from reviews.selectors import FILTER_KEYS
+
+    pages += [(f"queue {key}", f"/review/?show={key}", reviewer) for key in FILTER_KEYS]
+    return [(label, (path, headers)) for label, path, headers in pages]
+
+
+def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
+    from . import load
+
+    v = out["B3 pages"] = Verdict("B3 pages")
+    requests = page_requests(fx)
+    load.closed(port, requests, clients=4, seconds=1)  # warm
+    alone = _alone(port, requests, 2 if cfg.small else 5)
+    pooled: dict[str, list[float]] = {}
+    # 10 users, each asks for a page about once a second (a person reading a list).
+    for run in range(cfg.runs):
+        r = load.paced(port, requests, users=10, rate=10.0, seconds=max(cfg.seconds * 1.5, len(requests) / 10 * 2))
+        for label, values in r.by_label.items():
+            pooled.setdefault(label, []).extend(values)
+        worst = max(r.p(0.95, label) for label in r.by_label)
+        log(f"  B3 run {run + 1}: {r.count} requests, p95 {r.p95 * 1000:.0f} ms, worst page p95 {worst * 1000:.0f} ms")
+        v.product.append(worst * 1000)
+        v.floor.append(100.0)
+        if r.errors:
+            v.note = f"errors: {r.errors[:3]}"
+    for label, _ in requests:
+        values = sorted(pooled.get(label, []))
+        if values:
+            p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+            v.detail.append(
+                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}; "
+                f"alone {alone[label] * 1000:.0f} ms"
+            )
+    v.note = v.note or "floor column: the 100 ms budget; product: the slowest page's p95"
+
+
+def _alone(port: int, requests, times: int) -> dict[str, float]:
+    """Each request's median latency sent one at a time: its own cost, without queueing
+    behind other requests (or other processes of a busy machine)."""
+    from . import load
+
+    out: dict[str, float] = {}
+    for label, request in requests:
+        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=times).p50
+    return out
+
+
+def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
+    from . import load
+
+    v = out["B4 consent"] = Verdict("B4 consent")
+    requests = [("consent", (f"/consent/{t}/", {})) for t in fx["consent_tokens"]]
+    load.closed(port, requests, clients=4, seconds=1)
+    v.detail.append(f"consent page alone: median {_alone(port, requests[:1], 2 if cfg.small else 5)['consent'] * 1000:.1f} ms")
+    for run in range(cfg.runs):
+        r = load.paced(port, requests, users=10, rate=50.0, seconds=cfg.seconds)
+        log(f"  B4 run {run + 1}: {r.count} requests at 50/s, median {r.p50 * 1000:.1f} ms, p95 {r.p95 * 1000:.1f} ms")
+        v.product.append(r.p95 * 1000)
+        v.floor.append(20.0)
+        if r.errors:
+            v.note = f"errors: {r.errors[:3]}"
+    v.note = v.note or "floor column: the 20 ms budget"
+
+
+# --- B5 -----------------------------------------------------------------------------------
+
+
+def _multipart(field: str, filename: str, content: bytes, extra: dict[str, str]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{val}\r\n'.encode() for k, val in extra.items()]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        f"Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _post(port: int, path: str, body: bytes, headers: dict) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    conn.request("POST", path, body=body, headers={**headers, "Content-Length": str(len(body))})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def _get_size(port: int, path: str, headers: dict) -> tuple[int, int]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    size = 0
+    while chunk := response.read(65536):
+        size += len(chunk)
+    return response.status, size
+
+
+def bench_memory(cfg: Config, fx: dict, out: dict[str, Verdict]) -> None:
+    from .server import Gunicorn, reset_peak, rss_kib
+
+    up = out["B5 upload"] = Verdict("B5 upload")
+    ex = out["B5 export"] = Verdict("B5 export")
+    big = b"%PDF-1.4\n" + os.urandom(19 * 1000 * 1000 - 9)
+    tiny = b"%PDF-1.4\n% tiny\n"
+    csrf = "b" * 32
+    form_headers = {**_cookie(fx["partner_session"]), "Cookie": f"sessionid={fx['partner_session']}; csrftoken={csrf}"}
+    media = tempfile.mkdtemp(prefix="cpor-bench-media-")
+
+    def measured(server, action) -> tuple[float, object]:
+        pid = server.worker_pids()[0]
+        before, _ = rss_kib(pid)
+        reset_peak(pid)
+        result = action()
+        _, peak = rss_kib(pid)
+        return (peak - before) / 1024, result
+
+    def upload_form(content: bytes):
+        body, ctype = _multipart("files", "poe.pdf", content, {"csrfmiddlewaretoken": csrf})
+        return lambda port: _post(
+            port,
+            f"/claims/{fx['editing_id']}/evidence/",
+            body,
+            {**form_headers, "Content-Type": ctype, "Referer": f"http://127.0.0.1:{port}/"},
+        )
+
+    def upload_api(content: bytes):
+        body, ctype = _multipart("file", "poe.pdf", content, {})
+        return lambda port: _post(
+            port, f"/api/v1/claims/{fx['editing_id']}/evidence/", body, {**_api(fx["partner_token"]), "Content-Type": ctype}
+        )
+
+    def export(port):
+        return _get_size(port, "/claims/export.csv", _cookie(fx["partner_session"]))
+
+    try:
+        for run in range(cfg.runs):
+            growth = []
+            for label, warm, real in (
+                ("form", upload_form(tiny), upload_form(big)),
+                ("API", upload_api(tiny), upload_api(big)),
+            ):
+                # A fresh worker each time: memory a previous request freed would hide growth.
+                with Gunicorn(cfg.main_db, workers=1, extra_env={"DJANGO_MEDIA_ROOT": media}) as server:
+                    warm(server.port)
+                    mb, status = measured(server, lambda s=server, r=real: r(s.port))
+                    if status not in (200, 201, 302):
+                        up.note = f"{label} upload answered {status}"
+                growth.append(mb)
+                log(f"  B5 run {run + 1}: 19 MB PoE via {label}: worker peak grew {mb:.1f} MB")
+            up.product.append(max(growth))
+            up.floor.append(len(big) / 1e6)
+            with Gunicorn(cfg.main_db, workers=1) as server:
+                _get_size(server.port, "/claims/export.csv?status=editing", _cookie(fx["partner_session"]))
+                mb, (status, size) = measured(server, lambda s=server: export(s.port))
+            log(
+                f"  B5 run {run + 1}: CSV export of {cfg.params().big:,} claims ({size / 1e6:.1f} MB): worker peak grew {mb:.1f} MB"
+            )
+            ex.product.append(mb)
+            ex.floor.append(size / 1e6)
+            if status != 200:
+                ex.note = f"export answered {status}"
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+        _delete_bench_evidence(fx["editing_id"])
+    up.note = up.note or "floor column: the file's size (ratio: how much of it the worker held at its peak)"
+    ex.note = ex.note or "floor column: the CSV's size (ratio: how much of it the worker held at its peak)"
+
+
+def _delete_bench_evidence(claim_id: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM claims_claimevidence WHERE claim_id = %s", [claim_id])
+
+
+# --- B6 -----------------------------------------------------------------------------------
+
+
+class Sink:
+    def __init__(self) -> None:
+        from .server import free_port
+
+        self.port = free_port()
+        self.dump = Path(tempfile.mkdtemp(prefix="cpor-bench-smtp-")) / "dump.json"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_sink", str(self.port), str(self.dump)],
+            cwd=env.ROOT,
+            env=env.process_env("postgres"),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("SMTP sink did not start")
+
+    def state(self) -> dict:
+        import signal
+
+        self.dump.unlink(missing_ok=True)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while not self.dump.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("SMTP sink did not answer")
+            time.sleep(0.05)
+        return json.loads(self.dump.read_text())
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.dump.parent, ignore_errors=True)
+
+
+def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
+    import base64
+
+    v = out["B6 outbox"] = Verdict("B6 outbox")
+    try:
+        from claims.outbox import drain
+    except ImportError as exc:
+        v.unavailable = "unavailable"
+        v.note = f"claims.outbox.drain: {exc}"
+        return
+    from django.conf import settings
+    from django.db import connection
+
+    from claims.models import Claim
+    from claims.services import partner_email
+
+    sink = Sink()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    n = cfg.outbox
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE claims_notification SET status = 'sent' WHERE status = 'pending'")
+            cursor.execute("SELECT coalesce(max(id), 0) FROM claims_notification")
+            watermark = cursor.fetchone()[0]
+        # A few emails built the product's way, then copied set-based to n rows.
+        now = _now()
+        claims = list(Claim.objects.filter(state="approved").exclude(partner_contact_email="").order_by("pk")[:20])
+        from claims.models import Notification
+
+        protos = Notification.objects.bulk_create([partner_email("consent_period_passed", c, now - _hours(1)) for c in claims])
+        cols = [c for c in _table_columns("claims_notification") if c != "id"]
+        col_sql = ", ".join(f'"{c}"' for c in cols)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO claims_notification ({col_sql}) SELECT {col_sql} FROM claims_notification n, "
+                f"generate_series(1, %s) g WHERE n.id = ANY(%s)",
+                [n // len(protos) - 1, [p.pk for p in protos]],
+            )
+            cursor.execute("DROP TABLE IF EXISTS bench_outbox_snapshot")
+            cursor.execute("CREATE TABLE bench_outbox_snapshot AS SELECT * FROM claims_notification WHERE id > %s", [watermark])
+            cursor.execute("SELECT count(*) FROM bench_outbox_snapshot")
+            total = cursor.fetchone()[0]
+        sets = ", ".join(f'"{c}" = s."{c}"' for c in cols)
+        samples: list = []
+        for run in range(cfg.runs):
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE claims_notification n SET {sets} FROM bench_outbox_snapshot s WHERE n.id = s.id")
+            before = sink.state()["count"]
+            t0 = time.perf_counter()
+            sent = 0
+            while handled := drain():
+                sent += handled
+            p_seconds = time.perf_counter() - t0
+            state = sink.state()
+            received = state["count"] - before
+            samples = samples or [(f, to, base64.b64decode(c)) for f, to, c in state["samples"]]
+            t0 = time.perf_counter()
+            smtp = smtplib.SMTP("127.0.0.1", sink.port, timeout=30)
+            for i in range(total):
+                mail_from, rcpt, content = samples[i % len(samples)]
+                smtp.sendmail(mail_from, rcpt, content)
+            smtp.quit()
+            f_seconds = time.perf_counter() - t0
+            log(
+                f"  B6 run {run + 1}: product {sent} sent ({received} received) in {p_seconds:.1f} s = {total / p_seconds:.0f}/s, "
+                f"floor {total} in {f_seconds:.1f} s = {total / f_seconds:.0f}/s"
+            )
+            if received != total or sent != total:
+                v.note = f"product sent {sent}, sink received {received}, expected {total}"
+            v.product.append(total / p_seconds)
+            v.floor.append(total / f_seconds)
+    finally:
+        sink.close()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_outbox_snapshot")
+
+
+def _hours(n: int):
+    from datetime import timedelta
+
+    return timedelta(hours=n)
+
+
+def _table_columns(table: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return [c.name for c in connection.introspection.get_table_description(cursor, table)]
+
+
+# --- Main ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="100k claims (CI smoke run)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each side (A/B/A/B), at least 3 for a verdict")
+    parser.add_argument("--seconds", type=float, default=None, help="length of each load run (default 10, small 3)")
+    parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6")
+    args = parser.parse_args(argv)
+    suffix = "_small" if args.small else ""
+    cfg = Config(
+        small=args.small,
+        runs=max(1, args.runs),
+        seconds=args.seconds or (3.0 if args.small else 10.0),
+        main_db=os.environ.get("BENCH_DATABASE", f"cpor_bench{suffix}"),
+        scale_db=os.environ.get("BENCH_SCALE_DATABASE", f"cpor_bench{suffix}_scale"),
+        outbox=5_000 if args.small else 50_000,
+    )
+    only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    want = lambda key: not only or key in only  # noqa: E731
+    started = time.perf_counter()
+    log(
+        f"CPOR bench: {'small' if cfg.small else 'full'} ({cfg.params().claims:,} claims, {cfg.params().due:,} due), "
+        f"{cfg.runs} runs, {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+    )
+    log(f"data sets: {cfg.main_db}, {cfg.scale_db}")
+    prepare_database(cfg.main_db, cfg.params())
+    if want("B1"):
+        prepare_database(cfg.scale_db, cfg.scale_params())
+    env.configure(cfg.main_db)
+    out: dict[str, Verdict] = {}
+    if want("B1"):
+        log(f"B1 deadline sweep (product task vs raw SQL; {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims)")
+        bench_sweep(cfg, out)
+    fx = _fixtures(cfg) if (want("B2") or want("B3") or want("B4") or want("B5")) else {}
+    if want("B2") or want("B3") or want("B4"):
+        from .server import Gunicorn
+
+        with Gunicorn(cfg.main_db, workers=4) as server:
+            if want("B2"):
+                log("B2 list APIs (10 clients, 50 rows a page) vs raw-SQL views, same server")
+                bench_lists(cfg, fx, server.port, out)
+            if want("B3"):
+                log("B3 pages (10 users, about a page a second each)")
+                bench_pages(cfg, fx, server.port, out)
+            if want("B4"):
+                log("B4 consent page at 50 req/s")
+                bench_consent(cfg, fx, server.port, out)
+    if want("B5"):
+        log("B5 19 MB PoE upload (form, API) and CSV export: worker peak memory")
+        bench_memory(cfg, fx, out)
+    if want("B6"):
+        log(f"B6 outbox drain of {cfg.outbox:,} emails vs a plain smtplib loop")
+        bench_outbox(cfg, out)
+    report(out, cfg, time.perf_counter() - started)
+    return 0
+
+
+def report(out: dict[str, Verdict], cfg: Config, elapsed: float) -> None:
+    log("")
+    rows = [("benchmark", "product median (min-max, n)", "floor median (min-max, n)", "ratio", "goal", "verdict")]
+    for name in LINES:
+        v = out.get(name)
+        if v is None:
+            continue
+        ok = v.product and v.floor and not v.unavailable
+        rows.append(
+            (
+                name,
+                f"{_spread(v.product)} {v.unit}" if v.product else "-",
+                f"{_spread(v.floor)} {v.unit}" if v.floor else "-",
+                f"{v.ratio:.2f}" if ok else "-",
+                f"{'>=' if v.higher_is_better else '<='} {v.goal:.2f}",
+                "met" if v.met else "not met",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        log(" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+        if i == 0:
+            log("-+-".join("-" * w for w in widths))
+    for name in LINES:
+        v = out.get(name)
+        if v and (v.note or v.detail):
+            log(f"  {name}: {v.note}")
+            for d in v.detail:
+                log(f"    {d}")
+    log(f"total {elapsed / 60:.1f} min, load {os.getloadavg()[0]:.2f}")
+    log("")
+    for name in LINES:
+        log(out[name].line() if name in out else Verdict(name, unavailable="not run").line())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""`make bench --small` works end to end (a smoke run: it checks every verdict line is
+printed in its fixed form, not the timings, which mean nothing on a busy CI machine)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bench.run import LINES
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE = re.compile(
+    r"^bench (?P<name>B\d [a-z-]+): product (\S+) (\S+), floor (\S+) \S+, ratio (\S+) "
+    r"\(goal (<=|>=) \d+\.\d\d\) (met|not met)( \(.+\))?$"
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_bench_small_prints_one_verdict_line_per_benchmark():
+    # Data sets of their own, next to this checkout's database, so parallel runs keep apart.
+    base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") or "cpor"
+    env = {
+        **os.environ,
+        "BENCH_DATABASE": f"{base}_bench_smoke",
+        "BENCH_SCALE_DATABASE": f"{base}_bench_smoke_scale",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--small", "--runs", "1", "--seconds", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith("bench ")]
+    assert [LINE.match(line)["name"] for line in verdicts if LINE.match(line)] == LINES, "\n".join(verdicts)
+    # Every benchmark ran (B6 may wait for the outbox drain it measures).
+    for line in verdicts:
+        assert "not run" not in line, line
