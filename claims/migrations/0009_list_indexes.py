@@ -39,7 +39,7 @@ OPEN = models.Q(state__in=["submitted", "under_review", "partner_action_required
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0003_idempotency"),
+        ("claims", "0004_outbox_engine"),
     ]
 
     operations = [
