@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
 from . import services
+from .access import has_claims_role, is_own_company_claim
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
 from .consent import read_token
 from .errors import MESSAGES, DomainError
@@ -49,10 +50,25 @@ def partner_required(view):
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_partner:
+            _refuse_without_role(request, kwargs.get("pk"))
             return render(request, "claims/no_role.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _refuse_without_role(request: HttpRequest, pk) -> None:
+    """A user without a claims role on a claim URL: another company's claim stays a 404."""
+    if pk is not None and not has_claims_role(request.user) and not is_own_company_claim(request.user, pk):
+        raise Http404
+
+
+def _no_role(request: HttpRequest, pk) -> HttpResponse | None:
+    """The 'ask for a claims role' page for a user without one, on their own company's claim."""
+    if has_claims_role(request.user):
+        return None
+    _refuse_without_role(request, pk)
+    return render(request, "claims/no_role.html", status=403)
 
 
 def _own_claim(request: HttpRequest, pk: int) -> Claim:
@@ -266,6 +282,8 @@ def claim_respond(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_post(request: HttpRequest, pk: int) -> HttpResponse:
+    if refused := _no_role(request, pk):
+        return refused
     claim = get_claim_for_user(request.user, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -341,6 +359,8 @@ def poe_checklist(request: HttpRequest) -> HttpResponse:
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.user.is_reviewer:  # links in emails lead reviewers to their own page
         return redirect("reviews:review", pk)
+    if refused := _no_role(request, pk):
+        return refused
     return _detail(request, get_claim_for_user(request.user, pk))
 
 
@@ -369,7 +389,9 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
+    if refused := _no_role(request, pk):
+        return refused
     claim_ids = visible_claims(request.user).filter(pk=pk).values("pk")
     evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id__in=claim_ids).first()
     if evidence is None:

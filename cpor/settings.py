@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cpor.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,6 +206,12 @@ CPOR_OUTBOX_RESEND_AFTER_SECONDS = env_int("CPOR_OUTBOX_RESEND_AFTER_SECONDS", 6
 CPOR_OUTBOX_MAX_ATTEMPTS = env_int("CPOR_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# Request limits (cpor/middleware.py): a multipart body (several PoE files) and an address.
+# Other bodies (JSON, forms) are limited by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+CPOR_REQUEST_MAX_BYTES = env_int("CPOR_REQUEST_MAX_BYTES", 5 * CPOR_EVIDENCE_MAX_BYTES + 1024 * 1024, minimum=1)
+CPOR_MAX_URI_LENGTH = env_int("CPOR_MAX_URI_LENGTH", 4096, minimum=256)
+# JSON bodies nested deeper than this are refused (json_too_deep) instead of exhausting the stack.
+CPOR_MAX_JSON_DEPTH = env_int("CPOR_MAX_JSON_DEPTH", 32, minimum=2)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.
@@ -215,6 +222,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "claims.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "claims.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("CPOR_AUTH_THROTTLE_RATE", "10/minute")},
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

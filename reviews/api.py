@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from claims.api import serializers as s
 from claims.api.errors import error_responses
-from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
+from claims.api.views import Pagination, _action, _as, choice_param, claim_for, require_reviewer
 from claims.choices import SolutionArea
 from claims.competition import competitors
 
@@ -35,10 +35,10 @@ class QueueView(APIView):
     )
     def get(self, request):
         require_reviewer(request.user)
-        show = request.query_params.get("show", "")
-        area = request.query_params.get("area", "")
         qs = review_queue(
-            me=request.user, show=show if show in FILTER_KEYS else "", area=area if area in SolutionArea.values else ""
+            me=request.user,
+            show=choice_param(request, "show", FILTER_KEYS, "invalid_filter", ""),
+            area=choice_param(request, "area", SolutionArea.values, "invalid_filter", ""),
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)

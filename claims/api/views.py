@@ -9,14 +9,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from claims import services
+from claims.access import has_claims_role, is_own_company_claim
 from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
@@ -25,6 +27,7 @@ from claims.selectors import SORTS, active_associations, filter_claims, get_clai
 from . import serializers as s
 from .errors import error_responses
 from .idempotency import idempotent
+from .parsers import SafeJSONParser
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -34,9 +37,38 @@ ORDERINGS = [key for name in SORTS for key in (name, f"-{name}")]
 
 
 class Pagination(PageNumberPagination):
+    """DRF's page envelope; a malformed page or page_size is a 400, a page past the end a 404."""
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise DomainError.of("invalid_page_size", self.page_size_query_param, max=self.max_page_size)
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not (raw.isdigit() and int(raw) >= 1):
+            raise DomainError.of("invalid_page", self.page_query_param)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise DomainError.of("page_not_found", self.page_query_param) from None
+
+
+def choice_param(request, name: str, allowed, code: str, default=None):
+    """A query parameter that must be one of `allowed` when given: never silently ignored."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise DomainError.of(code, name)
+    return value
 
 
 def require_partner_role(user) -> None:
@@ -50,7 +82,10 @@ def require_reviewer(user) -> None:
 
 
 def claim_for(request, pk: int) -> Claim:
-    """The claim if the caller may see it (own company, or any for reviewers); else 404."""
+    """The claim if the caller may see it (own company, or any for reviewers); else 404.
+    Without a claims role: 403 (which role to ask for) on the own company's claim, else 404."""
+    if not has_claims_role(request.user):
+        raise DomainError.of("permission_denied" if is_own_company_claim(request.user, pk) else "not_found")
     try:
         return get_claim_for_user(request.user, pk)
     except Http404:
@@ -65,6 +100,7 @@ def detail(request, claim: Claim, code: int = status.HTTP_200_OK) -> Response:
 class TokenView(APIView):
     """Exchange a username and password for an API token."""
 
+    parser_classes = [SafeJSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
@@ -90,7 +126,7 @@ class TokenView(APIView):
 
 
 class ClaimListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         operation_id="claims_list",
@@ -107,12 +143,11 @@ class ClaimListView(APIView):
         user = request.user
         if not (user.is_partner or user.is_reviewer):
             raise DomainError.of("permission_denied")
-        state = request.query_params.get("status")
         qs = filter_claims(
             visible_claims(user),
-            state=state if state in ClaimState.values else None,
+            state=choice_param(request, "status", ClaimState.values, "invalid_status"),
             q=request.query_params.get("search", "")[:200],
-            sort=request.query_params.get("ordering", "-created"),
+            sort=choice_param(request, "ordering", ORDERINGS, "invalid_ordering", "-created"),
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -151,7 +186,7 @@ class ClaimListView(APIView):
 
 
 class ClaimDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(operation_id="claims_retrieve", responses={200: s.ClaimDetailSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
@@ -226,7 +261,7 @@ class EvidenceDownloadView(APIView):
         return FileResponse(handle, as_attachment=True, filename=evidence.original_name, content_type="application/octet-stream")
 
 
-def _action(name, request_serializer, call, *, description: str, parsers=(JSONParser,), codes=(400, 401, 403, 404, 409)):
+def _action(name, request_serializer, call, *, description: str, parsers=(SafeJSONParser,), codes=(400, 401, 403, 404, 409)):
     """A POST endpoint that runs one transition service and returns the claim."""
 
     class ActionView(APIView):
@@ -242,6 +277,9 @@ def _action(name, request_serializer, call, *, description: str, parsers=(JSONPa
         @idempotent
         def post(self, request, pk: int):
             claim = claim_for(request, pk)
+            role_check = getattr(call, "role_check", None)
+            if role_check is not None:  # the role before the input: never describe inputs one may not send
+                role_check(request.user)
             data = {}
             if request_serializer is not None:
                 ser = request_serializer(data=request.data)
@@ -261,6 +299,7 @@ def _as(role_check, fn):
         role_check(request.user)
         fn(request, claim, data)
 
+    run.role_check = role_check
     return run
 
 
@@ -286,7 +325,7 @@ withdraw = _action(
 
 
 class DisputeView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="claims_dispute",
@@ -313,7 +352,7 @@ class DisputeView(APIView):
 
 
 class CommentsView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(operation_id="comments_list", responses={200: s.CommentSerializer(many=True), **error_responses(401, 404)})
     def get(self, request, pk: int):

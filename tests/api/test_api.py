@@ -212,7 +212,7 @@ def test_roles_partner_cannot_review_reviewer_cannot_file_viewer_nothing(fab, re
 def test_patch_of_a_locked_field_is_refused_per_state(fab, build, state, field, value):
     claim = getattr(build, state)()
     response = fab.patch(f"{API}/claims/{claim.pk}/", {field: value}, format="json")
-    assert response.status_code == 400 and response.json()["errors"][0] == {
+    assert response.status_code == 409 and response.json()["errors"][0] == {
         "code": "not_editable",
         "field": field,
         "message": response.json()["errors"][0]["message"],
@@ -229,7 +229,7 @@ def test_patch_in_review_is_refused_and_limited_patch_works(fab, build):
     assert ok.status_code == 200 and ok.json()["mpn_id"] == "4567891" and ok.json()["partner_contact"]["name"] == "Lee"
     reviewing = build.under_review(m365_data())
     refused = fab.patch(f"{API}/claims/{reviewing.pk}/", {"mpn_id": "4567891"}, format="json")
-    assert refused.status_code == 400 and codes(refused) == ["not_editable"]
+    assert refused.status_code == 409 and codes(refused) == ["not_editable"]
 
 
 def test_delete_only_in_editing(fab, build):
