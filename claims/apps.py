@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("Claims")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from cpor.security import log_failed_sign_in
+
+        user_login_failed.connect(log_failed_sign_in, dispatch_uid="cpor-log-failed-sign-in")

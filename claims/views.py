@@ -30,6 +30,22 @@ from .presentation import POE_CHECKLIST, dispute_status, timeline
 from .selectors import active_associations, claims_for_company, get_claim_for_user, visible_claims
 
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet shows as text: a leading ' stops formula evaluation."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_filename(name: str) -> str:
+    """A download name with no path, control characters, quotes or separators in it."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isprintable() and ch not in "\"';" else "_" for ch in name).strip(" .")
+    return cleaned[:150] or "evidence"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -140,13 +156,13 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                 for cp in c.products.all()
             )
             yield writer.writerow(
-                [
+                map(spreadsheet_safe, [
                     c.pk, c.name, c.get_state_display(), c.tenant.name if c.tenant else "", c.customer_tenant_id or "",
                     c.customer_domain, c.get_solution_area_display(), c.get_activity_display(), products,
                     c.mpn.mpn_id if c.mpn else "", c.get_deadline_kind_display() if c.deadline_kind else "",
                     c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
                     c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
-                ]
+                ])
             )  # fmt: skip
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -403,7 +419,12 @@ def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpRe
     # PDFs and images may open in the browser (reviewers read PoE there); the stored type
     # comes from our own allow-list and nosniff is on, so nothing else is rendered inline.
     inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
-    return FileResponse(handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type)
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=safe_filename(evidence.original_name), content_type=evidence.content_type
+    )
+    # An uploaded file is never trusted as a page: no script, no form, no same-origin access.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from claims import services
@@ -23,6 +22,8 @@ from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
 from claims.selectors import SORTS, active_associations, filter_claims, get_claim_for_user, visible_claims
+from claims.views import safe_filename
+from cpor.security import ClientThrottle
 
 from . import serializers as s
 from .errors import error_responses
@@ -103,7 +104,7 @@ class TokenView(APIView):
     parser_classes = [SafeJSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "auth"
 
     @extend_schema(
@@ -118,7 +119,8 @@ class TokenView(APIView):
     def post(self, request):
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        # The Django request: django-axes marks a lockout on it for its middleware.
+        user = authenticate(request._request, username=data.validated_data["username"], password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise DomainError.of("invalid_credentials")
         token, _created = Token.objects.get_or_create(user=user)
@@ -258,7 +260,11 @@ class EvidenceDownloadView(APIView):
             handle = evidence.file.open("rb")
         except FileNotFoundError:
             raise DomainError.of("not_found") from None
-        return FileResponse(handle, as_attachment=True, filename=evidence.original_name, content_type="application/octet-stream")
+        response = FileResponse(
+            handle, as_attachment=True, filename=safe_filename(evidence.original_name), content_type="application/octet-stream"
+        )
+        response["Content-Security-Policy"] = "sandbox"
+        return response
 
 
 def _action(name, request_serializer, call, *, description: str, parsers=(SafeJSONParser,), codes=(400, 401, 403, 404, 409)):
