@@ -109,6 +109,9 @@ MESSAGES = {
     "invalid_page": _("Give the page as a whole number from 1."),
     "invalid_page_size": _("Give page_size as a whole number from 1 to %(max)s."),
     "page_not_found": _("This page is past the last page of results."),
+    "precondition_failed": _(
+        "The claim changed since you read it (its ETag no longer matches If-Match). Read it again, then retry."
+    ),
     "login_locked_out": _(
         "Too many failed sign-ins for this username or from this address. Wait %(minutes)s minutes, then try again."
     ),
@@ -131,6 +134,7 @@ STATUS = {
     "page_not_found": 404,
     "server_error": 500,
     "login_locked_out": 429,
+    "precondition_failed": 412,
 }
 
 

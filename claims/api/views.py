@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,6 +27,7 @@ from claims.views import safe_filename
 from cpor.security import ClientThrottle
 
 from . import serializers as s
+from .concurrency import etag_of, if_match
 from .errors import error_responses
 from .idempotency import idempotent
 from .parsers import SafeJSONParser
@@ -95,7 +97,18 @@ def claim_for(request, pk: int) -> Claim:
 
 def detail(request, claim: Claim, code: int = status.HTTP_200_OK) -> Response:
     fresh = get_claim_for_user(request.user, claim.pk)
-    return Response(s.ClaimDetailSerializer(fresh, context={"request": request}).data, status=code)
+    data = s.ClaimDetailSerializer(fresh, context={"request": request}).data
+    headers = {"ETag": etag_of(data)}
+    if code == status.HTTP_201_CREATED:
+        headers["Location"] = request.build_absolute_uri(reverse("api-claim", args=[fresh.pk]))
+    return Response(data, status=code, headers=headers)
+
+
+def page_of(request, view, items, serializer_class) -> Response:
+    """Every API list answers the same page envelope: count, next, previous, results."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class TokenView(APIView):
@@ -211,24 +224,26 @@ class ClaimDetailView(APIView):
         data.is_valid(raise_exception=True)
         # Only keys the client sent: an absent key is no change.
         payload = {k: v for k, v in data.validated_data.items() if k in request.data}
-        services.claim_update(claim=claim, actor=request.user, data=payload)
+        with if_match(request, claim.pk):
+            services.claim_update(claim=claim, actor=request.user, data=payload)
         return detail(request, claim)
 
     @extend_schema(operation_id="claims_destroy", responses={204: None, **error_responses(401, 403, 404, 409)})
     def delete(self, request, pk: int):
         claim = claim_for(request, pk)
         require_partner_role(request.user)
-        services.claim_delete(claim=claim, actor=request.user)
+        with if_match(request, claim.pk):
+            services.claim_delete(claim=claim, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EvidenceListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(operation_id="evidence_list", responses={200: s.EvidenceSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="evidence_list", responses={200: s.paginated(s.EvidenceSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.EvidenceSerializer(claim.evidence.all(), many=True).data)
+        return page_of(request, self, claim.evidence.all(), s.EvidenceSerializer)
 
     @extend_schema(
         operation_id="evidence_upload",
@@ -242,8 +257,12 @@ class EvidenceListView(APIView):
         require_partner_role(request.user)
         data = s.EvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
-        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        with if_match(request, claim.pk):
+            evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
+        body = s.EvidenceSerializer(evidence).data
+        return Response(
+            body, status=status.HTTP_201_CREATED, headers={"Location": request.build_absolute_uri(body["download_url"])}
+        )
 
 
 class EvidenceDownloadView(APIView):
@@ -291,7 +310,8 @@ def _action(name, request_serializer, call, *, description: str, parsers=(SafeJS
                 ser = request_serializer(data=request.data)
                 ser.is_valid(raise_exception=True)
                 data = ser.validated_data
-            call(request, claim, data)
+            with if_match(request, claim.pk):
+                call(request, claim, data)
             return detail(request, claim)
 
     ActionView.__name__ = f"{name.title().replace('_', '')}View"
@@ -348,22 +368,23 @@ class DisputeView(APIView):
         require_partner_role(request.user)
         ser = s.DisputeSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        services.claim_dispute(
-            claim=claim,
-            actor=request.user,
-            justification=ser.validated_data["justification"],
-            files=request.FILES.getlist("files"),
-        )
+        with if_match(request, claim.pk):
+            services.claim_dispute(
+                claim=claim,
+                actor=request.user,
+                justification=ser.validated_data["justification"],
+                files=request.FILES.getlist("files"),
+            )
         return detail(request, claim)
 
 
 class CommentsView(APIView):
     parser_classes = [SafeJSONParser]
 
-    @extend_schema(operation_id="comments_list", responses={200: s.CommentSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="comments_list", responses={200: s.paginated(s.CommentSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.CommentSerializer(claim.comments.all(), many=True).data)
+        return page_of(request, self, claim.comments.all(), s.CommentSerializer)
 
     @extend_schema(
         operation_id="comments_create",
@@ -377,14 +398,25 @@ class CommentsView(APIView):
         ser = s.CommentInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         note = services.comment_add(claim=claim, actor=request.user, body=ser.validated_data["body"])
-        return Response(s.CommentSerializer(note).data, status=status.HTTP_201_CREATED)
+        location = request.build_absolute_uri(reverse("api-comment", args=[claim.pk, note.pk]))
+        return Response(s.CommentSerializer(note).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+class CommentView(APIView):
+    @extend_schema(operation_id="comments_retrieve", responses={200: s.CommentSerializer, **error_responses(401, 404)})
+    def get(self, request, pk: int, comment_id: int):
+        claim = claim_for(request, pk)
+        note = claim.comments.filter(pk=comment_id).first()
+        if note is None:
+            raise DomainError.of("not_found")
+        return Response(s.CommentSerializer(note).data)
 
 
 class HistoryView(APIView):
-    @extend_schema(operation_id="history_list", responses={200: s.EventSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="history_list", responses={200: s.paginated(s.EventSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.EventSerializer(claim.events.all(), many=True).data)
+        return page_of(request, self, claim.events.all(), s.EventSerializer)
 
 
 class AssociationsView(APIView):
@@ -399,14 +431,16 @@ class AssociationsView(APIView):
 
 
 class MpnsView(APIView):
-    @extend_schema(operation_id="mpns_list", responses={200: s.MpnSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="mpns_list", responses={200: s.paginated(s.MpnSerializer), **error_responses(401, 403)})
     def get(self, request):
         require_partner_role(request.user)
         mpns = Mpn.objects.filter(company_id=request.user.company_id).order_by("-incentive_enrolled", "mpn_id")
-        return Response(s.MpnSerializer(mpns, many=True).data)
+        return page_of(request, self, mpns, s.MpnSerializer)
 
 
 class CatalogView(APIView):
-    @extend_schema(operation_id="catalog", responses={200: s.CatalogAreaSerializer(many=True), **error_responses(401)})
+    @extend_schema(operation_id="catalog", responses={200: s.paginated(s.CatalogAreaSerializer), **error_responses(401)})
     def get(self, request):
-        return Response(s.catalog_data(list(Product.objects.order_by("name"))))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(s.catalog_data(list(Product.objects.order_by("name"))), request, view=self)
+        return paginator.get_paginated_response(page)
