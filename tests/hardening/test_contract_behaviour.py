@@ -79,7 +79,7 @@ def test_two_stale_patches_sent_at_once_cannot_both_succeed(fabrikam, ana):
         barrier = threading.Barrier(2)
         statuses = []
 
-        def patch(name, client, tag=tag):
+        def patch(name, client, tag=tag, barrier=barrier, statuses=statuses):
             barrier.wait()
             statuses.append(client.patch(f"{API}/claims/{claim.pk}/", {"name": name}, format="json", HTTP_IF_MATCH=tag).status_code)
             connection.close()
