@@ -64,7 +64,10 @@ def test_a_stale_if_match_is_a_412_and_changes_nothing(fab, build):
     assert upload(fab, claim.pk).status_code == 201  # no If-Match: runs as before
     fresh = fab.get(f"{API}/claims/{claim.pk}/")["ETag"]
     assert fab.post(f"{API}/claims/{claim.pk}/submit/", HTTP_IF_MATCH=fresh).status_code == 200
-    assert fab.post(f"{API}/claims/{claim.pk}/withdraw/", {"reason": "wrong_mpn"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    assert (
+        fab.post(f"{API}/claims/{claim.pk}/withdraw/", {"reason": "wrong_mpn"}, format="json", HTTP_IF_MATCH="*").status_code
+        == 200
+    )
 
 
 @pytest.mark.postgres
@@ -81,7 +84,9 @@ def test_two_stale_patches_sent_at_once_cannot_both_succeed(fabrikam, ana):
 
         def patch(name, client, tag=tag, barrier=barrier, statuses=statuses):
             barrier.wait()
-            statuses.append(client.patch(f"{API}/claims/{claim.pk}/", {"name": name}, format="json", HTTP_IF_MATCH=tag).status_code)
+            statuses.append(
+                client.patch(f"{API}/claims/{claim.pk}/", {"name": name}, format="json", HTTP_IF_MATCH=tag).status_code
+            )
             connection.close()
 
         threads = [threading.Thread(target=patch, args=(f"Name {round_}-{i}", clients[i])) for i in range(2)]
