@@ -109,6 +109,7 @@ MESSAGES = {
     "invalid_page": _("Give the page as a whole number from 1."),
     "invalid_page_size": _("Give page_size as a whole number from 1 to %(max)s."),
     "page_not_found": _("This page is past the last page of results."),
+    "invalid_if_match": _('Send If-Match as an ETag from a claim response, e.g. "3f2a…", or *.'),
     "precondition_failed": _(
         "The claim changed since you read it (its ETag no longer matches If-Match). Read it again, then retry."
     ),

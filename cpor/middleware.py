@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
@@ -82,7 +83,7 @@ class RequestGuardMiddleware:
                 names = [f.name or "" for _k, files in request.FILES.lists() for f in files]
             except RequestDataTooBig:
                 return _refusal(request, "request_too_large", 413, max_mb=max(1, limit // (1024 * 1024)))
-            except SuspiciousOperation:
+            except (SuspiciousOperation, MultiPartParserError):
                 return _refusal(request, "bad_request", 400)
             if _has_nul(fields) or _has_nul(names):
                 return _refusal(request, "null_characters_not_allowed", 400)

@@ -306,6 +306,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.choices.ClaimState",
         "InfoRequestReasonEnum": "claims.choices.InfoRequestReason",
@@ -314,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityEnum": "claims.choices.Activity",
         "SolutionAreaEnum": "claims.choices.SolutionArea",
         "ActorRoleEnum": "claims.choices.ActorRole",
+        "DeadlineKindEnum": "claims.choices.DeadlineKind",
     },
 }
 

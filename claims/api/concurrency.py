@@ -41,9 +41,11 @@ def if_match(request, pk: int):
     if header is None:
         yield
         return
+    wanted = parse_etags(header)
+    if not wanted:
+        raise DomainError.of("invalid_if_match", "If-Match")
     with transaction.atomic():
         Claim.objects.select_for_update(of=("self",)).filter(pk=pk).first()
-        wanted = parse_etags(header)
         if wanted != ["*"] and _current_etag(request, pk) not in wanted:
             raise DomainError.of("precondition_failed")
         yield

@@ -156,9 +156,14 @@ STATUS_TEXT = {
     401: _("Not authenticated: send Authorization: Token <token>."),
     403: _("Your role may not do this."),
     404: _("No such claim for you (another company's claim is never revealed)."),
+    406: _("Not acceptable: the API answers application/json (downloads: the file's type)."),
     409: _("Not allowed in the claim's current status, or lost to a concurrent change."),
+    412: _("If-Match did not match the claim's current ETag: read the claim again."),
+    413: _("The request body or an uploaded file is too large."),
+    414: _("The address is too long."),
     415: _("Unsupported media type."),
-    429: _("Too many requests: retry later."),
+    429: _("Too many requests (or sign-in paused after failures): retry after Retry-After seconds."),
+    500: _("A server error; it has been logged."),
 }
 
 

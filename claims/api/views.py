@@ -170,7 +170,7 @@ class ClaimListView(APIView):
 
     @extend_schema(
         operation_id="claims_create",
-        request=s.ClaimInSerializer,
+        request=s.ClaimCreateSerializer,
         parameters=[IDEMPOTENCY],
         responses={201: s.ClaimDetailSerializer, **error_responses(400, 401, 403)},
         examples=[
@@ -194,7 +194,7 @@ class ClaimListView(APIView):
     @idempotent
     def post(self, request):
         require_partner_role(request.user)
-        data = s.ClaimInSerializer(data=request.data)
+        data = s.ClaimCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.claim_create(actor=request.user, data=dict(data.validated_data))
         return detail(request, claim, status.HTTP_201_CREATED)
@@ -355,7 +355,7 @@ class DisputeView(APIView):
 
     @extend_schema(
         operation_id="claims_dispute",
-        request={"application/json": s.DisputeSerializer, "multipart/form-data": s.DisputeSerializer},
+        request={"application/json": s.DisputeSerializer, "multipart/form-data": s.DisputeUploadSerializer},
         parameters=[IDEMPOTENCY],
         description=str(
             _("Rejected -> Under Review, once, within 30 days. Give a justification and/or updated PoE as multipart 'files'.")
@@ -366,7 +366,8 @@ class DisputeView(APIView):
     def post(self, request, pk: int):
         claim = claim_for(request, pk)
         require_partner_role(request.user)
-        ser = s.DisputeSerializer(data=request.data)
+        multipart = request.content_type.startswith("multipart/")
+        ser = (s.DisputeUploadSerializer if multipart else s.DisputeSerializer)(data=request.data)
         ser.is_valid(raise_exception=True)
         with if_match(request, claim.pk):
             services.claim_dispute(

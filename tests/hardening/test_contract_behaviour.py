@@ -61,6 +61,8 @@ def test_a_stale_if_match_is_a_412_and_changes_nothing(fab, build):
     submit = fab.post(f"{API}/claims/{claim.pk}/submit/", HTTP_IF_MATCH=stale)
     assert submit.status_code == 412 and Claim.objects.get(pk=claim.pk).state == "editing"
     assert fab.delete(f"{API}/claims/{claim.pk}/", HTTP_IF_MATCH=stale).status_code == 412
+    malformed = fab.patch(f"{API}/claims/{claim.pk}/", {"name": "x"}, format="json", HTTP_IF_MATCH="")
+    assert malformed.status_code == 400 and codes(malformed) == ["invalid_if_match"]
     assert upload(fab, claim.pk).status_code == 201  # no If-Match: runs as before
     fresh = fab.get(f"{API}/claims/{claim.pk}/")["ETag"]
     assert fab.post(f"{API}/claims/{claim.pk}/submit/", HTTP_IF_MATCH=fresh).status_code == 200

@@ -196,3 +196,12 @@ def test_page_writes_without_the_trailing_slash_are_served(page, build):
     assert Claim.objects.get(pk=claim.pk).state == "submitted"
     # Reads keep Django's canonical redirect.
     assert page.get(f"/claims/{claim.pk}").status_code == 301
+
+
+def test_a_broken_multipart_body_is_a_400(fab, build):
+    claim = build.editing(poe=False)
+    body = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF'  # never closed
+    response = fab.generic("POST", f"{API}/claims/{claim.pk}/evidence/", body, content_type="multipart/form-data; boundary=xyz")
+    assert response.status_code == 400
+    bad = fab.generic("POST", f"{API}/claims/{claim.pk}/evidence/", b"abc", content_type="multipart/form-data")
+    envelope(bad, 400, "bad_request")
