@@ -1,6 +1,7 @@
 """Completes the generated OpenAPI document so that it says what the server does
 (drf-spectacular POSTPROCESSING_HOOKS):
 
+- every field of a response object is `required` (our serializers always render all);
 - every status an operation can answer is declared with the error envelope (400, 401,
   403, 404, 406, 409, 412, 413, 414, 415, 429, 500 as they apply), with Retry-After on 429
   and WWW-Authenticate on 401;
@@ -143,10 +144,16 @@ LINKS = {
 
 def postprocess(result, generator, request, public):
     schemas = result["components"]["schemas"]
-    schemas["ErrorItem"]["properties"]["code"]["enum"] = error_codes()
+    code = schemas["ErrorItem"]["properties"]["code"]
+    schemas["ErrorCodeEnum"] = {"type": "string", "enum": error_codes(), "description": code.get("description", "")}
+    schemas["ErrorItem"]["properties"]["code"] = {"$ref": "#/components/schemas/ErrorCodeEnum"}
     for name in ("Error", "ErrorItem"):
         schemas[name]["required"] = sorted(schemas[name]["properties"])
     _fix_nullable(schemas)
+    for name, component in schemas.items():
+        # Responses always carry every field of their serializer: say so.
+        if not name.endswith("Request") and component.get("type") == "object" and "properties" in component:
+            component["required"] = sorted(component["properties"])
     for path, item in result["paths"].items():
         for method, op in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:

@@ -158,7 +158,7 @@ class ClaimDetailSerializer(ClaimListSerializer):
     evidence = EvidenceSerializer(many=True)
     available_actions = serializers.SerializerMethodField()
     rejection_reason = serializers.ChoiceField(choices=RejectionReason.choices, allow_blank=True)
-    info_request_reasons = serializers.ListField(child=serializers.CharField())
+    info_request_reasons = serializers.ListField(child=serializers.ChoiceField(choices=InfoRequestReason.choices))
 
     class Meta(ClaimListSerializer.Meta):
         fields = ClaimListSerializer.Meta.fields + [

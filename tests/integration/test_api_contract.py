@@ -22,13 +22,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 BASE_CONFIG = Path(__file__).with_name("contract") / "schemathesis.toml"
-EXAMPLES = int(os.environ.get("CPOR_CONTRACT_EXAMPLES", "3"))
-STATEFUL_STEPS = int(os.environ.get("CPOR_CONTRACT_STATEFUL_STEPS", "40"))
+EXAMPLES = int(os.environ.get("CPOR_CONTRACT_EXAMPLES", "2"))
+STATEFUL_STEPS = int(os.environ.get("CPOR_CONTRACT_STATEFUL_STEPS", "30"))
 # The reviewer's run covers what only reviewers may do; the partner's covers the rest.
 REVIEWER_PATHS = r"/(start-review|request-info|approve|reject|competing)/$|/review/queue/$"
 
 
-def run_schemathesis(base_url: str, token: str, *, ids: dict, tmp_path: Path, name: str, only: str | None = None) -> str:
+def run_schemathesis(
+    base_url: str, token: str, *, ids: dict, tmp_path: Path, name: str, only: str | None = None, skip: str | None = None
+) -> str:
     config = tmp_path / f"{name}.toml"
     # Real identifiers, so the {id} operations reach the code behind them instead of 404.
     parameters = "".join(f'"path.{key}" = {value}\n' for key, value in ids.items())
@@ -42,6 +44,8 @@ def run_schemathesis(base_url: str, token: str, *, ids: dict, tmp_path: Path, na
     ]  # fmt: skip
     if only:
         command += ["--include-path-regex", only]
+    if skip:
+        command += ["--exclude-path-regex", skip]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and "failures" not in result.stdout.split("SUMMARY")[-1].lower(), result.stdout[-3000:]
@@ -57,7 +61,7 @@ def test_the_api_matches_its_schema_for_partners_and_reviewers(live_server, tmp_
     run_schemathesis(
         live_server.url, Token.objects.create(user=partner).key,
         ids={"id": evidence.claim_id, "evidence_id": evidence.pk, "comment_id": comment_claim.comments.first().pk},
-        tmp_path=tmp_path, name="partner",
+        tmp_path=tmp_path, name="partner", skip=REVIEWER_PATHS,
     )  # fmt: skip
     submitted = Claim.objects.filter(state="submitted").first()
     run_schemathesis(
