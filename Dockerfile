@@ -9,4 +9,4 @@ RUN python manage.py collectstatic --noinput
 RUN useradd --create-home cpor && mkdir -p /var/lib/cpor && chown cpor /var/lib/cpor
 USER cpor
 EXPOSE 8000
-CMD ["gunicorn", "cpor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "cpor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--limit-request-line", "8190", "--access-logfile", "-"]

@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench bench-small
+.PHONY: run test lint install bench bench-small contract
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,8 @@ bench: $(BIN)/.installed
 
 bench-small: $(BIN)/.installed
 	$(BIN)/python -m bench --small $(ARGS)
+# The API contract test run longer than in CI: more examples per operation and a longer
+# stateful phase (needs PostgreSQL: DATABASE_URL=postgres://...).
+contract: $(BIN)/.installed
+	CPOR_CONTRACT_EXAMPLES=$${CPOR_CONTRACT_EXAMPLES:-50} CPOR_CONTRACT_STATEFUL_STEPS=$${CPOR_CONTRACT_STATEFUL_STEPS:-300} \
+		$(BIN)/python -m pytest tests/integration/test_api_contract.py -p no:cacheprovider

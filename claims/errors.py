@@ -95,6 +95,27 @@ MESSAGES = {
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),
     "reviewer_only": _("Only reviewers can do this."),
     "not_found": _("No such claim."),
+    # Request hardening (claims/api/errors.py, cpor/middleware.py).
+    "null_characters_not_allowed": _("Null characters are not allowed. Remove them from the address or the form and try again."),
+    "json_too_deep": _("The JSON body is nested too deeply (at most %(max)s levels)."),
+    "request_too_large": _("The request body is too large: send at most %(max_mb)s MB."),
+    "uri_too_long": _("The address is too long: send at most %(max)s characters."),
+    "unknown_url": _("There is nothing at this address. API paths end with a slash, e.g. /api/v1/claims/."),
+    "server_error": _("Something went wrong on our side. It has been logged; try again later."),
+    "bad_request": _("The request could not be understood. Check the address and the body."),
+    "invalid_status": _("Choose one of the listed statuses."),
+    "invalid_ordering": _("Choose one of the listed sort orders."),
+    "invalid_filter": _("Choose one of the listed values."),
+    "invalid_page": _("Give the page as a whole number from 1."),
+    "invalid_page_size": _("Give page_size as a whole number from 1 to %(max)s."),
+    "page_not_found": _("This page is past the last page of results."),
+    "invalid_if_match": _('Send If-Match as an ETag from a claim response, e.g. "3f2a…", or *.'),
+    "precondition_failed": _(
+        "The claim changed since you read it (its ETag no longer matches If-Match). Read it again, then retry."
+    ),
+    "login_locked_out": _(
+        "Too many failed sign-ins for this username or from this address. Wait %(minutes)s minutes, then try again."
+    ),
 }
 
 # HTTP status for the API per kind of error; everything else is 400.
@@ -105,6 +126,16 @@ STATUS = {
     "permission_denied": 403,
     "reviewer_only": 403,
     "not_found": 404,
+    # A state refusal like invalid_transition: the claim's status does not allow the change.
+    "not_editable": 409,
+    "evidence_too_large": 413,
+    "request_too_large": 413,
+    "uri_too_long": 414,
+    "unknown_url": 404,
+    "page_not_found": 404,
+    "server_error": 500,
+    "login_locked_out": 429,
+    "precondition_failed": 412,
 }
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
 from . import services
+from .access import has_claims_role, is_own_company_claim
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
 from .consent import read_token
 from .errors import MESSAGES, DomainError
@@ -32,6 +33,22 @@ from .selectors import active_associations, claims_for_company, get_claim_for_us
 
 EXPORT_CHUNK = 500
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet shows as text: a leading ' stops formula evaluation."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_filename(name: str) -> str:
+    """A download name with no path, control characters, quotes or separators in it."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isprintable() and ch not in "\"';" else "_" for ch in name).strip(" .")
+    return cleaned[:150] or "evidence"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -52,10 +69,25 @@ def partner_required(view):
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_partner:
+            _refuse_without_role(request, kwargs.get("pk"))
             return render(request, "claims/no_role.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _refuse_without_role(request: HttpRequest, pk) -> None:
+    """A user without a claims role on a claim URL: another company's claim stays a 404."""
+    if pk is not None and not has_claims_role(request.user) and not is_own_company_claim(request.user, pk):
+        raise Http404
+
+
+def _no_role(request: HttpRequest, pk) -> HttpResponse | None:
+    """The 'ask for a claims role' page for a user without one, on their own company's claim."""
+    if has_claims_role(request.user):
+        return None
+    _refuse_without_role(request, pk)
+    return render(request, "claims/no_role.html", status=403)
 
 
 def _own_claim(request: HttpRequest, pk: int) -> Claim:
@@ -143,7 +175,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                 products.setdefault(claim_id, []).append(f"{name} ({sub})" if sub else name)
             for c in chunk:
                 yield writer.writerow(
-                    [
+                    map(spreadsheet_safe, [
                         c.pk, c.name, label["state"].get(c.state, c.state), c.tenant__name or "",
                         c.customer_tenant_id or "", c.customer_domain,
                         label["solution_area"].get(c.solution_area, c.solution_area),
@@ -151,7 +183,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                         label["deadline_kind"].get(c.deadline_kind, c.deadline_kind) if c.deadline_kind else "",
                         c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
                         c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
-                    ]
+                    ])
                 )  # fmt: skip
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -287,6 +319,8 @@ def claim_respond(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_post(request: HttpRequest, pk: int) -> HttpResponse:
+    if refused := _no_role(request, pk):
+        return refused
     claim = get_claim_for_user(request.user, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -362,6 +396,8 @@ def poe_checklist(request: HttpRequest) -> HttpResponse:
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.user.is_reviewer:  # links in emails lead reviewers to their own page
         return redirect("reviews:review", pk)
+    if refused := _no_role(request, pk):
+        return refused
     return _detail(request, get_claim_for_user(request.user, pk))
 
 
@@ -390,7 +426,9 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
+def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
+    if refused := _no_role(request, pk):
+        return refused
     claim_ids = visible_claims(request.user).filter(pk=pk).values("pk")
     evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id__in=claim_ids).first()
     if evidence is None:
@@ -402,7 +440,12 @@ def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> FileRe
     # PDFs and images may open in the browser (reviewers read PoE there); the stored type
     # comes from our own allow-list and nosniff is on, so nothing else is rendered inline.
     inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
-    return FileResponse(handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type)
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=safe_filename(evidence.original_name), content_type=evidence.content_type
+    )
+    # An uploaded file is never trusted as a page: no script, no form, no same-origin access.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,7 +5,7 @@ DATABASE_URL the app runs on SQLite; with no REDIS_URL, Celery uses kombu's
 filesystem transport (a broker that needs no server).
 """
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_fsm",
+    "axes",
+    "csp",
     "claims",
     "reviews",
 ]
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cpor.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +58,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cpor.urls"
@@ -97,6 +103,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "claims.User"
+# django-axes first: a locked-out username or address is refused even with a good password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,7 +145,60 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Reverse proxies in front of the app (docker-compose: Caddy, which terminates TLS). With
+# 0 (the default) nothing the client sends is trusted: X-Forwarded-For and
+# X-Forwarded-Proto are ignored, so they cannot be spoofed. cpor/security.py.
+CPOR_TRUSTED_PROXIES = env_int("CPOR_TRUSTED_PROXIES", 0)
+if CPOR_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only in production: redirect plain HTTP (except the container health check),
+# and HSTS. CPOR_HSTS_SECONDS=0 turns HSTS off (e.g. while trying out a new domain).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("CPOR_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CPOR_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CPOR_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp): no inline script or style, no
+# plugin, nothing from another origin. PoE files opened inline get "sandbox" instead.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Counters shared by every web process (throttles): Redis in production, process memory
+# only on the embedded default (one process). CPOR_CACHE_URL may point at another Redis.
+_cache_url = env_str("CPOR_CACHE_URL") or env_str("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url, "KEY_PREFIX": "cpor"}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Sign-in brute force (django-axes, database handler: attempts are kept and visible in the
+# admin): after CPOR_LOGIN_FAILURE_LIMIT failures for one username, or from one address,
+# sign-in is refused for CPOR_LOGIN_LOCKOUT_MINUTES, even with the right password. A
+# success resets the count. Applies to the sign-in page, the admin and the API token.
+AXES_FAILURE_LIMIT = env_int("CPOR_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CPOR_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cpor.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "cpor.security.lockout_response"
 
 # Email: SMTP in production (EMAIL_URL-style settings), a file per message in development.
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND") or (
@@ -222,6 +283,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CPOR_TASK_SOFT_TIME_LIMIT", 240, minimum=
 CELERY_TASK_TIME_LIMIT = env_int("CPOR_TASK_TIME_LIMIT", 300, minimum=2)
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# Request limits (cpor/middleware.py): a multipart body (several PoE files) and an address.
+# Other bodies (JSON, forms) are limited by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+CPOR_REQUEST_MAX_BYTES = env_int("CPOR_REQUEST_MAX_BYTES", 5 * CPOR_EVIDENCE_MAX_BYTES + 1024 * 1024, minimum=1)
+CPOR_MAX_URI_LENGTH = env_int("CPOR_MAX_URI_LENGTH", 4096, minimum=256)
+# JSON bodies nested deeper than this are refused (json_too_deep) instead of exhausting the stack.
+CPOR_MAX_JSON_DEPTH = env_int("CPOR_MAX_JSON_DEPTH", 32, minimum=2)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.
@@ -232,7 +299,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "claims.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "claims.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("CPOR_AUTH_THROTTLE_RATE", "10/minute")},
+    # For any DRF throttle not using cpor.security.ClientThrottle: the same proxy rule.
+    "NUM_PROXIES": CPOR_TRUSTED_PROXIES,
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -244,11 +318,18 @@ SPECTACULAR_SETTINGS = {
         '`{"errors": [{"code", "field", "message"}]}`. Times are ISO 8601 in UTC.'
     ),
     "VERSION": "1.0.0",
+    # OpenAPI 3.1: a nullable object is oneOf [$ref, null], which every generator reads the
+    # same way (3.0's nullable beside allOf is ignored by some, e.g. openapi-python-client).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.choices.ClaimState",
         "InfoRequestReasonEnum": "claims.choices.InfoRequestReason",
@@ -257,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityEnum": "claims.choices.Activity",
         "SolutionAreaEnum": "claims.choices.SolutionArea",
         "ActorRoleEnum": "claims.choices.ActorRole",
+        "DeadlineKindEnum": "claims.choices.DeadlineKind",
     },
 }
 
@@ -265,4 +347,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # Failed and locked-out sign-ins (django-axes) are always recorded.
+    "loggers": {"axes": {"level": "INFO"}, "cpor.security": {"level": "INFO"}},
 }

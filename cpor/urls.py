@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from claims import views as claim_views
+from claims.api.docs import DocsView
 
 from . import dev_mail, health
 
@@ -17,7 +18,7 @@ urlpatterns = [
     path("consent/<str:token>/", claim_views.consent, name="consent"),
     path("api/v1/", include("claims.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]
@@ -26,3 +27,9 @@ if settings.DEBUG:
         path("dev/mailbox/", dev_mail.mailbox, name="dev-mailbox"),
         path("dev/mailbox/<str:name>/", dev_mail.message, name="dev-mail-message"),
     ]
+
+# Under /api/ every refusal, even one that never reaches a view, is the JSON envelope.
+handler400 = "claims.api.errors.handler400"
+handler403 = "claims.api.errors.handler403"
+handler404 = "claims.api.errors.handler404"
+handler500 = "claims.api.errors.handler500"

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from claims.api import serializers as s
 from claims.api.errors import error_responses
 from claims.api.listing import list_rows, list_values
-from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
+from claims.api.views import Pagination, _action, _as, choice_param, claim_for, require_reviewer
 from claims.choices import SolutionArea
 from claims.competition import competitors
 
@@ -38,10 +38,8 @@ class QueueView(APIView):
     )
     def get(self, request):
         require_reviewer(request.user)
-        show = request.query_params.get("show", "")
-        show = show if show in FILTER_KEYS else ""
-        area = request.query_params.get("area", "")
-        area = area if area in SolutionArea.values else ""
+        show = choice_param(request, "show", FILTER_KEYS, "invalid_filter", "")
+        area = choice_param(request, "area", SolutionArea.values, "invalid_filter", "")
         qs = review_queue(me=request.user, show=show, area=area)
         # The total comes from the queue's cached filter counts, not a COUNT of the queue.
         total = queue_total(me=request.user, show=show, area=area)

@@ -7,7 +7,8 @@ refusals (authentication, parsing, throttling, input shape) are mapped to the sa
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -56,6 +57,10 @@ def error_response(items: list[dict], status_code: int, headers: dict | None = N
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return error_response([e.as_dict() for e in exc.errors], exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(_items("request_too_large"), 413)
+    if isinstance(exc, SuspiciousOperation):
+        return error_response(_items("bad_request"), 400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -70,6 +75,68 @@ def exception_handler(exc, context):
         items = [{"code": code, "field": None, "message": str(exc.detail)}]
     response.data = {"errors": items}
     return response
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return max(1, settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024))
+
+
+def _items(code: str, field: str | None = None, **params) -> list[dict]:
+    if code == "request_too_large" and not params:
+        params = {"max_mb": _max_mb()}
+    return [e.as_dict() for e in DomainError.of(code, field, **params).errors]
+
+
+def json_error(code: str, status: int | None = None, field: str | None = None, **params) -> JsonResponse:
+    """The envelope outside DRF (middleware, URL resolver and server error handlers)."""
+    error = DomainError.of(code, field, **params)
+    return JsonResponse({"errors": [e.as_dict() for e in error.errors]}, status=status or error.http_status)
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+# Django's handlers for what never reaches a view (unmatched URL, bad request, crash):
+# the envelope under /api/, Django's own pages elsewhere.
+def handler400(request, exception=None):
+    from django.views import defaults
+
+    if isinstance(exception, RequestDataTooBig):
+        if is_api(request):
+            return json_error("request_too_large", 413, max_mb=_max_mb())
+        response = defaults.bad_request(request, exception)
+        response.status_code = 413
+        return response
+    if is_api(request):
+        return json_error("bad_request", 400)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    from django.views import defaults
+
+    if is_api(request):
+        return json_error("permission_denied", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    from django.views import defaults
+
+    if is_api(request):
+        return json_error("unknown_url", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    from django.views import defaults
+
+    if is_api(request):
+        return json_error("server_error", 500)
+    return defaults.server_error(request)
 
 
 class ErrorItemSerializer(serializers.Serializer):
@@ -89,9 +156,14 @@ STATUS_TEXT = {
     401: _("Not authenticated: send Authorization: Token <token>."),
     403: _("Your role may not do this."),
     404: _("No such claim for you (another company's claim is never revealed)."),
+    406: _("Not acceptable: the API answers application/json (downloads: the file's type)."),
     409: _("Not allowed in the claim's current status, or lost to a concurrent change."),
+    412: _("If-Match did not match the claim's current ETag: read the claim again."),
+    413: _("The request body or an uploaded file is too large."),
+    414: _("The address is too long."),
     415: _("Unsupported media type."),
-    429: _("Too many requests: retry later."),
+    429: _("Too many requests (or sign-in paused after failures): retry after Retry-After seconds."),
+    500: _("A server error; it has been logged."),
 }
 
 

@@ -53,7 +53,12 @@ def idempotent(method):
             return method(self, request, *args, **kwargs)
         if len(key) > 255:
             return _refuse("invalid_idempotency_key")
-        fingerprint = _fingerprint(request)
+        try:
+            fingerprint = _fingerprint(request)
+        except Exception:
+            # An unreadable body: the view refuses it after its access checks (role first),
+            # and nothing is kept under the key.
+            return method(self, request, *args, **kwargs)
         try:
             with transaction.atomic():
                 record = IdempotencyKey.objects.create(

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from claims.choices import (
     ACTIVITIES_BY_AREA,
     REVIEWER_REJECTION_REASONS,
     Activity,
     ClaimState,
+    DeadlineKind,
     InfoRequestReason,
     RejectionReason,
     SolutionArea,
@@ -19,33 +21,76 @@ from claims.choices import (
 )
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn
 
+# What available_actions may list (claims/api/actions.py).
+ACTIONS = [
+    "start_review", "request_info", "approve", "reject", "edit", "upload_evidence", "submit", "delete",
+    "respond", "withdraw", "dispute", "comment",
+]  # fmt: skip
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that takes strings only (DRF's turns 0 or 1.5 into "0" and "1.5"):
+    what the schema says, type: string, is what the server accepts."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class ContactSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, required=False, max_length=200)
-    email = serializers.CharField(allow_blank=True, required=False, max_length=254)
-    phone = serializers.CharField(allow_blank=True, required=False, max_length=40)
+    name = serializers.CharField()
+    email = serializers.CharField(help_text=_("Empty while not known."))
+    phone = serializers.CharField()
+
+
+class ContactInSerializer(serializers.Serializer):
+    name = StrictCharField(allow_blank=True, required=False, max_length=200)
+    email = serializers.EmailField(
+        allow_null=True, required=False, max_length=254, help_text=_("An email address; null or left out while not known.")
+    )
+    phone = StrictCharField(allow_blank=True, required=False, max_length=40)
+
+    def validate(self, attrs):
+        if "email" in attrs and attrs["email"] is None:
+            attrs["email"] = ""  # stored as "not known yet"
+        return attrs
 
 
 class ProductLineInSerializer(serializers.Serializer):
-    product = serializers.CharField(max_length=64, help_text=_("Product code from /api/v1/catalog/."))
-    subscription_id = serializers.CharField(
+    product = StrictCharField(max_length=64, help_text=_("Product code from /api/v1/catalog/."))
+    subscription_id = StrictCharField(
         allow_null=True, allow_blank=True, required=False, max_length=64,
         help_text=_("Required for Dynamics 365 products (a GUID); null for others."),
     )  # fmt: skip
+
+    def validate(self, attrs):
+        # A product line is whole even inside a PATCH (DRF's partial would let it go without one).
+        if "product" not in attrs:
+            raise serializers.ValidationError(
+                {"product": [ErrorDetail(str(self.fields["product"].error_messages["required"]), code="required")]}
+            )
+        return attrs
 
 
 class ClaimInSerializer(serializers.Serializer):
     """Create (any subset; the claim starts in Editing) and PATCH (only what changes)."""
 
-    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    customer_tenant_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
-    customer_domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    name = StrictCharField(max_length=120, required=False, allow_blank=True)
+    customer_tenant_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    customer_domain = StrictCharField(max_length=253, required=False, allow_blank=True)
     solution_area = serializers.ChoiceField(choices=SolutionArea.choices, required=False, allow_blank=True)
     activity = serializers.ChoiceField(choices=Activity.choices, required=False, allow_blank=True)
-    mpn_id = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    mpn_id = StrictCharField(max_length=20, required=False, allow_blank=True, allow_null=True)
     products = ProductLineInSerializer(many=True, required=False)
-    customer_contact = ContactSerializer(required=False)
-    partner_contact = ContactSerializer(required=False)
+    customer_contact = ContactInSerializer(required=False)
+    partner_contact = ContactInSerializer(required=False)
+
+
+class ClaimCreateSerializer(ClaimInSerializer):
+    """Create: a name is required; every other field may come later (the claim starts in Editing)."""
+
+    name = StrictCharField(max_length=120)
 
 
 class ProductLineSerializer(serializers.Serializer):
@@ -81,7 +126,7 @@ def _contact(claim: Claim, who: str) -> dict:
 
 
 class DeadlineSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=DeadlineKind.choices)
     due_at = serializers.DateTimeField()
     passed = serializers.BooleanField()
 
@@ -112,8 +157,8 @@ class ClaimDetailSerializer(ClaimListSerializer):
     partner_contact = serializers.SerializerMethodField()
     evidence = EvidenceSerializer(many=True)
     available_actions = serializers.SerializerMethodField()
-    rejection_reason = serializers.CharField(allow_blank=True)
-    info_request_reasons = serializers.ListField(child=serializers.CharField())
+    rejection_reason = serializers.ChoiceField(choices=RejectionReason.choices, allow_blank=True)
+    info_request_reasons = serializers.ListField(child=serializers.ChoiceField(choices=InfoRequestReason.choices))
 
     class Meta(ClaimListSerializer.Meta):
         fields = ClaimListSerializer.Meta.fields + [
@@ -130,7 +175,7 @@ class ClaimDetailSerializer(ClaimListSerializer):
     def get_partner_contact(self, obj):
         return _contact(obj, "partner")
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=[(a, a) for a in ACTIONS])))
     def get_available_actions(self, obj) -> list[str]:
         from .actions import available_actions
 
@@ -146,7 +191,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentInSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = StrictCharField(max_length=5000)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -182,13 +227,13 @@ class CatalogProductSerializer(serializers.Serializer):
 
 
 class CatalogActivitySerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=Activity.choices)
     name = serializers.CharField()
     description = serializers.CharField()
 
 
 class CatalogAreaSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(choices=SolutionArea.choices)
     name = serializers.CharField()
     activities = CatalogActivitySerializer(many=True)
     products = CatalogProductSerializer(many=True)
@@ -212,16 +257,22 @@ def catalog_data(products) -> list[dict]:
 
 
 class RespondSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=5000)
+    message = StrictCharField(max_length=5000)
 
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=WithdrawReason.choices)
-    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class DisputeSerializer(serializers.Serializer):
-    justification = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    justification = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class DisputeUploadSerializer(DisputeSerializer):
+    """The multipart form of a dispute: the justification and any updated PoE files."""
+
+    files = serializers.ListField(child=serializers.FileField(), required=False, help_text=_("Updated PoE files."))
 
 
 class EvidenceUploadSerializer(serializers.Serializer):
@@ -230,13 +281,13 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 class RequestInfoSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.ChoiceField(choices=InfoRequestReason.choices), min_length=1)
-    message = serializers.CharField(max_length=5000)
-    remove_products = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+    message = StrictCharField(max_length=5000)
+    remove_products = serializers.ListField(child=StrictCharField(max_length=64), required=False, default=list)
 
 
 class ApproveSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    rationale = serializers.CharField(
+    message = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    rationale = StrictCharField(
         max_length=5000, required=False, allow_blank=True, default="",
         help_text=_("Required when another partner holds the customer and product (arbitration)."),
     )  # fmt: skip
@@ -247,12 +298,12 @@ class RejectSerializer(serializers.Serializer):
         choices=[(r.value, r.label) for r in map(RejectionReason, REVIEWER_REJECTION_REASONS)],
         help_text=_("no_partner_response, customer_denial and partner_request are set by the system only."),
     )
-    message = serializers.CharField(max_length=5000)
+    message = StrictCharField(max_length=5000)
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = StrictCharField()
+    password = StrictCharField(style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("claims/<int:pk>/withdraw/", views.withdraw, name="api-withdraw"),
     path("claims/<int:pk>/dispute/", views.DisputeView.as_view(), name="api-dispute"),
     path("claims/<int:pk>/comments/", views.CommentsView.as_view(), name="api-comments"),
+    path("claims/<int:pk>/comments/<int:comment_id>/", views.CommentView.as_view(), name="api-comment"),
     path("claims/<int:pk>/history/", views.HistoryView.as_view(), name="api-history"),
     path("claims/<int:pk>/start-review/", review_api.start_review, name="api-start-review"),
     path("claims/<int:pk>/request-info/", review_api.request_info, name="api-request-info"),

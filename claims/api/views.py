@@ -6,28 +6,34 @@ from functools import partial
 
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from claims import services
+from claims.access import has_claims_role, is_own_company_claim
 from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
 from claims.selectors import SORTS, active_associations, filter_claims, get_claim_for_user, visible_claims
+from claims.views import safe_filename
+from cpor.security import ClientThrottle
 
 from . import serializers as s
+from .concurrency import etag_of, if_match
 from .errors import error_responses
 from .idempotency import idempotent
 from .listing import CountedPaginator, list_rows, list_values
+from .parsers import SafeJSONParser
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -37,9 +43,38 @@ ORDERINGS = [key for name in SORTS for key in (name, f"-{name}")]
 
 
 class Pagination(PageNumberPagination):
+    """DRF's page envelope; a malformed page or page_size is a 400, a page past the end a 404."""
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise DomainError.of("invalid_page_size", self.page_size_query_param, max=self.max_page_size)
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not (raw.isdigit() and int(raw) >= 1):
+            raise DomainError.of("invalid_page", self.page_query_param)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise DomainError.of("page_not_found", self.page_query_param) from None
+
+
+def choice_param(request, name: str, allowed, code: str, default=None):
+    """A query parameter that must be one of `allowed` when given: never silently ignored."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise DomainError.of(code, name)
+    return value
 
 
 def require_partner_role(user) -> None:
@@ -53,7 +88,10 @@ def require_reviewer(user) -> None:
 
 
 def claim_for(request, pk: int) -> Claim:
-    """The claim if the caller may see it (own company, or any for reviewers); else 404."""
+    """The claim if the caller may see it (own company, or any for reviewers); else 404.
+    Without a claims role: 403 (which role to ask for) on the own company's claim, else 404."""
+    if not has_claims_role(request.user):
+        raise DomainError.of("permission_denied" if is_own_company_claim(request.user, pk) else "not_found")
     try:
         return get_claim_for_user(request.user, pk)
     except Http404:
@@ -62,15 +100,27 @@ def claim_for(request, pk: int) -> Claim:
 
 def detail(request, claim: Claim, code: int = status.HTTP_200_OK) -> Response:
     fresh = get_claim_for_user(request.user, claim.pk)
-    return Response(s.ClaimDetailSerializer(fresh, context={"request": request}).data, status=code)
+    data = s.ClaimDetailSerializer(fresh, context={"request": request}).data
+    headers = {"ETag": etag_of(data)}
+    if code == status.HTTP_201_CREATED:
+        headers["Location"] = request.build_absolute_uri(reverse("api-claim", args=[fresh.pk]))
+    return Response(data, status=code, headers=headers)
+
+
+def page_of(request, view, items, serializer_class) -> Response:
+    """Every API list answers the same page envelope: count, next, previous, results."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class TokenView(APIView):
     """Exchange a username and password for an API token."""
 
+    parser_classes = [SafeJSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientThrottle]
     throttle_scope = "auth"
 
     @extend_schema(
@@ -85,7 +135,8 @@ class TokenView(APIView):
     def post(self, request):
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        # The Django request: django-axes marks a lockout on it for its middleware.
+        user = authenticate(request._request, username=data.validated_data["username"], password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise DomainError.of("invalid_credentials")
         token, _created = Token.objects.get_or_create(user=user)
@@ -93,7 +144,7 @@ class TokenView(APIView):
 
 
 class ClaimListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         operation_id="claims_list",
@@ -110,12 +161,11 @@ class ClaimListView(APIView):
         user = request.user
         if not (user.is_partner or user.is_reviewer):
             raise DomainError.of("permission_denied")
-        state = request.query_params.get("status")
         qs = filter_claims(
             visible_claims(user),
-            state=state if state in ClaimState.values else None,
+            state=choice_param(request, "status", ClaimState.values, "invalid_status"),
             q=request.query_params.get("search", "")[:200],
-            sort=request.query_params.get("ordering", "-created"),
+            sort=choice_param(request, "ordering", ORDERINGS, "invalid_ordering", "-created"),
         )
         paginator = Pagination()
         # Counted on the claims alone: the rows' joins (customer, MPN) do not change the count.
@@ -125,7 +175,7 @@ class ClaimListView(APIView):
 
     @extend_schema(
         operation_id="claims_create",
-        request=s.ClaimInSerializer,
+        request=s.ClaimCreateSerializer,
         parameters=[IDEMPOTENCY],
         responses={201: s.ClaimDetailSerializer, **error_responses(400, 401, 403)},
         examples=[
@@ -149,14 +199,14 @@ class ClaimListView(APIView):
     @idempotent
     def post(self, request):
         require_partner_role(request.user)
-        data = s.ClaimInSerializer(data=request.data)
+        data = s.ClaimCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.claim_create(actor=request.user, data=dict(data.validated_data))
         return detail(request, claim, status.HTTP_201_CREATED)
 
 
 class ClaimDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(operation_id="claims_retrieve", responses={200: s.ClaimDetailSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
@@ -179,24 +229,26 @@ class ClaimDetailView(APIView):
         data.is_valid(raise_exception=True)
         # Only keys the client sent: an absent key is no change.
         payload = {k: v for k, v in data.validated_data.items() if k in request.data}
-        services.claim_update(claim=claim, actor=request.user, data=payload)
+        with if_match(request, claim.pk):
+            services.claim_update(claim=claim, actor=request.user, data=payload)
         return detail(request, claim)
 
     @extend_schema(operation_id="claims_destroy", responses={204: None, **error_responses(401, 403, 404, 409)})
     def delete(self, request, pk: int):
         claim = claim_for(request, pk)
         require_partner_role(request.user)
-        services.claim_delete(claim=claim, actor=request.user)
+        with if_match(request, claim.pk):
+            services.claim_delete(claim=claim, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EvidenceListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(operation_id="evidence_list", responses={200: s.EvidenceSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="evidence_list", responses={200: s.paginated(s.EvidenceSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.EvidenceSerializer(claim.evidence.all(), many=True).data)
+        return page_of(request, self, claim.evidence.all(), s.EvidenceSerializer)
 
     @extend_schema(
         operation_id="evidence_upload",
@@ -210,8 +262,12 @@ class EvidenceListView(APIView):
         require_partner_role(request.user)
         data = s.EvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
-        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        with if_match(request, claim.pk):
+            evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
+        body = s.EvidenceSerializer(evidence).data
+        return Response(
+            body, status=status.HTTP_201_CREATED, headers={"Location": request.build_absolute_uri(body["download_url"])}
+        )
 
 
 class EvidenceDownloadView(APIView):
@@ -228,10 +284,14 @@ class EvidenceDownloadView(APIView):
             handle = evidence.file.open("rb")
         except FileNotFoundError:
             raise DomainError.of("not_found") from None
-        return FileResponse(handle, as_attachment=True, filename=evidence.original_name, content_type="application/octet-stream")
+        response = FileResponse(
+            handle, as_attachment=True, filename=safe_filename(evidence.original_name), content_type="application/octet-stream"
+        )
+        response["Content-Security-Policy"] = "sandbox"
+        return response
 
 
-def _action(name, request_serializer, call, *, description: str, parsers=(JSONParser,), codes=(400, 401, 403, 404, 409)):
+def _action(name, request_serializer, call, *, description: str, parsers=(SafeJSONParser,), codes=(400, 401, 403, 404, 409)):
     """A POST endpoint that runs one transition service and returns the claim."""
 
     class ActionView(APIView):
@@ -247,12 +307,16 @@ def _action(name, request_serializer, call, *, description: str, parsers=(JSONPa
         @idempotent
         def post(self, request, pk: int):
             claim = claim_for(request, pk)
+            role_check = getattr(call, "role_check", None)
+            if role_check is not None:  # the role before the input: never describe inputs one may not send
+                role_check(request.user)
             data = {}
             if request_serializer is not None:
                 ser = request_serializer(data=request.data)
                 ser.is_valid(raise_exception=True)
                 data = ser.validated_data
-            call(request, claim, data)
+            with if_match(request, claim.pk):
+                call(request, claim, data)
             return detail(request, claim)
 
     ActionView.__name__ = f"{name.title().replace('_', '')}View"
@@ -266,6 +330,7 @@ def _as(role_check, fn):
         role_check(request.user)
         fn(request, claim, data)
 
+    run.role_check = role_check
     return run
 
 
@@ -291,11 +356,11 @@ withdraw = _action(
 
 
 class DisputeView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="claims_dispute",
-        request={"application/json": s.DisputeSerializer, "multipart/form-data": s.DisputeSerializer},
+        request={"application/json": s.DisputeSerializer, "multipart/form-data": s.DisputeUploadSerializer},
         parameters=[IDEMPOTENCY],
         description=str(
             _("Rejected -> Under Review, once, within 30 days. Give a justification and/or updated PoE as multipart 'files'.")
@@ -306,24 +371,26 @@ class DisputeView(APIView):
     def post(self, request, pk: int):
         claim = claim_for(request, pk)
         require_partner_role(request.user)
-        ser = s.DisputeSerializer(data=request.data)
+        multipart = request.content_type.startswith("multipart/")
+        ser = (s.DisputeUploadSerializer if multipart else s.DisputeSerializer)(data=request.data)
         ser.is_valid(raise_exception=True)
-        services.claim_dispute(
-            claim=claim,
-            actor=request.user,
-            justification=ser.validated_data["justification"],
-            files=request.FILES.getlist("files"),
-        )
+        with if_match(request, claim.pk):
+            services.claim_dispute(
+                claim=claim,
+                actor=request.user,
+                justification=ser.validated_data["justification"],
+                files=request.FILES.getlist("files"),
+            )
         return detail(request, claim)
 
 
 class CommentsView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
-    @extend_schema(operation_id="comments_list", responses={200: s.CommentSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="comments_list", responses={200: s.paginated(s.CommentSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.CommentSerializer(claim.comments.all(), many=True).data)
+        return page_of(request, self, claim.comments.all(), s.CommentSerializer)
 
     @extend_schema(
         operation_id="comments_create",
@@ -337,14 +404,25 @@ class CommentsView(APIView):
         ser = s.CommentInSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         note = services.comment_add(claim=claim, actor=request.user, body=ser.validated_data["body"])
-        return Response(s.CommentSerializer(note).data, status=status.HTTP_201_CREATED)
+        location = request.build_absolute_uri(reverse("api-comment", args=[claim.pk, note.pk]))
+        return Response(s.CommentSerializer(note).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+class CommentView(APIView):
+    @extend_schema(operation_id="comments_retrieve", responses={200: s.CommentSerializer, **error_responses(401, 404)})
+    def get(self, request, pk: int, comment_id: int):
+        claim = claim_for(request, pk)
+        note = claim.comments.filter(pk=comment_id).first()
+        if note is None:
+            raise DomainError.of("not_found")
+        return Response(s.CommentSerializer(note).data)
 
 
 class HistoryView(APIView):
-    @extend_schema(operation_id="history_list", responses={200: s.EventSerializer(many=True), **error_responses(401, 404)})
+    @extend_schema(operation_id="history_list", responses={200: s.paginated(s.EventSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.EventSerializer(claim.events.all(), many=True).data)
+        return page_of(request, self, claim.events.all(), s.EventSerializer)
 
 
 class AssociationsView(APIView):
@@ -359,14 +437,16 @@ class AssociationsView(APIView):
 
 
 class MpnsView(APIView):
-    @extend_schema(operation_id="mpns_list", responses={200: s.MpnSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="mpns_list", responses={200: s.paginated(s.MpnSerializer), **error_responses(401, 403)})
     def get(self, request):
         require_partner_role(request.user)
         mpns = Mpn.objects.filter(company_id=request.user.company_id).order_by("-incentive_enrolled", "mpn_id")
-        return Response(s.MpnSerializer(mpns, many=True).data)
+        return page_of(request, self, mpns, s.MpnSerializer)
 
 
 class CatalogView(APIView):
-    @extend_schema(operation_id="catalog", responses={200: s.CatalogAreaSerializer(many=True), **error_responses(401)})
+    @extend_schema(operation_id="catalog", responses={200: s.paginated(s.CatalogAreaSerializer), **error_responses(401)})
     def get(self, request):
-        return Response(s.catalog_data(list(Product.objects.order_by("name"))))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(s.catalog_data(list(Product.objects.order_by("name"))), request, view=self)
+        return paginator.get_paginated_response(page)

@@ -39,6 +39,7 @@ def test_gunicorn_serves_pages_and_hashed_static_files_with_debug_off(tmp_path):
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         CPOR_VAR_DIR=str(tmp_path),
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        DJANGO_SSL_REDIRECT="false",  # plain HTTP here; production sits behind the TLS proxy
     )
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
