@@ -9,9 +9,10 @@ class ClaimsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the Celery tasks in every process (web included), so the outbox can
         # ask for a drain by the task's name without importing the tasks module.
-        from . import tasks  # noqa: F401
         from django.contrib.auth.signals import user_login_failed
 
         from cpor.security import log_failed_sign_in
+
+        from . import tasks  # noqa: F401
 
         user_login_failed.connect(log_failed_sign_in, dispatch_uid="cpor-log-failed-sign-in")
