@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install
+.PHONY: run test lint install screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,7 @@ test: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Refreshes docs/screenshots from the browser tests (needs Chromium; see tests/browser).
+screenshots: $(BIN)/.installed
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
