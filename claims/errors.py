@@ -87,6 +87,17 @@ MESSAGES = {
         "This claim competes with another partner for the same customer and product. Write the rationale "
         "of your decision: approving it ends the other partner's association."
     ),
+    "duplicate_claim": _(
+        "Your company already has a live claim for this customer and product: %(claim)s. A company holds at most "
+        "one live claim per customer tenant and product. Update that claim (add the product or new proof of "
+        "execution there) or withdraw it first."
+    ),
+    "association_ended": _(
+        "The association of this claim has ended: the customer and product were decided for another partner. "
+        "There is nothing left to withdraw."
+    ),
+    "evidence_already_removed": _("This file was already removed."),
+    "removal_reason_required": _("Say why you remove this file, for the reviewer and the claim's history."),
     "not_a_reviewer": _("Choose a reviewer."),
     "invalid_credentials": _("Wrong username or password."),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most 255 characters."),
@@ -100,6 +111,10 @@ MESSAGES = {
 # HTTP status for the API per kind of error; everything else is 400.
 STATUS = {
     "invalid_transition": 409,
+    # The tenant's associations (another partner's approval) decide these, not the input.
+    "rationale_required": 409,
+    "duplicate_claim": 409,
+    "association_ended": 409,
     "concurrent_change": 409,
     "idempotency_request_in_progress": 409,
     "permission_denied": 403,

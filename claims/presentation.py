@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClaimState
@@ -66,3 +66,20 @@ def dispute_status(claim: Claim) -> dict:
         status["days_left"] = left.days
         status["hours_left"] = left.seconds // 3600
     return status
+
+
+def next_deadline_text(claim: Claim) -> str:
+    """The "Next deadline" cell of the dashboard, the same words on the page and in the CSV."""
+    from .templatetags.claims_tags import deadline_words
+
+    if claim.association_ended_at:
+        return str(association_ended_text(claim))
+    if claim.eligibility_sent_at:
+        return str(_("sent to incentive eligibility evaluation"))
+    return deadline_words(claim)
+
+
+def association_ended_text(claim: Claim) -> str:
+    return _("Association ended: decided for another partner on %(date)s") % {
+        "date": formats.date_format(timezone.localtime(claim.association_ended_at), "DATE_FORMAT")
+    }

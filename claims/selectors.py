@@ -85,3 +85,12 @@ def active_associations(company_id: int) -> QuerySet[Association]:
     return Association.objects.filter(company_id=company_id, ended_at__isnull=True).select_related(
         "tenant", "product", "subscription", "claim"
     )
+
+
+def ended_associations(company_id: int) -> QuerySet[Association]:
+    """The company's associations an arbitration ended (decided for another partner), newest first."""
+    return (
+        Association.objects.filter(company_id=company_id, ended_at__isnull=False, end_reason="arbitration")
+        .select_related("tenant", "product", "subscription", "claim")
+        .order_by("-ended_at", "-pk")
+    )

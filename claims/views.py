@@ -20,14 +20,17 @@ from django_fsm import can_proceed
 
 from . import services
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
+from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .errors import MESSAGES, DomainError
 from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, RespondForm, WithdrawForm
-from .models import Claim, ClaimEvidence
+from .models import Claim, ClaimEvidence, CustomerTenant, Product
 from .pdf import text_pdf
-from .presentation import POE_CHECKLIST, dispute_status, timeline
-from .selectors import active_associations, claims_for_company, get_claim_for_user, visible_claims
+from .presentation import POE_CHECKLIST, association_ended_text, dispute_status, next_deadline_text, timeline
+from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .validation import parse_guid
 
+DECIDED = (ClaimState.APPROVED, ClaimState.REJECTED)
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
@@ -114,6 +117,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
     header = [
         "id", "name", "status", "customer", "tenant_id", "customer_domain", "solution_area", "activity",
         "products", "mpn_id", "next_deadline", "deadline_at", "rejection_reason", "created_at", "submitted_at",
+        "association_ended_at",
     ]  # fmt: skip
 
     def rows():
@@ -127,9 +131,10 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                 [
                     c.pk, c.name, c.get_state_display(), c.tenant.name if c.tenant else "", c.customer_tenant_id or "",
                     c.customer_domain, c.get_solution_area_display(), c.get_activity_display(), products,
-                    c.mpn.mpn_id if c.mpn else "", c.get_deadline_kind_display() if c.deadline_kind else "",
+                    c.mpn.mpn_id if c.mpn else "", next_deadline_text(c),
                     c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
                     c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
+                    c.association_ended_at.isoformat() if c.association_ended_at else "",
                 ]
             )  # fmt: skip
 
@@ -143,7 +148,25 @@ def association_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(active_associations(request.user.company_id).order_by("-started_at", "-pk"), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "claims/associations.html", {"page": page, "associations": page.object_list})
+    ended = ended_associations(request.user.company_id)[:50]
+    return render(request, "claims/associations.html", {"page": page, "associations": page.object_list, "ended": ended})
+
+
+@partner_required
+def conflicts_check(request: HttpRequest) -> HttpResponse:
+    """The form's early warning: as soon as a tenant ID and products are typed, says which
+    of them another partner holds or claims (never who). A fragment for claim-form.js."""
+    guid = parse_guid(request.GET.get("tenant", "")[:64])
+    tenant = CustomerTenant.objects.filter(tenant_id=guid).first() if guid else None
+    codes = request.GET.getlist("products")[:50]
+    found = []
+    if tenant is not None and codes:
+        products = {p.pk: p for p in Product.objects.filter(code__in=codes)}
+        exclude = request.GET.get("claim", "")
+        found = conflicts_for(
+            tenant.pk, products, company_id=request.user.company_id, exclude_claim=int(exclude) if exclude.isdigit() else None
+        )
+    return render(request, "claims/_conflicts_live.html", {"conflicts": found})
 
 
 def _claim_form(request: HttpRequest, *, claim: Claim | None, limited: bool, initial: dict | None = None):
@@ -229,9 +252,15 @@ def evidence_delete(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
 
 
 @partner_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step (repeats any arbitration warning); POST: submits."""
     claim = _own_claim(request, pk)
+    if request.method == "GET":
+        if claim.state != ClaimState.EDITING:
+            messages.error(request, MESSAGES["invalid_transition"])
+            return redirect("claims:detail", claim.pk)
+        return render(request, "claims/submit_confirm.html", {"claim": claim, "conflicts": conflicts(claim)})
     try:
         claim = services.claim_submit(claim=claim, actor=request.user)
     except DomainError as exc:
@@ -362,6 +391,15 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "respond_form": forms.get("respond_form") or RespondForm(),
             "can_edit": is_owner and claim.state in (ClaimState.EDITING, *LIMITED_EDIT_STATES),
             "can_withdraw": is_owner and can_proceed(claim.withdraw),
+            "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED else [],
+            "association_ended": association_ended_text(claim) if claim.association_ended_at else "",
+            "ended_products": list(
+                claim.associations.filter(end_reason="arbitration", ended_at__isnull=False).values_list(
+                    "product__name", flat=True
+                )
+            )
+            if claim.state == ClaimState.APPROVED
+            else [],
             "max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024),
         },
         status=status,

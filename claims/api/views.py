@@ -339,7 +339,7 @@ class HistoryView(APIView):
     @extend_schema(operation_id="history_list", responses={200: s.EventSerializer(many=True), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return Response(s.EventSerializer(claim.events.all(), many=True).data)
+        return Response(s.EventSerializer(claim.events.all(), many=True, context={"request": request}).data)
 
 
 class AssociationsView(APIView):

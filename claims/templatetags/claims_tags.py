@@ -23,7 +23,10 @@ def deadline_words(claim) -> str:
     at = claim.deadline_at
     day = formats.date_format(timezone.localtime(at), "D j M")
     passed = at <= now
-    if claim.deadline_kind in (K.REVIEW_PICKUP, K.REVIEW_DECISION, K.DISPUTE_DECISION):
+    if claim.deadline_kind == K.REVIEW_PICKUP:
+        # Nobody has started the review yet: say when it starts, not that a decision is due.
+        return (_("review start overdue since %(day)s") if passed else _("review starts by %(day)s")) % {"day": day}
+    if claim.deadline_kind in (K.REVIEW_DECISION, K.DISPUTE_DECISION):
         if passed:
             return _("review overdue since %(day)s") % {"day": day}
         n = business_days_between(now, at)
@@ -72,3 +75,10 @@ def change_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+@register.simple_tag
+def next_deadline(claim) -> str:
+    from claims.presentation import next_deadline_text
+
+    return next_deadline_text(claim)

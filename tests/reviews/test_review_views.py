@@ -11,7 +11,7 @@ from claims import services
 from claims.models import Association, Claim
 from reviews import services as review
 from reviews.selectors import overview, queue_counts, review_queue
-from tests.conftest import SUB_HELD, Builder, claim_data, m365_data
+from tests.conftest import SUB_HELD, Builder, another_customer, claim_data, m365_data
 
 REVIEWER_GETS = ["/review/", "/review/overview/", "/review/claims/{pk}/"]
 REVIEWER_POSTS = ["start", "assign", "request-info", "approve", "reject"]
@@ -138,7 +138,7 @@ def test_approving_in_arbitration_ends_the_others_hold_and_records_the_rationale
     held, rival, mine, teams, plain = _competing(build, northwind, ana)
     review.review_start(claim=mine, reviewer=ana)
     refused = reviewer.post(f"/review/claims/{mine.pk}/approve/", {"message": ""})
-    assert refused.status_code == 400 and "Write the rationale" in refused.content.decode()
+    assert refused.status_code == 409 and "Write the rationale" in refused.content.decode()
     reviewer.post(f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one."})
     mine.refresh_from_db()
     assert mine.state == "approved"
@@ -170,8 +170,10 @@ def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind,
     with CaptureQueriesContext(connection) as few:
         reviewer.get("/review/?show=competing")
     for i in range(12):
+        customer = another_customer(i)
+        build.submitted(m365_data(name=f"fk {i}", products=[{"product": "teams"}], **customer))
         Builder(northwind, ana).submitted(
-            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}, {"product": "onedrive"}])
+            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}, {"product": "onedrive"}], **customer)
         )
     with CaptureQueriesContext(connection) as many:
         response = reviewer.get("/review/?show=competing")
