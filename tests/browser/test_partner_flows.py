@@ -87,6 +87,7 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     page.get_by_text("Claim saved as Editing").wait_for()
     screenshot(page, "claim-editing")
 
+    page.get_by_role("link", name="Submit for review…").click()
     page.get_by_role("button", name="Submit for review").click()
     page.locator(".messages").get_by_text("Upload at least one proof of execution").wait_for()
 
@@ -96,6 +97,7 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     assert page.get_by_text("notes.txt was not uploaded").is_visible()
     assert page.locator("#evidence table").get_by_role("link", name="signed-poe.pdf").is_visible()
 
+    page.get_by_role("link", name="Submit for review…").click()
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_text("Submitted. A reviewer will start the review by").wait_for()
     assert page.locator("h1 .status").inner_text() == "Submitted"
