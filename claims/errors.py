@@ -55,7 +55,10 @@ MESSAGES = {
     "unknown_product": _("This product does not exist. Choose one from the catalog."),
     "duplicate_product": _("Each product can be claimed once per claim."),
     "mpn_not_in_company": _("Choose one of your company's MPN IDs."),
-    "evidence_required": _("Upload at least one proof of execution document before you submit."),
+    "evidence_required": _(
+        "Upload at least one proof of execution document: a claim needs one to be submitted and keeps at least one "
+        "afterwards (upload the right file before you remove the wrong one)."
+    ),
     "evidence_too_large": _("This file is too large. Upload a file of at most %(max_mb)s MB."),
     "evidence_empty": _("This file is empty. Upload the document again."),
     "evidence_type_not_allowed": _(

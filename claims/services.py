@@ -350,26 +350,52 @@ def evidence_add(*, claim: Claim, actor: User, file: UploadedFile) -> ClaimEvide
     return evidence
 
 
-def evidence_remove(*, evidence: ClaimEvidence, actor: User) -> None:
-    """Removes a file. Only in Editing: after submission the proof reviewers saw stays."""
+def evidence_remove(*, evidence: ClaimEvidence, actor: User, reason: str = "") -> ClaimEvidence | None:
+    """Removes a proof of execution file.
+
+    Editing: the file is deleted (nobody has reviewed it). Submitted and Partner Action
+    Required: a reason is required (`removal_reason_required`) and one file must remain
+    (`evidence_required`); the file is kept for audit, marked removed (reviewers see it
+    struck through, history names it) and no longer counts as the claim's PoE. This is
+    what a "wrong file" request asks for. Any other state: `not_editable`.
+    Returns the kept (removed) row after submission, None after a draft deletion.
+    """
+    reason = (reason or "").strip()
     with transaction.atomic():
         claim = lock(evidence.claim_id)
         require_partner(actor, claim)
-        if claim.state != S.EDITING:
+        if claim.state not in (S.EDITING, *LIMITED_EDIT_STATES):
             raise DomainError.of("not_editable", "file")
-        evidence = ClaimEvidence.objects.get(pk=evidence.pk, claim=claim)
+        evidence = ClaimEvidence.objects.select_for_update().filter(pk=evidence.pk, claim=claim).first()
+        if evidence is None:
+            raise DomainError.of("not_found")
+        if evidence.removed_at is not None:
+            raise DomainError.of("evidence_already_removed", "file")
         now = timezone.now()
+        details = {"file": evidence.original_name, "evidence_id": evidence.pk}
+        if claim.state == S.EDITING:
+            record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.EVIDENCE_REMOVED, now=now, details=details)
+            stored = evidence.file
+            evidence.delete()
+            transaction.on_commit(lambda: stored.delete(save=False), robust=True)
+            return None
+        if not reason:
+            raise DomainError.of("removal_reason_required", "reason")
+        if not claim.evidence.filter(removed_at__isnull=True).exclude(pk=evidence.pk).exists():
+            raise DomainError.of("evidence_required", "file")
+        evidence.removed_at = now
+        evidence.removed_by = actor
+        evidence.removal_reason = reason[:2000]
+        evidence.save(update_fields=["removed_at", "removed_by", "removal_reason"])
         record(
             claim,
             actor=actor,
             role=ActorRole.PARTNER,
             action=EventAction.EVIDENCE_REMOVED,
             now=now,
-            details={"file": evidence.original_name, "evidence_id": evidence.pk},
+            details={**details, "reason": evidence.removal_reason},
         )
-        stored = evidence.file
-        evidence.delete()
-        transaction.on_commit(lambda: stored.delete(save=False), robust=True)
+    return evidence
 
 
 def comment_add(*, claim: Claim, actor: User, body: str) -> ClaimComment:

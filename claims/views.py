@@ -23,7 +23,7 @@ from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, Rejecti
 from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .errors import MESSAGES, DomainError
-from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, RespondForm, WithdrawForm
+from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
 from .models import Claim, ClaimEvidence, CustomerTenant, Product
 from .pdf import text_pdf
 from .presentation import POE_CHECKLIST, association_ended_text, dispute_status, next_deadline_text, timeline
@@ -238,12 +238,19 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_delete(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
+    """Editing: POST deletes the file. After submission: GET asks for the reason (the file
+    is kept for audit and marked removed), POST with the reason removes it."""
     claim = _own_claim(request, pk)
     evidence = get_object_or_404(ClaimEvidence, pk=evidence_id, claim=claim)
+    form = EvidenceRemoveForm(request.POST or None)
+    if request.method == "GET" or (claim.state != ClaimState.EDITING and not form.is_valid()):
+        status = 400 if request.method == "POST" else 200
+        return render(request, "claims/evidence_remove.html", {"claim": claim, "evidence": evidence, "form": form}, status=status)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
     try:
-        services.evidence_remove(evidence=evidence, actor=request.user)
+        services.evidence_remove(evidence=evidence, actor=request.user, reason=reason)
     except DomainError as exc:
         _refusal(request, exc)
     else:
@@ -401,6 +408,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             if claim.state == ClaimState.APPROVED
             else [],
             "max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024),
+            "inline_types": INLINE_TYPES,
         },
         status=status,
     )

@@ -71,6 +71,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "uploaded_by",
             "uploaded_at",
             "for_dispute",
+            "removed_at",
+            "removal_reason",
             "download_url",
         ]
 
@@ -263,6 +265,13 @@ class WithdrawSerializer(serializers.Serializer):
 
 class DisputeSerializer(serializers.Serializer):
     justification = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class EvidenceRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text=_("Required after submission (removal_reason_required): e.g. wrong file."),
+    )  # fmt: skip
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

@@ -225,6 +225,31 @@ class EvidenceDownloadView(APIView):
             raise DomainError.of("not_found") from None
         return FileResponse(handle, as_attachment=True, filename=evidence.original_name, content_type="application/octet-stream")
 
+    @extend_schema(
+        operation_id="evidence_remove",
+        request=s.EvidenceRemoveSerializer,
+        description=str(
+            _(
+                "Editing: deletes the file (204). Submitted and Partner Action Required: needs a reason; the file is kept "
+                "for audit, marked removed and no longer counts as the claim's PoE (200 with the file). The last "
+                "remaining file is refused with evidence_required."
+            )
+        ),
+        responses={200: s.EvidenceSerializer, 204: None, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def delete(self, request, pk: int, evidence_id: int):
+        claim = claim_for(request, pk)
+        require_partner_role(request.user)
+        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim=claim).first()
+        if evidence is None:
+            raise DomainError.of("not_found")
+        ser = s.EvidenceRemoveSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        kept = services.evidence_remove(evidence=evidence, actor=request.user, reason=ser.validated_data["reason"])
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.EvidenceSerializer(kept).data)
+
 
 def _action(name, request_serializer, call, *, description: str, parsers=(JSONParser,), codes=(400, 401, 403, 404, 409)):
     """A POST endpoint that runs one transition service and returns the claim."""
