@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
-from claims.choices import ActorRole, ClaimState, EventAction
+from claims.choices import ClaimState
 from claims.competition import with_competing
-from claims.models import Claim, ClaimEvent, User
+from claims.models import Claim, User
 from claims.selectors import _with_list_relations
 
 QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
@@ -58,30 +57,24 @@ def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
     return qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in _filters(me).items()})
 
 
-def overview(*, now: datetime) -> dict:
+def overview(*, now: datetime, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Claims by status, the overdue list, and SLA compliance over [since, until) (default:
+    the last 30 days), counting pickup, decision and dispute-decision clocks (reviews.sla)."""
+    from .sla import sla_report
+
     by_status = dict(Claim.objects.values_list("state").annotate(n=Count("pk")).order_by())
     overdue = list(review_queue().filter(is_overdue=True)[:20])
-    since = now - timedelta(days=30)
-    decisions = list(
-        ClaimEvent.objects.filter(
-            actor_role=ActorRole.REVIEWER, action__in=[EventAction.APPROVED, EventAction.REJECTED], at__gte=since
-        )
-        .select_related("actor")
-        .only("at", "details", "actor__username")
-    )
-    timed = [(e, parse_datetime(e.details["due_at"])) for e in decisions if e.details.get("due_at")]
-    on_time = sum(1 for e, due in timed if e.at <= due)
-    per_reviewer: dict[str, list[int]] = {}
-    for e, due in timed:
-        counts = per_reviewer.setdefault(e.actor.username if e.actor else "?", [0, 0])
-        counts[0] += e.at <= due
-        counts[1] += 1
+    until = until or now + timedelta(seconds=1)  # up to and including now
+    since = since or now - timedelta(days=30)
+    report = sla_report(since=since, until=until, now=now)
     return {
         "by_status": [(label, by_status.get(value, 0)) for value, label in ClaimState.choices],
         "overdue": overdue,
-        "decisions": len(timed),
-        "on_time": on_time,
-        "sla_percent": round(100 * on_time / len(timed)) if timed else None,
-        "per_reviewer": sorted((name, ok, total, round(100 * ok / total)) for name, (ok, total) in per_reviewer.items()),
+        "sla": report,
+        "decisions": report.overall.total,
+        "on_time": report.overall.on_time,
+        "sla_percent": report.overall.percent,
+        "per_reviewer": [(str(name), t.on_time, t.total, t.percent) for name, t in report.reviewer_rows],
         "since": since,
+        "until": until,
     }

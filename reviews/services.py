@@ -44,13 +44,22 @@ def review_start(*, claim: Claim, reviewer: User) -> Claim:
     with transaction.atomic():
         claim = lock(claim)
         now = timezone.now()
+        pickup_due = claim.deadline_at if claim.deadline_kind == K.REVIEW_PICKUP else None
         before = fire(claim, "start_review")
         claim.assigned_reviewer = reviewer
         claim.review_started_at = now
         claim.is_overdue = False
         clocks.start_clock(claim, K.REVIEW_DECISION, now)
         save(claim, ["state", "assigned_reviewer", "review_started_at", "is_overdue", *clocks.CLOCK_FIELDS])
-        record(claim, actor=reviewer, role=ActorRole.REVIEWER, action=EventAction.REVIEW_STARTED, now=now, from_state=before)
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.REVIEW_STARTED,
+            now=now,
+            from_state=before,
+            details={"due_at": pickup_due.isoformat() if pickup_due else None},  # SLA: pickup on time?
+        )
     return claim
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
@@ -178,6 +180,27 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, get_claim_for_user(request.user, pk), "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
 
 
+PERIODS = (7, 30, 90, 365)
+
+
 @reviewer_required
 def reviewer_overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/overview.html", {"o": overview(now=timezone.now())})
+    """The SLA dashboard over a chosen period: ?days=7|30|90|365, or ?from=&to= (dates, inclusive)."""
+    now = timezone.now()
+    days = request.GET.get("days", "")
+    days = int(days) if days.isdigit() and int(days) in PERIODS else 30
+    since = until = None
+    start, end = parse_date(request.GET.get("from", "")[:10] or "x"), parse_date(request.GET.get("to", "")[:10] or "x")
+    if start and end and start <= end:
+        tz = timezone.get_current_timezone()
+        since = datetime.combine(start, time.min, tzinfo=tz)
+        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    else:
+        start = end = None
+        since = now - timedelta(days=days)
+    o = overview(now=now, since=since, until=until)
+    return render(
+        request,
+        "reviews/overview.html",
+        {"o": o, "periods": PERIODS, "days": days if start is None else None, "start": start, "end": end},
+    )

@@ -184,18 +184,47 @@ def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind,
 def test_overview_counts_and_sla_compliance(build, ana, ben):
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
     with time_machine.travel(start, tick=False):
-        on_time = build.under_review(m365_data(name="fast"))
+        on_time = build.under_review(m365_data(name="fast"))  # picked up at once by ana
         late = build.under_review(m365_data(name="slow", products=[{"product": "intune"}]))
     with time_machine.travel(start + timedelta(days=1), tick=False):
         review.review_approve(claim=on_time, reviewer=ana)
     with time_machine.travel(start + timedelta(days=12), tick=False):
         review.review_reject(claim=late, reviewer=ben, reason="insufficient_poe", message="late")
         o = overview(now=start + timedelta(days=12))
-    assert (o["decisions"], o["on_time"], o["sla_percent"]) == (2, 1, 50)
-    assert o["per_reviewer"] == [("reviewer-ana", 1, 1, 100), ("reviewer-ben", 0, 1, 0)]
+    # Two pickups on time (ana), one decision on time (ana), one late (ben).
+    assert (o["decisions"], o["on_time"], o["sla_percent"]) == (4, 3, 75)
+    assert o["per_reviewer"] == [("reviewer-ana", 3, 3, 100), ("reviewer-ben", 0, 1, 0)]
+    assert [row["claim"].pk for row in o["sla"].late] == [late.pk]
     assert dict(o["by_status"])["Approved"] == 1 and dict(o["by_status"])["Rejected"] == 1
     with time_machine.travel(start + timedelta(days=45), tick=False):
         assert overview(now=start + timedelta(days=45))["decisions"] == 0  # only the last 30 days
+
+
+def test_a_claim_nobody_picked_up_for_14_days_is_a_pickup_breach(client, build, ana):
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
+    with time_machine.travel(start, tick=False):
+        ignored = build.submitted(m365_data(name="ignored"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        o = overview(now=start + timedelta(days=14))
+        assert o["sla_percent"] == 0 and o["sla"].clocks["pickup"].late == 1
+        client.force_login(ana)
+        html = client.get("/review/overview/?days=30").content.decode()
+    assert "0%" in html and "100%" not in html
+    assert f"#{ignored.pk} ignored" in html and "Review pickup" in html and "Unassigned" in html
+
+
+def test_the_overview_period_can_be_chosen(client, build, ana):
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        build.approved(m365_data())
+    with time_machine.travel(start + timedelta(days=60), tick=False):
+        client.force_login(ana)
+        assert "No clocked reviews in this period." in client.get("/review/overview/?days=30").content.decode()
+        html = client.get("/review/overview/?from=2026-11-01&to=2026-11-03").content.decode()
+        assert "100%" in html
 
 
 def test_the_overview_page_renders(reviewer, build):
@@ -203,3 +232,25 @@ def test_the_overview_page_renders(reviewer, build):
     html = reviewer.get("/review/overview/").content.decode()
     assert "SLA compliance" in html and "100%" in html
     assert Claim.objects.count() == 1
+
+
+def test_the_overview_query_count_does_not_grow_with_late_claims(client, build, ana, django_assert_max_num_queries):
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        build.submitted(m365_data(name="late 0"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        client.force_login(ana)
+        with CaptureQueriesContext(connection) as few:
+            client.get("/review/overview/")
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        for i in range(10):
+            build.under_review(m365_data(name=f"late {i + 1}", **another_customer(i)))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        client.force_login(ana)
+        with django_assert_max_num_queries(len(few)):
+            html = client.get("/review/overview/").content.decode()
+    assert html.count("still open") == 10
