@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -45,12 +47,32 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
             match |= Q(customer_tenant_id=guid) | Exists(
                 ClaimProduct.objects.filter(claim=OuterRef("pk"), subscription__subscription_id=guid)
             )
+        elif (prefix := guid_prefix_range(q)) is not None:
+            # The first characters of a tenant or subscription ID: a range on the indexed columns.
+            low, high = prefix
+            match |= Q(customer_tenant_id__gte=low, customer_tenant_id__lte=high) | Exists(
+                ClaimProduct.objects.filter(
+                    claim=OuterRef("pk"), subscription__subscription_id__gte=low, subscription__subscription_id__lte=high
+                )
+            )
+        if q.isdigit():
+            match |= Q(mpn__mpn_id__startswith=q)  # MPN IDs are digits; the company has a handful
         qs = qs.filter(match)
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS["created"])
     descending = sort.startswith("-") if key in SORTS else True
     ordering = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
+
+
+def guid_prefix_range(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """A partial GUID (at least 4 hex digits, dashes optional) as the range of GUIDs that
+    start with it, so a prefix search uses the column's index (a range scan) instead of a
+    LIKE over a cast."""
+    digits = q.replace("-", "").lower()
+    if len(digits) < 4 or len(digits) >= 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
 def visible_claims(user: User) -> QuerySet[Claim]:

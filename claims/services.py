@@ -17,6 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -138,6 +139,15 @@ def end_associations(claim: Claim, *, reason: str, now: datetime) -> int:
 
 def partner_email(kind: str, claim: Claim, now: datetime, **context) -> notifications.Notification:
     return notifications.build(kind, to=claim.partner_contact_email, claim=claim, context=context, now=now)
+
+
+def reviewer_emails(kind: str, claim: Claim, now: datetime, **context) -> list[notifications.Notification]:
+    """The claim's assigned reviewer, told that the partner answered or commented."""
+    reviewer = claim.assigned_reviewer
+    if reviewer is None or not reviewer.email:
+        return []
+    review_url = notifications.absolute_url(reverse("reviews:review", args=[claim.pk]))
+    return [notifications.build(kind, to=reviewer.email, claim=claim, context={"review_url": review_url, **context}, now=now)]
 
 
 def rejection_email(claim: Claim, now: datetime) -> notifications.Notification:
@@ -415,6 +425,8 @@ def comment_add(*, claim: Claim, actor: User, body: str) -> ClaimComment:
         record(claim, actor=actor, role=role, action=EventAction.COMMENTED, now=now, details={"comment_id": note.pk})
         if role == ActorRole.REVIEWER:
             notifications.enqueue([partner_email("comment_posted", claim, now, body=body)])
+        else:
+            notifications.enqueue(reviewer_emails("partner_commented", claim, now, body=body))
     return note
 
 
@@ -482,6 +494,7 @@ def claim_respond(*, claim: Claim, actor: User, message: str) -> Claim:
             from_state=before,
             details={"comment_id": note.pk, "message": message},
         )
+        notifications.enqueue(reviewer_emails("partner_answered", claim, now, body=message, decide_by=claim.deadline_at))
     return claim
 
 

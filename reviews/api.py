@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims.api import serializers as s
 from claims.api.errors import error_responses
 from claims.api.views import Pagination, _action, _as, claim_for, require_reviewer
-from claims.choices import SolutionArea
+from claims.choices import Role, SolutionArea
 from claims.competition import competitors
+from claims.errors import DomainError
+from claims.models import Claim, User
 
 from . import services
-from .selectors import FILTER_KEYS, review_queue
+from .selectors import FILTER_KEYS, QUEUE_SORTS, review_queue
 
 
 class QueueView(APIView):
@@ -25,9 +29,17 @@ class QueueView(APIView):
                 "show",
                 str,
                 enum=list(FILTER_KEYS),
-                description="overdue, competing, dispute, mine, unassigned, submitted, under_review",
+                description="overdue, competing, dispute, mine, unassigned, submitted, under_review, waiting "
+                "(Partner Action Required: waiting on the partner)",
             ),
             OpenApiParameter("area", str, enum=SolutionArea.values),
+            OpenApiParameter("search", str, description="Claim number, partner, customer, domain or tenant ID (or its start)."),
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=[k for name in QUEUE_SORTS for k in (name, f"-{name}")],
+                description="Sort column; '-' for descending. Default: overdue first, then the earliest deadline.",
+            ),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
@@ -37,8 +49,13 @@ class QueueView(APIView):
         require_reviewer(request.user)
         show = request.query_params.get("show", "")
         area = request.query_params.get("area", "")
+        ordering = request.query_params.get("ordering", "")
         qs = review_queue(
-            me=request.user, show=show if show in FILTER_KEYS else "", area=area if area in SolutionArea.values else ""
+            me=request.user,
+            show=show if show in FILTER_KEYS else "",
+            area=area if area in SolutionArea.values else "",
+            q=request.query_params.get("search", "")[:100],
+            sort=ordering if ordering.lstrip("-") in QUEUE_SORTS else "",
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -78,3 +95,45 @@ reject = _action(
     _reviewer(lambda r, c, d: services.review_reject(claim=c, reviewer=r.user, reason=d["reason"], message=d["message"])),
     description=str(_("Under Review -> Rejected with a reason; final when it decides a dispute.")),
 )  # fmt: skip
+
+
+class BulkAssignInSerializer(serializers.Serializer):
+    claims = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    assignee = serializers.CharField(help_text=_("The reviewer's username."))
+
+
+class BulkAssignOutSerializer(serializers.Serializer):
+    assigned = serializers.ListField(child=serializers.IntegerField())
+    refused = serializers.ListField(child=serializers.DictField(), help_text=_("[{id, code}] for claims not assigned."))
+
+
+class BulkAssignView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="review_bulk_assign",
+        request=BulkAssignInSerializer,
+        responses={200: BulkAssignOutSerializer, **error_responses(400, 401, 403)},
+        description=str(_("Assigns each listed claim to one reviewer; each claim is decided on its own.")),
+    )
+    def post(self, request):
+        require_reviewer(request.user)
+        ser = BulkAssignInSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        assignee = User.objects.filter(username=ser.validated_data["assignee"], role=Role.REVIEWER).first()
+        if assignee is None:
+            raise DomainError.of("not_a_reviewer", "assignee")
+        ids = list(dict.fromkeys(ser.validated_data["claims"]))
+        found = {c.pk: c for c in Claim.objects.filter(pk__in=ids)}
+        assigned, refused = [], []
+        for pk in ids:
+            if pk not in found:
+                refused.append({"id": pk, "code": "not_found"})
+                continue
+            try:
+                services.review_assign(claim=found[pk], reviewer=request.user, assignee=assignee)
+            except DomainError as exc:
+                refused.append({"id": pk, "code": exc.code})
+            else:
+                assigned.append(pk)
+        return Response({"assigned": assigned, "refused": refused})

@@ -9,52 +9,93 @@ from django.db.models import Count, F, Q, QuerySet
 from claims.choices import ClaimState
 from claims.competition import with_competing
 from claims.models import Claim, User
-from claims.selectors import _with_list_relations
+from claims.selectors import _with_list_relations, guid_prefix_range
+from claims.validation import parse_guid
 
 QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
+# Partner Action Required claims wait on the partner: listed under their own filter only.
+WAITING_STATES = (ClaimState.PARTNER_ACTION_REQUIRED,)
+IN_QUEUE = Q(state__in=QUEUE_STATES)
 
 
 def _filters(me: User) -> dict[str, Q]:
     """Queue filter key -> condition on the competing-annotated queue."""
     return {
-        "overdue": Q(is_overdue=True),
-        "competing": Q(is_competing=True),
-        "dispute": Q(is_dispute=True),
-        "mine": Q(assigned_reviewer=me),
-        "unassigned": Q(assigned_reviewer__isnull=True),
+        "overdue": IN_QUEUE & Q(is_overdue=True),
+        "competing": IN_QUEUE & Q(is_competing=True),
+        "dispute": IN_QUEUE & Q(is_dispute=True),
+        "mine": IN_QUEUE & Q(assigned_reviewer=me),
+        "unassigned": IN_QUEUE & Q(assigned_reviewer__isnull=True),
         "submitted": Q(state=ClaimState.SUBMITTED),
         "under_review": Q(state=ClaimState.UNDER_REVIEW),
+        "waiting": Q(state__in=WAITING_STATES),
     }
 
 
-FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review")
+FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review", "waiting")
+
+# Sortable queue columns: key -> ordering. The default puts overdue first, then the deadline that falls first.
+QUEUE_SORTS = {
+    "claim": ("pk",),
+    "partner": ("company__name",),
+    "customer": ("tenant__name",),
+    "status": ("state",),
+    "assigned": ("assigned_reviewer__username",),
+    "deadline": ("deadline_at",),
+    "submitted": ("submitted_at",),
+}
 
 
 def _queue_base() -> QuerySet[Claim]:
-    return with_competing(Claim.objects.filter(state__in=QUEUE_STATES))
+    return with_competing(Claim.objects.filter(state__in=(*QUEUE_STATES, *WAITING_STATES)))
 
 
-def review_queue(*, me: User | None = None, show: str = "", area: str = "") -> QuerySet[Claim]:
+def search_queue(qs: QuerySet[Claim], q: str) -> QuerySet[Claim]:
+    """Claim number (#12 or 12), claim name, partner name, customer name or domain, tenant ID (whole
+    GUID, or its first characters: a prefix range on the indexed UUID column)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return qs
+    match = Q(name__icontains=q) | Q(company__name__icontains=q) | Q(tenant__name__icontains=q) | Q(customer_domain__icontains=q)
+    number = q.removeprefix("#")
+    if number.isdigit() and len(number) < 12:
+        match |= Q(pk=int(number))
+    guid = parse_guid(q)
+    if guid is not None:
+        match |= Q(customer_tenant_id=guid)
+    elif (prefix := guid_prefix_range(q)) is not None:
+        match |= Q(customer_tenant_id__gte=prefix[0], customer_tenant_id__lte=prefix[1])
+    return qs.filter(match)
+
+
+def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: str = "", sort: str = "") -> QuerySet[Claim]:
     """Claims that need a reviewer (Submitted; Under Review, including disputes and answered
-    requests): overdue first, then the deadline that falls first."""
+    requests): overdue first, then the deadline that falls first. `show=waiting` lists the
+    Partner Action Required claims instead (waiting on the partner, with their answer deadline)."""
     qs = _queue_base()
     if me is not None and show in FILTER_KEYS:
         qs = qs.filter(_filters(me)[show])
+    else:
+        qs = qs.filter(IN_QUEUE)
     if area:
         qs = qs.filter(solution_area=area)
-    return (
-        _with_list_relations(qs)
-        .select_related("company", "assigned_reviewer")
-        .order_by("-is_overdue", F("deadline_at").asc(nulls_last=True), "pk")
-    )
+    qs = search_queue(qs, q)
+    key = (sort or "").lstrip("-")
+    if key in QUEUE_SORTS:
+        desc = sort.startswith("-")
+        ordering = [F(f).desc(nulls_last=True) if desc else F(f).asc(nulls_last=True) for f in QUEUE_SORTS[key]]
+    else:
+        ordering = ["-is_overdue", F("deadline_at").asc(nulls_last=True)]
+    return _with_list_relations(qs).select_related("company", "assigned_reviewer").order_by(*ordering, "pk")
 
 
-def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
+def queue_counts(*, me: User, area: str = "", q: str = "") -> dict[str, int]:
     """How many claims each filter shows, in one query."""
     qs = _queue_base()
     if area:
         qs = qs.filter(solution_area=area)
-    return qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in _filters(me).items()})
+    qs = search_queue(qs, q)
+    return qs.aggregate(all=Count("pk", filter=IN_QUEUE), **{key: Count("pk", filter=cond) for key, cond in _filters(me).items()})
 
 
 def overview(*, now: datetime, since: datetime | None = None, until: datetime | None = None) -> dict:

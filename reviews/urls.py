@@ -6,6 +6,7 @@ app_name = "reviews"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("overview/", views.reviewer_overview, name="overview"),
+    path("assign/", views.bulk_assign, name="bulk-assign"),
     path("claims/<int:pk>/", views.review, name="review"),
     path("claims/<int:pk>/start/", views.start, name="start"),
     path("claims/<int:pk>/assign/", views.assign, name="assign"),

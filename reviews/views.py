@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
@@ -26,7 +29,7 @@ from claims.selectors import get_claim_for_user
 
 from . import services
 from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
-from .selectors import FILTER_KEYS, overview, queue_counts, review_queue
+from .selectors import FILTER_KEYS, QUEUE_SORTS, overview, queue_counts, review_queue
 
 # The decision forms share one page: distinct ids keep every label tied to its own field.
 INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
@@ -43,30 +46,81 @@ def reviewer_required(view):
     return wrapped
 
 
+QUEUE_COLUMNS = [
+    ("claim", _lazy("Claim")), ("partner", _lazy("Partner")), ("customer", _lazy("Customer")), (None, _lazy("Products")),
+    ("status", _lazy("Status")), ("assigned", _lazy("Assigned to")), ("deadline", _lazy("Deadline")),
+]  # fmt: skip
+
+
+def _queue_params(request: HttpRequest) -> dict:
+    show = request.GET.get("show", "")
+    area = request.GET.get("area", "")
+    sort = request.GET.get("sort", "")
+    return {
+        "show": show if show in FILTER_KEYS else "",
+        "area": area if area in SolutionArea.values else "",
+        "q": request.GET.get("q", "")[:100],
+        "sort": sort if sort.lstrip("-") in QUEUE_SORTS else "",
+    }
+
+
 @reviewer_required
 def queue(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "")
-    show = show if show in FILTER_KEYS else ""
-    area = request.GET.get("area", "")
-    area = area if area in SolutionArea.values else ""
-    page = Paginator(review_queue(me=request.user, show=show, area=area), 50).get_page(request.GET.get("page"))
-    counts = queue_counts(me=request.user, area=area)
+    params = _queue_params(request)
+    page = Paginator(review_queue(me=request.user, **params), 50).get_page(request.GET.get("page"))
+    counts = queue_counts(me=request.user, area=params["area"], q=params["q"])
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),
+        "waiting": _("Waiting on the partner"),
     }  # fmt: skip
+    keep = {k: v for k, v in params.items() if v}
     return render(
         request,
         "reviews/queue.html",
         {
             "page": page,
             "claims": page.object_list,
-            "show": show,
-            "area": area,
+            **params,
+            "keep": urlencode(keep),
+            "keep_filters": urlencode({k: v for k, v in keep.items() if k != "sort"}),
             "areas": SolutionArea.choices,
+            "columns": QUEUE_COLUMNS,
             "filters": [("", _("All"), counts["all"])] + [(k, labels[k], counts[k]) for k in FILTER_KEYS],
+            "assign_form": AssignForm(),
+            "next_url": request.get_full_path(),
         },
     )
+
+
+@reviewer_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assigns every selected claim to one reviewer; each claim is its own decision."""
+    form = AssignForm(request.POST)
+    ids = [int(v) for v in request.POST.getlist("claims") if v.isdigit()][:200]
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/review/") else reverse("reviews:queue")
+    if not form.is_valid() or not ids:
+        messages.error(request, _("Choose one or more claims and a reviewer to assign them to."))
+        return redirect(back)
+    assignee = form.cleaned_data["assignee"]
+    done, refused = [], []
+    for claim in Claim.objects.filter(pk__in=ids).order_by("pk"):
+        try:
+            services.review_assign(claim=claim, reviewer=request.user, assignee=assignee)
+        except DomainError:
+            refused.append(f"#{claim.pk}")
+        else:
+            done.append(f"#{claim.pk}")
+    if done:
+        messages.success(request, _("Assigned to %(name)s: %(claims)s.") % {"name": assignee.username, "claims": ", ".join(done)})
+    if refused:
+        messages.error(
+            request,
+            _("Not assigned (no longer waiting for a reviewer): %(claims)s.") % {"claims": ", ".join(refused)},
+        )
+    return redirect(back)
 
 
 def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:

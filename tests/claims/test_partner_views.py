@@ -155,6 +155,11 @@ def test_csv_export_follows_the_filter(partner, build):
         ("7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d", ["Contoso Sales adoption", "Teams"]),
         ("contoso", ["Contoso Sales adoption", "Teams"]),
         ("nothing", []),
+        ("7c4b0e6a", ["Contoso Sales adoption", "Teams"]),  # tenant ID prefix
+        ("7c4b0e6a-1d2f", ["Contoso Sales adoption", "Teams"]),
+        ("11111111-11", ["Contoso Sales adoption"]),  # subscription ID prefix
+        ("456789", ["Contoso Sales adoption", "Teams"]),  # MPN ID prefix
+        ("4567891", []),
     ],
 )
 def test_search_by_name_customer_tenant_or_subscription(partner, build, q, expected):
