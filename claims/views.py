@@ -447,7 +447,13 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if claim.state == ClaimState.REJECTED and claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
         return render(request, "claims/consent_invalid.html", {"why": "denied", "claim": claim})
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirmed") != "1":
+        # A denial cannot be undone: one confirmation step, a plain form (no JavaScript needed).
+        if claim.state == ClaimState.APPROVED and claim.deadline_at and not claim.is_deadline_passed:
+            return render(
+                request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": request.POST.get("reason", "")[:2000]}
+            )
+    elif request.method == "POST":
         try:
             services.consent_deny(claim_id=claim.pk, nonce=data.nonce, reason=request.POST.get("reason", ""))
         except DomainError as exc:

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -212,26 +212,80 @@ def request_info(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, claim, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
 
 
+def _confirmation(request: HttpRequest, claim: Claim, *, action: str, title: str, effects: list, button: str) -> HttpResponse:
+    """The confirmation step of a decision, a plain form (works without JavaScript): the
+    same inputs again, plus confirmed=1."""
+    fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed")]
+    return render(
+        request,
+        "reviews/confirm.html",
+        {"claim": claim, "action": action, "title": title, "effects": effects, "fields": fields, "button": button},
+    )
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirmed") == "1"
+
+
 @reviewer_required
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    form = ApproveForm(request.POST, auto_id=APPROVE_ID)
+    if form.is_valid() and not _confirmed(request) and can_proceed(claim.approve):
+        ending = competitors(claim)["associations"]
+        if not ending or form.cleaned_data["rationale"].strip():  # else the service explains the rationale
+            effects = [
+                _("%(partner)s's association for %(product)s (since %(date)s) ends: the arbitration is decided for %(winner)s.")
+                % {
+                    "partner": a.company.name,
+                    "product": a.product.name,
+                    "date": formats.date_format(a.started_at, "DATE_FORMAT"),
+                    "winner": claim.company.name,
+                }  # fmt: skip
+                for a in ending
+            ]
+            effects.append(
+                _("The customer contact (%(email)s) is emailed and has 7 days to deny the association.")
+                % {"email": claim.customer_contact_email}
+            )
+            return _confirmation(
+                request, claim, action=reverse("reviews:approve", args=[claim.pk]),
+                title=_("Approve #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
+                effects=effects, button=_("Confirm approval"),
+            )  # fmt: skip
+
     def call(claim, data):
         services.review_approve(claim=claim, reviewer=request.user, message=data["message"], rationale=data["rationale"])
         messages.success(request, _("Approved. The customer contact has been emailed and has 7 days to deny."))
 
-    return _act(
-        request, get_claim_for_user(request.user, pk), "approve_form", ApproveForm(request.POST, auto_id=APPROVE_ID), call
-    )
+    return _act(request, claim, "approve_form", form, call)
 
 
 @reviewer_required
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    form = RejectForm(request.POST, auto_id=REJECT_ID)
+    if form.is_valid() and not _confirmed(request) and can_proceed(claim.reject):
+        reason = RejectionReason(form.cleaned_data["reason"]).label
+        effects = [_("Reason: %(reason)s. The partner is emailed the reason and your message.") % {"reason": reason}]
+        effects.append(
+            _("This decides a dispute: the rejection is final.")
+            if claim.disputed_at
+            else _("The partner may dispute the rejection within 30 days.")
+        )
+        return _confirmation(
+            request, claim, action=reverse("reviews:reject", args=[claim.pk]),
+            title=_("Reject #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
+            effects=effects, button=_("Confirm rejection"),
+        )  # fmt: skip
+
     def call(claim, data):
         services.review_reject(claim=claim, reviewer=request.user, reason=data["reason"], message=data["message"])
         messages.success(request, _("Rejected. The partner has been emailed the reason."))
 
-    return _act(request, get_claim_for_user(request.user, pk), "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
+    return _act(request, claim, "reject_form", form, call)
 
 
 PERIODS = (7, 30, 90, 365)

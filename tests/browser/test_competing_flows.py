@@ -74,6 +74,7 @@ def test_warn_submit_arbitrate_loser_told_customer_denies_winner_loser_restored(
     page.get_by_role("button", name="Start review").click()
     page.get_by_label("Arbitration rationale").fill("Signed 2026 PoE against an unsigned 2024 one.")
     page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Confirm approval").click()
     page.get_by_text("Approved.").first.wait_for()
 
     # 3. Northwind is told, by email and on its claim, which no longer offers Withdraw.
@@ -93,6 +94,7 @@ def test_warn_submit_arbitrate_loser_told_customer_denies_winner_loser_restored(
     page.context.clear_cookies()
     page.goto(link)
     page.get_by_role("button", name="Deny this association").click()
+    page.get_by_role("button", name="Yes, deny the association").click()
     page.get_by_role("heading", name="Association denied").wait_for()
 
     # 5. Northwind's association is back, and its claim says so.

@@ -54,7 +54,7 @@ def test_start_request_info_approve_through_the_pages(reviewer, build, fabrikam,
     claim.refresh_from_db()
     assert claim.state == "partner_action_required" and claim.assigned_reviewer == ana
     services.claim_respond(claim=claim, actor=fabrikam, message="Signed.")
-    assert reviewer.post(f"/review/claims/{claim.pk}/approve/", {"message": "Thanks."}).status_code == 302
+    assert reviewer.post(f"/review/claims/{claim.pk}/approve/", {"message": "Thanks.", "confirmed": "1"}).status_code == 302
     claim.refresh_from_db()
     assert claim.state == "approved"
 
@@ -69,7 +69,9 @@ def test_a_refused_action_is_shown_on_the_page(reviewer, build):
 
 def test_an_action_in_the_wrong_state_says_so(reviewer, build):
     claim = build.approved()
-    response = reviewer.post(f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": "late"})
+    response = reviewer.post(
+        f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": "late", "confirmed": "1"}
+    )
     assert response.status_code == 409 and "not possible in the claim" in response.content.decode()
 
 
@@ -139,7 +141,9 @@ def test_approving_in_arbitration_ends_the_others_hold_and_records_the_rationale
     review.review_start(claim=mine, reviewer=ana)
     refused = reviewer.post(f"/review/claims/{mine.pk}/approve/", {"message": ""})
     assert refused.status_code == 409 and "Write the rationale" in refused.content.decode()
-    reviewer.post(f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one."})
+    reviewer.post(
+        f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one.", "confirmed": "1"}
+    )
     mine.refresh_from_db()
     assert mine.state == "approved"
     active = Association.objects.filter(tenant=mine.tenant, product__code="d365_sales", ended_at__isnull=True)
