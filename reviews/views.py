@@ -215,7 +215,7 @@ def request_info(request: HttpRequest, pk: int) -> HttpResponse:
 def _confirmation(request: HttpRequest, claim: Claim, *, action: str, title: str, effects: list, button: str) -> HttpResponse:
     """The confirmation step of a decision, a plain form (works without JavaScript): the
     same inputs again, plus confirmed=1."""
-    fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed")]
+    fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed", "form_token")]
     return render(
         request,
         "reviews/confirm.html",
