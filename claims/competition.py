@@ -53,6 +53,21 @@ def competitors(claim: Claim) -> dict:
     return {"associations": associations, "claims": claims}
 
 
+def arbitration_notice(claim: Claim) -> str:
+    """The arbitration notice, worded for the state of the claim it lands on."""
+    first = _(
+        "This claim is in arbitration: another partner has claimed the same customer and product. "
+        "Reviewers compare each partner's proof of execution and may ask you for more information here."
+    )
+    if claim.state == ClaimState.SUBMITTED:
+        then = _("The review still starts within 5 business days.")
+    elif claim.state == ClaimState.APPROVED:
+        then = _("Your association stays in place unless reviewers decide for the other partner; you will be told here.")
+    else:
+        then = _("The review goes on; it may take longer while reviewers compare both sides.")
+    return f"{first} {then}"
+
+
 def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     """Posts the arbitration notice on this claim and on every claim it competes with
     (open claims and the claims behind current associations), once per claim.
@@ -79,11 +94,7 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
             author=None,
             role=ActorRole.SYSTEM,
             kind=ClaimComment.Kind.ARBITRATION,
-            body=_(
-                "This claim is in arbitration: another partner has claimed the same customer and product. "
-                "Reviewers compare each partner's proof of execution and may ask you for more information "
-                "here. The review still starts within 5 business days."
-            ),
+            body=arbitration_notice(other),
             now=now,
         )
         record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)

@@ -74,10 +74,7 @@ MESSAGES = {
     "dispute_window_closed": _(
         "The 30 days to dispute this rejection have passed. File a new claim with updated proof of execution."
     ),
-    "not_disputable": _(
-        "This rejection cannot be disputed: it was a partner request, a customer denial, or a "
-        "decision on an earlier dispute. File a new claim with updated proof of execution."
-    ),
+    "not_disputable": _("This rejection cannot be disputed: %(why)s File a new claim with updated proof of execution."),
     "dispute_needs_content": _("Give a business justification or upload updated proof of execution."),
     "answer_deadline_passed": _("The time to answer this request has passed."),
     "consent_window_closed": _("The period to deny this association has ended."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from .models import Association, Claim, ClaimProduct, User
@@ -62,6 +62,11 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
     fields = SORTS.get(key, SORTS["created"])
     descending = sort.startswith("-") if key in SORTS else True
     ordering = [F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields]
+    if key == "deadline":
+        # Open deadlines first (soonest first, or latest first descending); closed ones
+        # (acted on, or no clock running) always last.
+        closed = Case(When(deadline_at__isnull=False, deadline_expired=False, then=Value(0)), default=Value(1))
+        ordering = [closed.asc(), *ordering]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
 
 

@@ -549,7 +549,7 @@ def claim_dispute(*, claim: Claim, actor: User, justification: str, files: Itera
         require_partner(actor, claim)
         now = timezone.now()
         if refusal := dispute_refusal(claim, now):
-            raise DomainError.of(refusal)
+            raise DomainError.of(refusal, **({"why": not_disputable_why(claim)} if refusal == "not_disputable" else {}))
         if not justification and not files:
             raise DomainError.of("dispute_needs_content", "justification")
         competition.lock_tenant(claim.tenant_id)
@@ -598,6 +598,15 @@ def dispute_refusal(claim: Claim, now: datetime) -> str | None:
     if not clocks.clock_running(claim, K.DISPUTE_WINDOW, now):
         return "dispute_window_closed"
     return None
+
+
+def not_disputable_why(claim: Claim) -> str:
+    """Which rule makes this rejection undisputable, in words."""
+    if claim.rejection_reason == RejectionReason.PARTNER_REQUEST:
+        return str(_("it was withdrawn at your request (reason: partner request)."))
+    if claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
+        return str(_("the customer denied the association (reason: customer denial)."))
+    return str(_("it decides your earlier dispute, and a claim can be disputed once."))
 
 
 def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:

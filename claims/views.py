@@ -26,7 +26,14 @@ from .errors import MESSAGES, DomainError
 from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
 from .models import Claim, ClaimEvidence, CustomerTenant, Product
 from .pdf import text_pdf
-from .presentation import POE_CHECKLIST, association_ended_text, dispute_status, next_deadline_text, timeline
+from .presentation import (
+    POE_CHECKLIST,
+    association_ended_text,
+    dispute_status,
+    next_deadline_text,
+    timeline,
+    withdraw_reason,
+)
 from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
 from .validation import parse_guid
 
@@ -390,6 +397,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "claim": claim,
             "is_owner": is_owner,
             "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
+            "withdraw_reason": withdraw_reason(claim),
             "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
             "timeline": timeline(claim),
             "dispute": dispute_status(claim),
@@ -409,6 +417,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             else [],
             "max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024),
             "inline_types": INLINE_TYPES,
+            "product_names": dict(Product.objects.values_list("code", "name")),
         },
         status=status,
     )

@@ -23,8 +23,8 @@ from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
 from claims.forms import CommentForm
-from claims.models import Claim
-from claims.presentation import timeline
+from claims.models import Claim, Product
+from claims.presentation import timeline, withdraw_reason
 from claims.selectors import get_claim_for_user
 
 from . import services
@@ -135,6 +135,7 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             "tenant_subscriptions": tenant_subscriptions,
             "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
             "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
+            "withdraw_reason": withdraw_reason(claim),
             "can": {
                 "start": can_proceed(claim.start_review),
                 "decide": can_proceed(claim.approve),
@@ -145,6 +146,7 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             "reject_form": forms.get("reject_form") or RejectForm(auto_id=REJECT_ID),
             "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": claim.assigned_reviewer_id}),
             "comment_form": CommentForm(),
+            "product_names": dict(Product.objects.values_list("code", "name")),
         },
         status=status,
     )

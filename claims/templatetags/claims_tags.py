@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from claims.calendar import business_days_between
-from claims.choices import ClaimState
+from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
 
 register = template.Library()
@@ -68,12 +68,44 @@ def state_label(value: str) -> str:
     return str(ClaimState(value).label) if value in ClaimState.values else value
 
 
+_CHOICE_LABELS = {"solution_area": SolutionArea, "activity": Activity, "state": ClaimState}
+
+
+@register.simple_tag
+def history_value(field: str, value, product_names: dict | None = None) -> str:
+    """A history value as the user knows it: labels, not codes ("Dynamics 365 Sales,
+    subscription 1111…", "Business Applications"). `product_names` maps product codes to
+    names (the view reads the small catalog once)."""
+    if value in (None, "", []):
+        return "—"
+    if field == "products" and isinstance(value, list):
+        names = product_names or {}
+        parts = []
+        for item in value:
+            code, _sep, sub = str(item).partition(":")
+            name = names.get(code, code)
+            parts.append(_("%(product)s, subscription %(id)s") % {"product": name, "id": sub} if sub else name)
+        return "; ".join(parts)
+    if field in _CHOICE_LABELS and value in _CHOICE_LABELS[field].values:
+        return str(_CHOICE_LABELS[field](value).label)
+    return change_value(value)
+
+
 @register.filter
 def change_value(value) -> str:
     if value in (None, "", []):
         return "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def detail_label(value, key: str = "") -> str:
+    """A code stored in history details (a reason) as its label."""
+    for choices in (WithdrawReason, RejectionReason):
+        if value in choices.values:
+            return str(choices(value).label)
     return str(value)
 
 

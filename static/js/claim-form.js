@@ -45,3 +45,21 @@
   if (tenantInput) tenantInput.addEventListener("input", function () { if (/^[0-9a-f-]{36}$/i.test(tenantInput.value.trim())) check(); });
   check();
 })();
+
+// A subscription ID input shows only for a checked Dynamics 365 product, and takes the
+// focus when the product is checked. Without JavaScript every input stays visible.
+(function () {
+  document.querySelectorAll(".product").forEach(function (row) {
+    const box = row.querySelector("input[name=products]");
+    const sub = row.querySelector(".sub");
+    if (!box || !sub) return;
+    const input = sub.querySelector("input");
+    function sync(focus) {
+      // Keep an input that carries an error visible, so the user sees what to fix.
+      sub.hidden = !box.checked && !sub.classList.contains("has-error");
+      if (focus && box.checked && input) input.focus();
+    }
+    box.addEventListener("change", function () { sync(true); });
+    sync(false);
+  });
+})();

@@ -244,3 +244,59 @@ def test_a_submit_refusal_is_shown_not_an_error_page(partner, build):
     claim = build.editing(claim_data(products=[{"product": "d365_sales", "subscription_id": None}]), poe=False)
     html = partner.post(f"/claims/{claim.pk}/submit/", follow=True).content.decode()
     assert "Upload at least one proof of execution" in html and "Enter the subscription ID" in html
+
+
+def test_the_stepper_keeps_approved_then_rejected_after_a_withdrawal(partner, build, fabrikam):
+    from claims import services
+    from claims.presentation import timeline
+    from claims.selectors import get_claim_for_user
+
+    claim = build.approved()
+    services.claim_withdraw(claim=claim, actor=fabrikam, reason="wrong_mpn")
+    stages = timeline(get_claim_for_user(fabrikam, claim.pk))
+    assert [str(s["label"]) for s in stages] == ["Editing", "Submitted", "Under Review", "Approved", "Rejected"]
+    assert stages[-1]["current"] and all(s["at"] for s in stages)
+    html = partner.get(f"/claims/{claim.pk}/").content.decode()
+    assert "Partner request</strong> — Wrong MPN ID" in html  # the withdrawal sub-reason
+    assert "wrong_mpn" not in html
+
+
+def test_an_automatically_started_review_shows_its_date(build, fabrikam):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from claims import deadlines
+    from claims.presentation import timeline
+    from claims.selectors import get_claim_for_user
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        claim = build.submitted()
+    with time_machine.travel(start + timedelta(days=8), tick=False):
+        deadlines.run_sweep()
+    stage = timeline(get_claim_for_user(fabrikam, claim.pk))[2]
+    assert str(stage["label"]) == "Under Review (not picked up in time)" and stage["at"] == start + timedelta(days=8)
+
+
+def test_history_shows_labels_not_codes(partner, build, fabrikam):
+    from claims import services
+
+    claim = build.submitted()
+    services.claim_update(
+        claim=claim, actor=fabrikam, data={"products": [{"product": "d365_sales", "subscription_id": SUB_SALES}, {"product": "d365_customer_service", "subscription_id": "22222222-2222-4222-8222-222222222222"}]}
+    )  # fmt: skip
+    html = partner.get(f"/claims/{claim.pk}/").content.decode()
+    assert f"Dynamics 365 Sales, subscription {SUB_SALES}" in html
+    assert "Business Applications" in html and "business_applications" not in html
+    assert f"d365_sales:{SUB_SALES}" not in html
+
+
+def test_the_deadline_sort_puts_open_deadlines_first_and_closed_ones_last(build):
+    from claims.selectors import claims_for_company
+
+    draft = build.editing(m365_data(name="no clock"))
+    open_one = build.submitted(m365_data(name="open", products=[{"product": "intune"}]))
+    for sort in ("deadline", "-deadline"):
+        names = [c.name for c in claims_for_company(build.partner.company_id, sort=sort)]
+        assert names.index(open_one.name) < names.index(draft.name)
