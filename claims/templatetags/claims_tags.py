@@ -114,3 +114,25 @@ def next_deadline(claim) -> str:
     from claims.presentation import next_deadline_text
 
     return next_deadline_text(claim)
+
+
+# Where a field's error points to when the field is not a single input.
+_ANCHORS = {"products": "products", "activity": "activities"}
+
+
+@register.inclusion_tag("claims/_error_summary.html")
+def error_summary(*forms) -> dict:
+    """Every error of the given forms at the top of the page, each linking to its field
+    (static/js/error-summary.js moves the focus here)."""
+    items = []
+    for form in forms:
+        if not form or not getattr(form, "errors", None):
+            continue
+        for name, errors in form.errors.items():
+            if name == "__all__":
+                items += [{"label": "", "message": e, "anchor": ""} for e in errors]
+                continue
+            field = form[name]
+            anchor = _ANCHORS.get(name) or field.id_for_label or field.auto_id
+            items += [{"label": field.label, "message": e, "anchor": anchor} for e in errors]
+    return {"items": items}

@@ -53,6 +53,10 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     assert "No customer tenant has this tenant ID" in field_error(page, "id_customer_tenant_id")
     assert "valid email address" in field_error(page, "id_customer_contact_email")
     assert "CSP" in field_error(page, "id_sub_d365_sales")
+    # The error summary on top has the focus and links to each field.
+    assert page.evaluate("document.activeElement.className") == "error-summary"
+    page.locator(".error-summary").get_by_role("link", name="Customer tenant ID: No customer tenant").click()
+    assert page.evaluate("location.hash") == "#id_customer_tenant_id"
     screenshot(page, "new-claim-errors")
     # What the partner typed is all still there.
     assert page.get_by_label("Claim name").input_value() == "Contoso Sales rollout"
@@ -157,7 +161,7 @@ def test_dispute_a_rejection(live_server, page, screenshot, people):
     page.get_by_role("link", name="Dispute").first.click()
     assert page.get_by_text("29 days").is_visible()
     page.get_by_role("button", name="Send dispute").click()
-    page.get_by_text("Give a business justification or upload updated proof").wait_for()
+    page.locator(".error-summary").get_by_text("Give a business justification or upload updated proof").wait_for()
     page.get_by_label("Business justification").fill("The customer signed the PoE; see the new file.")
     page.locator("#id_files").set_input_files(PDF)
     screenshot(page, "dispute")

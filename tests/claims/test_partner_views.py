@@ -300,3 +300,13 @@ def test_the_deadline_sort_puts_open_deadlines_first_and_closed_ones_last(build)
     for sort in ("deadline", "-deadline"):
         names = [c.name for c in claims_for_company(build.partner.company_id, sort=sort)]
         assert names.index(open_one.name) < names.index(draft.name)
+
+
+def test_a_refused_form_puts_an_error_summary_on_top_linking_each_field(partner):
+    html = partner.post(
+        "/claims/new/", form_post(customer_tenant_id="not-a-guid", customer_contact_email="nope")
+    ).content.decode()
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#id_customer_tenant_id"' in summary and 'href="#id_customer_contact_email"' in summary
+    assert html.index('class="error-summary"') < html.index('name="customer_tenant_id"')
+    assert "js/error-summary.js" in html
