@@ -69,6 +69,8 @@ class Mpn(models.Model):
 class User(AbstractUser):
     company = models.ForeignKey(PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.MEMBER)
+    # The in-app notifications page: emails newer than this are unread.
+    notifications_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -417,6 +419,8 @@ class Notification(models.Model):
                 name="notification_pending_idx",
                 condition=Q(status="pending"),
             ),
+            # The in-app notifications page and its unread count: one recipient's emails.
+            models.Index(fields=["to", "created_at"], name="notification_to_idx"),
         ]
 
     def __str__(self) -> str:

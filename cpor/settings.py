@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "claims.form_once.form_token",
+                "claims.inbox.unread_notifications",
             ],
         },
     },
