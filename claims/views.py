@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
@@ -35,6 +35,7 @@ from .presentation import (
     withdraw_reason,
 )
 from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .templatetags.claims_tags import when
 from .validation import parse_guid
 
 DECIDED = (ClaimState.APPROVED, ClaimState.REJECTED)
@@ -285,7 +286,7 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
             _(
                 "Submitted. A reviewer will start the review by %(date)s; you will get an email when they need more information and when the claim is decided."
             )
-            % {"date": formats.date_format(timezone.localtime(claim.deadline_at), "DATETIME_FORMAT")},
+            % {"date": when(claim.deadline_at)},
         )
     return redirect("claims:detail", claim.pk)
 

@@ -136,3 +136,22 @@ def error_summary(*forms) -> dict:
             anchor = _ANCHORS.get(name) or field.id_for_label or field.auto_id
             items += [{"label": field.label, "message": e, "anchor": anchor} for e in errors]
     return {"items": items}
+
+
+@register.filter
+def when(value) -> str:
+    """A moment, one way everywhere: the user's locale format, in their time zone, named."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+@register.filter
+def day(value) -> str:
+    """A date, one way everywhere: the user's locale format."""
+    if not value:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "DATE_FORMAT")
