@@ -310,3 +310,27 @@ def test_a_refused_form_puts_an_error_summary_on_top_linking_each_field(partner)
     assert 'href="#id_customer_tenant_id"' in summary and 'href="#id_customer_contact_email"' in summary
     assert html.index('class="error-summary"') < html.index('name="customer_tenant_id"')
     assert "js/error-summary.js" in html
+
+
+def test_the_claim_page_and_the_review_page_query_counts_do_not_grow_with_history(
+    client, build, fabrikam, ana, django_assert_max_num_queries
+):
+    from claims import services
+
+    claim = build.submitted()
+    services.comment_add(claim=claim, actor=fabrikam, body="first")  # a prefetch with no rows skips its joins
+    pages = [(fabrikam, f"/claims/{claim.pk}/"), (ana, f"/review/claims/{claim.pk}/")]
+    baseline = {}
+    for user, url in pages:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(url).status_code == 200
+        baseline[url] = len(few)
+    for i in range(8):
+        services.comment_add(claim=claim, actor=fabrikam, body=f"note {i}")
+        services.evidence_add(claim=claim, actor=fabrikam, file=pdf(f"poe-{i}.pdf"))
+    services.claim_update(claim=claim, actor=fabrikam, data={"products": [{"product": "d365_sales", "subscription_id": SUB_SALES}, {"product": "d365_customer_service", "subscription_id": "22222222-2222-4222-8222-222222222222"}]})  # fmt: skip
+    for user, url in pages:
+        client.force_login(user)
+        with django_assert_max_num_queries(baseline[url]):
+            assert client.get(url).status_code == 200
