@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from claims import clocks
 from claims.choices import ActorRole, ClaimState, DeadlineKind, EventAction
 from claims.models import Claim, ClaimEvent
 
@@ -93,7 +94,9 @@ def sla_report(*, since: datetime, until: datetime, now: datetime) -> Report:
         if e.action == EventAction.REVIEW_AUTO_STARTED:
             # Nobody picked it up: the breach belongs to whoever it was assigned to, if anyone.
             assignee = e.claim.assigned_reviewer
-            report.count(PICKUP, assignee.username if assignee else UNASSIGNED, late=True, claim=e.claim, due=e.at, at=e.at)
+            submitted = e.claim.submitted_at
+            due = clocks.deadline_for(DeadlineKind.REVIEW_PICKUP, submitted) if submitted else e.at
+            report.count(PICKUP, assignee.username if assignee else UNASSIGNED, late=True, claim=e.claim, due=due, at=e.at)
         elif e.action == EventAction.REVIEW_STARTED:
             due = _due(e)
             report.count(PICKUP, who, late=bool(due and e.at > due), claim=e.claim, due=due, at=e.at)

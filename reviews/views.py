@@ -312,5 +312,12 @@ def reviewer_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/overview.html",
-        {"o": o, "periods": PERIODS, "days": days if start is None else None, "start": start, "end": end},
+        {
+            "o": o,
+            "periods": PERIODS,
+            "days": days if start is None else None,
+            "start": start,
+            "end": end,
+            "shown_until": end or now,
+        },  # fmt: skip
     )

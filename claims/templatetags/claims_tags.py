@@ -4,6 +4,7 @@ import math
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -58,9 +59,9 @@ def field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[name])
     try:
-        return str(Claim._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(Claim._meta.get_field(name).verbose_name))
     except Exception:  # noqa: BLE001 - unknown names are shown as they are
-        return name.replace("_", " ").capitalize()
+        return capfirst(name.replace("_", " "))
 
 
 @register.filter
