@@ -209,7 +209,15 @@ class AssociationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Association
-        fields = ["id", "claim", "customer", "tenant_id", "product", "product_name", "subscription_id", "started_at"]
+        fields = [
+            "id", "claim", "customer", "tenant_id", "product", "product_name", "subscription_id", "started_at", "ended_at",
+            "end_reason",
+        ]  # fmt: skip
+        extra_kwargs = {"end_reason": {"help_text": _("arbitration: decided for another partner (listed with status=ended).")}}
+
+
+class AssociationsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["active", "ended"], required=False, default="active")
 
 
 class MpnSerializer(serializers.ModelSerializer):

@@ -20,7 +20,7 @@ from claims import services
 from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
-from claims.selectors import SORTS, active_associations, filter_claims, get_claim_for_user, visible_claims
+from claims.selectors import SORTS, active_associations, ended_associations, filter_claims, get_claim_for_user, visible_claims
 
 from . import serializers as s
 from .errors import error_responses
@@ -368,13 +368,28 @@ class HistoryView(APIView):
 
 
 class AssociationsView(APIView):
-    @extend_schema(operation_id="associations_list", responses={200: s.PaginatedAssociations, **error_responses(401, 403)})
+    @extend_schema(
+        operation_id="associations_list",
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=["active", "ended"],
+                description="active (default): held now. ended: ended by an arbitration decided for another partner.",
+            ),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: s.PaginatedAssociations, **error_responses(400, 401, 403)},
+    )  # fmt: skip
     def get(self, request):
         require_partner_role(request.user)
+        query = s.AssociationsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["status"] == "ended":
+            rows = ended_associations(request.user.company_id)
+        else:
+            rows = active_associations(request.user.company_id).order_by("-started_at", "-pk")
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            active_associations(request.user.company_id).order_by("-started_at", "-pk"), request, view=self
-        )
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(s.AssociationSerializer(page, many=True).data)
 
 

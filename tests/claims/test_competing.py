@@ -129,6 +129,10 @@ def test_the_loser_is_emailed_and_its_claim_says_association_ended_everywhere(
     assert "Decided for another partner on" in page(client, northwind, "/claims/associations/")
     rows = list(csv.DictReader(io.StringIO(page(client, northwind, "/claims/export.csv"))))
     assert rows[0]["next_deadline"].startswith("Association ended") and rows[0]["association_ended_at"]
+    ended = api(northwind).get("/api/v1/associations/", {"status": "ended"}).json()["results"]
+    assert [(a["claim"], a["product"], a["end_reason"]) for a in ended] == [(held.pk, "d365_sales", "arbitration")]
+    assert api(northwind).get("/api/v1/associations/").json()["count"] == 0
+    assert api(northwind).get("/api/v1/associations/", {"status": "bogus"}).status_code == 400
     body = api(northwind).get(f"/api/v1/claims/{held.pk}/").json()
     assert body["association_ended_at"] and "withdraw" not in body["available_actions"]
     refused = api(northwind).post(f"/api/v1/claims/{held.pk}/withdraw/", {"reason": "wrong_mpn"}, format="json")
