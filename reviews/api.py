@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -19,6 +22,7 @@ from claims.models import Claim, User
 
 from . import services
 from .selectors import FILTER_KEYS, QUEUE_SORTS, review_queue
+from .sla import sla_report
 
 
 class QueueView(APIView):
@@ -137,3 +141,65 @@ class BulkAssignView(APIView):
             else:
                 assigned.append(pk)
         return Response({"assigned": assigned, "refused": refused})
+
+
+class SlaTallySerializer(serializers.Serializer):
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True)
+
+
+class SlaLateSerializer(serializers.Serializer):
+    claim = serializers.IntegerField(source="claim.pk")
+    name = serializers.CharField(source="claim.name")
+    clock = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    done_at = serializers.DateTimeField(source="at", allow_null=True, help_text=_("Null while still undecided."))
+    reviewer = serializers.CharField()
+
+
+class SlaSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    overall = SlaTallySerializer()
+    clocks = serializers.DictField(child=SlaTallySerializer(), help_text=_("pickup, decision, dispute"))
+    reviewers = serializers.DictField(child=SlaTallySerializer())
+    late = SlaLateSerializer(many=True)
+
+
+class SlaQuerySerializer(serializers.Serializer):
+    days = serializers.ChoiceField(choices=[7, 30, 90, 365], required=False, default=30)
+
+
+class SlaView(APIView):
+    @extend_schema(
+        operation_id="review_sla",
+        parameters=[OpenApiParameter("days", int, enum=[7, 30, 90, 365], description="The period: the last N days (30).")],
+        responses={200: SlaSerializer, **error_responses(400, 401, 403)},
+        description=str(
+            _(
+                "SLA compliance over the period, every clock counted: review pickup (a claim the sweep moved is late), decision, dispute decision."
+            )
+        ),
+    )
+    def get(self, request):
+        require_reviewer(request.user)
+        query = SlaQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        report = sla_report(
+            since=now - timedelta(days=int(query.validated_data["days"])), until=now + timedelta(seconds=1), now=now
+        )
+        return Response(
+            SlaSerializer(
+                {
+                    "since": report.since,
+                    "until": now,
+                    "overall": report.overall,
+                    "clocks": report.clocks,
+                    "reviewers": {str(k): v for k, v in report.reviewers.items()},
+                    "late": [{**row, "clock": str(row["clock"]), "reviewer": str(row["reviewer"])} for row in report.late],
+                }
+            ).data
+        )

@@ -107,3 +107,18 @@ def test_warn_submit_arbitrate_loser_told_customer_denies_winner_loser_restored(
     assert "Association restored for Dynamics 365 Sales" in page.locator("#comments").inner_text()
     assert page.get_by_text("Association ended: decided for another partner on").count() == 0
     assert any(m.to == ["diego@northwind.example"] and "association restored" in m.subject for m in mail.outbox)
+
+
+def test_a_second_live_claim_of_the_company_is_refused_naming_the_first(live_server, page, people):
+    first = Builder(people["fabrikam-global"], None).submitted(claim_data(name="First Contoso Sales"))
+    second = Builder(people["fabrikam-incentives"], None).editing(
+        claim_data(name="Second Contoso Sales", products=[{"product": "d365_sales", "subscription_id": SUB_HELD}])
+    )
+    sign_in(page, live_server.url, "fabrikam-global")
+    page.goto(f"{live_server.url}/claims/{second.pk}/submit/")
+    page.get_by_role("button", name="Submit for review").click()
+    message = page.locator(".messages .message-error")
+    message.wait_for()
+    assert "already has a live claim for this customer and product" in message.inner_text()
+    assert f"#{first.pk}" in message.inner_text() and "First Contoso Sales" in message.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('message-error')")

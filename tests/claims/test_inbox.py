@@ -30,3 +30,27 @@ def test_nobody_sees_anyone_elses_emails(client, build, fabrikam, ana, django_ca
     client.force_login(ana)
     page = client.get("/notifications/").content.decode()
     assert "Nothing was emailed to you yet." in page and "megan.bowen" not in page
+
+
+def test_the_notifications_page_query_count_does_not_grow(client, build, fabrikam, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from claims import notifications
+
+    claim = build.submitted()
+
+    def mail_me(n):
+        notifications.enqueue(
+            [notifications.build("comment_posted", to=fabrikam.email, claim=claim, context={"body": f"b{i}"}, now=timezone.now()) for i in range(n)]
+        )  # fmt: skip
+
+    mail_me(1)
+    client.force_login(fabrikam)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/notifications/")
+    mail_me(15)
+    with django_assert_max_num_queries(len(few)):
+        html = client.get("/notifications/").content.decode()
+    assert html.count("Open the claim") == 16

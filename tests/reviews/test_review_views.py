@@ -258,3 +258,25 @@ def test_the_overview_query_count_does_not_grow_with_late_claims(client, build, 
         with django_assert_max_num_queries(len(few)):
             html = client.get("/review/overview/").content.decode()
     assert html.count("still open") == 10
+
+
+def test_the_sla_api_counts_a_pickup_breach(build, ana, fabrikam):
+    from rest_framework.test import APIClient
+
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ignored = build.submitted(m365_data(name="ignored"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        api = APIClient()
+        api.force_authenticate(ana)
+        body = api.get("/api/v1/review/sla/", {"days": 30}).json()
+        assert body["overall"] == {"on_time": 0, "late": 1, "total": 1, "percent": 0}
+        assert body["clocks"]["pickup"]["late"] == 1 and body["reviewers"]["Unassigned"]["late"] == 1
+        assert [row["claim"] for row in body["late"]] == [ignored.pk] and body["late"][0]["clock"] == "Review pickup"
+        assert api.get("/api/v1/review/sla/", {"days": 12}).status_code == 400
+        partner = APIClient()
+        partner.force_authenticate(fabrikam)
+        assert partner.get("/api/v1/review/sla/").status_code == 403
