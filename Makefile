@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench bench-small contract
+.PHONY: run test lint install bench bench-small contract screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,7 @@ bench-small: $(BIN)/.installed
 contract: $(BIN)/.installed
 	CPOR_CONTRACT_EXAMPLES=$${CPOR_CONTRACT_EXAMPLES:-50} CPOR_CONTRACT_STATEFUL_STEPS=$${CPOR_CONTRACT_STATEFUL_STEPS:-300} \
 		$(BIN)/python -m pytest tests/integration/test_api_contract.py -p no:cacheprovider
+
+# Refreshes docs/screenshots from the browser tests (needs Chromium; see tests/browser).
+screenshots: $(BIN)/.installed
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider

@@ -111,6 +111,21 @@ def competitors(claim: Claim) -> dict:
     return {"associations": associations, "claims": claims}
 
 
+def arbitration_notice(claim: Claim) -> str:
+    """The arbitration notice, worded for the state of the claim it lands on."""
+    first = _(
+        "This claim is in arbitration: another partner has claimed the same customer and product. "
+        "Reviewers compare each partner's proof of execution and may ask you for more information here."
+    )
+    if claim.state == ClaimState.SUBMITTED:
+        then = _("The review still starts within 5 business days.")
+    elif claim.state == ClaimState.APPROVED:
+        then = _("Your association stays in place unless reviewers decide for the other partner; you will be told here.")
+    else:
+        then = _("The review goes on; it may take longer while reviewers compare both sides.")
+    return f"{first} {then}"
+
+
 def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     """Posts the arbitration notice on this claim and on every claim it competes with
     (open claims and the claims behind current associations), once per claim.
@@ -137,11 +152,7 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
             author=None,
             role=ActorRole.SYSTEM,
             kind=ClaimComment.Kind.ARBITRATION,
-            body=_(
-                "This claim is in arbitration: another partner has claimed the same customer and product. "
-                "Reviewers compare each partner's proof of execution and may ask you for more information "
-                "here. The review still starts within 5 business days."
-            ),
+            body=arbitration_notice(other),
             now=now,
         )
         record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)
@@ -149,3 +160,127 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
         other.arbitration_notified_at = now
         notified.append(other)
     return notified
+
+
+# --- Before submitting, duplicates, and the arbitration's consequences --------------
+
+HELD, CLAIMED = "held", "claimed"
+
+
+def conflicts(claim: Claim) -> list[dict]:
+    """The claim's own products that another partner holds (an active association) or
+    claims (an open claim) on the same customer tenant: [{product, name, kind}].
+
+    Says nothing about who: the partner learns only that arbitration will apply."""
+    if claim.tenant_id is None:
+        return []
+    products = {cp.product_id: cp.product for cp in claim.products.all()}
+    return conflicts_for(claim.tenant_id, products, company_id=claim.company_id, exclude_claim=claim.pk)
+
+
+def conflicts_for(tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None) -> list[dict]:
+    """`products` maps product id -> Product. Two queries, whatever the number of products."""
+    if not products:
+        return []
+    held = set(
+        Association.objects.filter(tenant_id=tenant_id, product_id__in=products, ended_at__isnull=True)
+        .exclude(company_id=company_id)
+        .values_list("product_id", flat=True)
+    )
+    claimed = set(
+        ClaimProduct.objects.filter(claim__tenant_id=tenant_id, product_id__in=products, claim__state__in=OPEN_STATES)
+        .exclude(claim__company_id=company_id)
+        .exclude(claim_id=exclude_claim)
+        .values_list("product_id", flat=True)
+    )
+    found = []
+    for product_id, product in sorted(products.items(), key=lambda item: item[1].name):
+        if product_id in held:
+            found.append({"product": product.code, "name": product.name, "kind": HELD})
+        elif product_id in claimed:
+            found.append({"product": product.code, "name": product.name, "kind": CLAIMED})
+    return found
+
+
+def lock_tenant(tenant_id: int | None) -> None:
+    """Serializes every decision about one customer tenant's associations (approvals,
+    submissions checked for duplicates, restorations). Absent association rows cannot be
+    locked, so the tenant row stands for "this tenant's associations". Callers lock their
+    claim first, then the tenant: one order everywhere."""
+    if tenant_id is not None:
+        from .models import CustomerTenant
+
+        list(CustomerTenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk", flat=True))
+
+
+def lock_tenant_of(claim: Claim | int) -> None:
+    """Locks the tenant of a claim BEFORE the claim itself. An approval locks the tenant,
+    then the losing claims; a service that touches a claim which can lose (open or
+    approved) must take the same order, or two of them deadlock. The tenant of a claim
+    changes only in Editing, so reading it unlocked is safe for those claims."""
+    pk = claim if isinstance(claim, int) else claim.pk
+    lock_tenant(Claim.objects.filter(pk=pk).values_list("tenant_id", flat=True).first())
+
+
+def duplicate_of(claim: Claim) -> Claim | None:
+    """The company's other live claim for the same customer tenant and one of this claim's
+    products: Submitted, Under Review, Partner Action Required, or Approved with an active
+    association for that product. None if there is none."""
+    if claim.tenant_id is None:
+        return None
+    product_ids = [cp.product_id for cp in claim.products.all()]
+    same = Claim.objects.filter(company_id=claim.company_id, tenant_id=claim.tenant_id).exclude(pk=claim.pk)
+    open_claim = same.filter(state__in=OPEN_STATES, products__product_id__in=product_ids).order_by("pk").first()
+    if open_claim is not None:
+        return open_claim
+    holding = (
+        Association.objects.filter(
+            company_id=claim.company_id, tenant_id=claim.tenant_id, product_id__in=product_ids, ended_at__isnull=True
+        )
+        .exclude(claim_id=claim.pk)
+        .select_related("claim")
+        .order_by("pk")
+        .first()
+    )
+    return holding.claim if holding else None
+
+
+def claims_role_recipients(claim: Claim) -> list[str]:
+    """The claim's partner contact and every user of its company with a claims role."""
+    from .choices import CLAIM_ROLES
+    from .models import User
+
+    emails = [claim.partner_contact_email] + list(
+        User.objects.filter(company_id=claim.company_id, role__in=sorted(CLAIM_ROLES), is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    seen, unique = set(), []
+    for email in emails:
+        if email and email.lower() not in seen:
+            seen.add(email.lower())
+            unique.append(email)
+    return unique
+
+
+def arbitration_lost_emails(claim: Claim, *, products: list[str], association_ended: bool, now: datetime) -> list:
+    """Emails the losing side (contact and claims-role users). Names no other partner."""
+    from . import notifications
+
+    context = {"products": products, "association_ended": association_ended, "decided_on": now}
+    return [
+        notifications.build("arbitration_lost", to=to, claim=claim, context=context, now=now)
+        for to in claims_role_recipients(claim)
+    ]
+
+
+def association_restored_emails(claim: Claim, *, products: list[str], now: datetime) -> list:
+    """Emails a partner whose association a customer's denial of the winner restored."""
+    from . import notifications
+
+    context = {"products": products, "restored_on": now}
+    return [
+        notifications.build("association_restored", to=to, claim=claim, context=context, now=now)
+        for to in claims_role_recipients(claim)
+    ]

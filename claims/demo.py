@@ -8,14 +8,18 @@ and its rows is shifted back together, so history, clocks and emails stay consis
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from reviews import services as review
 
-from . import services
+from . import clocks, services
+from .calendar import is_business_day
 from .choices import Channel, InfoRequestReason, Role, SolutionArea, SubscriptionStatus, WithdrawReason
 from .models import (
     Association,
@@ -35,6 +39,7 @@ from .models import (
 from .pdf import text_pdf
 
 PASSWORD = "demo-password"
+BUSINESS_DAY_CLOCKS = ("review_pickup", "review_decision", "partner_answer", "dispute_decision")
 CONTOSO = "7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d"
 LITWARE = "2f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
 
@@ -187,8 +192,25 @@ def _claim(
     return claim
 
 
+def business_days_ago(n: int) -> timedelta:
+    """How far back the n-th business day before now is (the same time of day)."""
+    now = timezone.now()
+    day = now.astimezone(ZoneInfo(settings.CPOR_BUSINESS_TIME_ZONE)).date()
+    counted = 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if is_business_day(day):
+            counted += 1
+    local_now = now.astimezone(ZoneInfo(settings.CPOR_BUSINESS_TIME_ZONE)).date()
+    return timedelta(days=(local_now - day).days)
+
+
 def age(claim: Claim, delta: timedelta) -> None:
-    """Moves a claim and everything it wrote `delta` into the past."""
+    """Moves a claim and everything it wrote `delta` into the past.
+
+    The running clock is computed again from its shifted start, so a business-day clock
+    still ends on a business day (never on a weekend or holiday), as if the claim had
+    really been worked on back then."""
     Claim.objects.filter(pk=claim.pk).update(
         created_at=F("created_at") - delta,
         submitted_at=F("submitted_at") - delta,
@@ -205,6 +227,11 @@ def age(claim: Claim, delta: timedelta) -> None:
     Notification.objects.filter(claim=claim).update(
         created_at=F("created_at") - delta, sent_at=F("created_at") - delta, status="sent"
     )
+    claim.refresh_from_db()
+    if claim.deadline_kind and claim.deadline_kind in BUSINESS_DAY_CLOCKS:
+        # The clock started with the claim's last action, now shifted with it.
+        started = ClaimEvent.objects.filter(claim=claim).order_by("-at", "-pk").values_list("at", flat=True).first()
+        Claim.objects.filter(pk=claim.pk).update(deadline_at=clocks.deadline_for(claim.deadline_kind, started))
 
 
 @transaction.atomic
@@ -296,7 +323,7 @@ def seed() -> None:
     )
     services.claim_submit(claim=c, actor=fg)
     review.review_start(claim=c, reviewer=ana)
-    age(c, timedelta(days=4))
+    age(c, business_days_ago(4))
     c = _claim(fi, "Litware Intune deployment", LITWARE, "litware", M365, "usage", "4567891", [("intune", None)], "fabrikam")
     services.claim_submit(claim=c, actor=fi)
     review.review_start(claim=c, reviewer=ben)

@@ -55,7 +55,10 @@ MESSAGES = {
     "unknown_product": _("This product does not exist. Choose one from the catalog."),
     "duplicate_product": _("Each product can be claimed once per claim."),
     "mpn_not_in_company": _("Choose one of your company's MPN IDs."),
-    "evidence_required": _("Upload at least one proof of execution document before you submit."),
+    "evidence_required": _(
+        "Upload at least one proof of execution document: a claim needs one to be submitted and keeps at least one "
+        "afterwards (upload the right file before you remove the wrong one)."
+    ),
     "evidence_too_large": _("This file is too large. Upload a file of at most %(max_mb)s MB."),
     "evidence_empty": _("This file is empty. Upload the document again."),
     "evidence_type_not_allowed": _(
@@ -71,10 +74,7 @@ MESSAGES = {
     "dispute_window_closed": _(
         "The 30 days to dispute this rejection have passed. File a new claim with updated proof of execution."
     ),
-    "not_disputable": _(
-        "This rejection cannot be disputed: it was a partner request, a customer denial, or a "
-        "decision on an earlier dispute. File a new claim with updated proof of execution."
-    ),
+    "not_disputable": _("This rejection cannot be disputed: %(why)s File a new claim with updated proof of execution."),
     "dispute_needs_content": _("Give a business justification or upload updated proof of execution."),
     "answer_deadline_passed": _("The time to answer this request has passed."),
     "consent_window_closed": _("The period to deny this association has ended."),
@@ -87,6 +87,17 @@ MESSAGES = {
         "This claim competes with another partner for the same customer and product. Write the rationale "
         "of your decision: approving it ends the other partner's association."
     ),
+    "duplicate_claim": _(
+        "Your company already has a live claim for this customer and product: %(claim)s. A company holds at most "
+        "one live claim per customer tenant and product. Update that claim (add the product or new proof of "
+        "execution there) or withdraw it first."
+    ),
+    "association_ended": _(
+        "The association of this claim has ended: the customer and product were decided for another partner. "
+        "There is nothing left to withdraw."
+    ),
+    "evidence_already_removed": _("This file was already removed."),
+    "removal_reason_required": _("Say why you remove this file, for the reviewer and the claim's history."),
     "not_a_reviewer": _("Choose a reviewer."),
     "invalid_credentials": _("Wrong username or password."),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most 255 characters."),
@@ -121,6 +132,10 @@ MESSAGES = {
 # HTTP status for the API per kind of error; everything else is 400.
 STATUS = {
     "invalid_transition": 409,
+    # The tenant's associations (another partner's approval) decide these, not the input.
+    "rationale_required": 409,
+    "duplicate_claim": 409,
+    "association_ended": 409,
     "concurrent_change": 409,
     "idempotency_request_in_progress": 409,
     "permission_denied": 403,

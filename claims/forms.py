@@ -200,3 +200,10 @@ class DisputeForm(forms.Form):
         help_text=_("Explain why the decision should change. Give a justification, updated proof of execution, or both."),
     )  # fmt: skip
     files = MultipleFileField(label=_("Updated proof of execution"), required=False)
+
+
+class EvidenceRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you remove this file?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text=_("For example: wrong file, or a file that does not belong to this claim. The reviewer sees the file marked removed."),
+    )  # fmt: skip

@@ -69,6 +69,8 @@ class Mpn(models.Model):
 class User(AbstractUser):
     company = models.ForeignKey(PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.MEMBER)
+    # The in-app notifications page: emails newer than this are unread.
+    notifications_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -202,6 +204,9 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     arbitration_notified_at = models.DateTimeField(null=True, blank=True)
     # Changes on every approval, so a consent link of an earlier approval stops working.
     consent_nonce = models.UUIDField(default=uuid.uuid4)
+    # When an approval of another partner's claim ended this approved claim's last active
+    # association (arbitration). Cleared when a customer denial of that winner restores it.
+    association_ended_at = models.DateTimeField(_("association ended"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -269,6 +274,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.SUBMITTED, S.UNDER_REVIEW, S.PARTNER_ACTION_REQUIRED, S.APPROVED],
         target=S.REJECTED,
+        # An approved claim whose association an arbitration ended holds nothing to withdraw.
+        conditions=[lambda claim: claim.association_ended_at is None],
     )
     def withdraw(self) -> None: ...
 
@@ -313,6 +320,10 @@ class ClaimEvidence(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField()
     for_dispute = models.BooleanField(default=False)
+    # Removed by the partner after submission: kept for audit, no longer the claim's PoE.
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    removal_reason = models.TextField(_("reason for removal"), blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -391,6 +402,9 @@ class Association(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=40, blank=True)
+    # The winning claim whose approval ended this one (end_reason "arbitration"): a customer
+    # denial of that winner restores it.
+    ended_by_claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-started_at"]
@@ -438,6 +452,8 @@ class Notification(models.Model):
         indexes = [
             # The drain's only lookup: pending rows whose next attempt is due.
             models.Index(fields=["next_attempt_at"], name="notification_due_idx", condition=Q(status="pending")),
+            # The in-app notifications page and its unread count: one recipient's emails.
+            models.Index(fields=["to", "created_at"], name="notification_to_idx"),
         ]
 
     def __str__(self) -> str:

@@ -221,7 +221,8 @@ def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: li
     batch = _lease(now, batch_size or settings.CPOR_OUTBOX_BATCH_SIZE, ids)
     if not batch:
         return 0
-    claims = Claim.objects.in_bulk({n.claim_id for n in batch if n.claim_id})
+    # The templates read the claim's company and tenant names.
+    claims = Claim.objects.select_related("company", "tenant").in_bulk({n.claim_id for n in batch if n.claim_id})
     sender = _Sender(get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT))
     sent, in_flight, not_tried = 0, 0, []
 

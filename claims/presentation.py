@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClaimState
 from .errors import MESSAGES
 from .models import Claim
-from .services import dispute_refusal
+from .services import dispute_refusal, not_disputable_why
 
 S = ClaimState
 
@@ -32,22 +32,37 @@ POE_CHECKLIST = [
 
 
 def timeline(claim: Claim) -> list[dict]:
-    """The stages in order, each done, current or to come, with its date where known."""
-    state = claim.state
-    decided = state in (S.APPROVED, S.REJECTED)
-    stages = [
-        {"label": _("Editing"), "done": state != S.EDITING, "current": state == S.EDITING, "at": claim.created_at},
-        {"label": _("Submitted"), "done": state not in (S.EDITING, S.SUBMITTED), "current": state == S.SUBMITTED, "at": claim.submitted_at},
-        {"label": _("Under Review"), "done": decided or state == S.PARTNER_ACTION_REQUIRED, "current": state == S.UNDER_REVIEW, "at": claim.review_started_at},
-    ]  # fmt: skip
-    if state == S.PARTNER_ACTION_REQUIRED or claim.info_request_reasons:
-        stages.append(
-            {"label": _("Partner Action Required"), "done": state != S.PARTNER_ACTION_REQUIRED and (decided or state == S.UNDER_REVIEW),
-             "current": state == S.PARTNER_ACTION_REQUIRED, "at": None}
-        )  # fmt: skip
-    final = {S.APPROVED: _("Approved"), S.REJECTED: _("Rejected")}.get(state, _("Decision"))
-    stages.append({"label": final, "done": False, "current": decided, "at": claim.decided_at if decided else None})
+    """The stages the claim went through, from its history (so Approved then Rejected after a
+    withdrawal both stay, and an automatically started review shows its date), then the
+    stages still to come. Uses the prefetched history: no extra query."""
+    path: list[tuple[str, object, str]] = [(S.EDITING, claim.created_at, "")]
+    for event in claim.events.all():
+        if event.to_state and event.to_state != path[-1][0]:
+            path.append((event.to_state, event.at, event.action))
+    stages = []
+    for i, (state, at, action) in enumerate(path):
+        label = S(state).label if state in S.values else state
+        if action == "review_auto_started":
+            label = _("Under Review (not picked up in time)")
+        elif action == "disputed":
+            label = _("Under Review (dispute)")
+        stages.append({"label": label, "done": i < len(path) - 1, "current": i == len(path) - 1, "at": at})
+    to_come = {
+        S.EDITING: [S.SUBMITTED.label, S.UNDER_REVIEW.label, _("Decision")],
+        S.SUBMITTED: [S.UNDER_REVIEW.label, _("Decision")],
+        S.UNDER_REVIEW: [_("Decision")],
+        S.PARTNER_ACTION_REQUIRED: [S.UNDER_REVIEW.label, _("Decision")],
+    }.get(claim.state, [])
+    stages += [{"label": label, "done": False, "current": False, "at": None} for label in to_come]
     return stages
+
+
+def _why_not(claim: Claim, refusal: str | None) -> str:
+    if not refusal or refusal == "invalid_transition":
+        return ""
+    if refusal == "not_disputable":
+        return str(MESSAGES["not_disputable"]) % {"why": not_disputable_why(claim)}
+    return str(MESSAGES[refusal])
 
 
 def dispute_status(claim: Claim) -> dict:
@@ -56,7 +71,7 @@ def dispute_status(claim: Claim) -> dict:
     refusal = dispute_refusal(claim, now)
     status = {
         "possible": refusal is None,
-        "why_not": MESSAGES[refusal] if refusal and refusal != "invalid_transition" else "",
+        "why_not": _why_not(claim, refusal),
         "until": claim.deadline_at if refusal is None else None,
         "new_claim_url": f"{reverse('claims:create')}?from={claim.pk}",
         "applies": claim.state == S.REJECTED,
@@ -66,3 +81,31 @@ def dispute_status(claim: Claim) -> dict:
         status["days_left"] = left.days
         status["hours_left"] = left.seconds // 3600
     return status
+
+
+def next_deadline_text(claim: Claim) -> str:
+    """The "Next deadline" cell of the dashboard, the same words on the page and in the CSV."""
+    from .templatetags.claims_tags import deadline_words
+
+    if claim.association_ended_at:
+        return str(association_ended_text(claim))
+    if claim.eligibility_sent_at:
+        return str(_("sent to incentive eligibility evaluation"))
+    return deadline_words(claim)
+
+
+def association_ended_text(claim: Claim) -> str:
+    return _("Association ended: decided for another partner on %(date)s") % {
+        "date": formats.date_format(timezone.localtime(claim.association_ended_at), "DATE_FORMAT")
+    }
+
+
+def withdraw_reason(claim: Claim) -> str:
+    """Why the partner withdrew (the sub-reason of "partner request"), from the history."""
+    from .choices import RejectionReason, WithdrawReason
+
+    if claim.rejection_reason != RejectionReason.PARTNER_REQUEST:
+        return ""
+    events = [e for e in claim.events.all() if e.action == "withdrawn"]
+    code = events[-1].details.get("reason") if events else None
+    return str(WithdrawReason(code).label) if code in WithdrawReason.values else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+import uuid
+
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from .models import Association, Claim, ClaimProduct, CustomerTenant, User
@@ -59,6 +61,16 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
             match |= Q(customer_tenant_id=guid) | Exists(
                 ClaimProduct.objects.filter(claim=OuterRef("pk"), subscription__subscription_id=guid)
             )
+        elif (prefix := guid_prefix_range(q)) is not None:
+            # The first characters of a tenant or subscription ID: a range on the indexed columns.
+            low, high = prefix
+            match |= Q(customer_tenant_id__gte=low, customer_tenant_id__lte=high) | Exists(
+                ClaimProduct.objects.filter(
+                    claim=OuterRef("pk"), subscription__subscription_id__gte=low, subscription__subscription_id__lte=high
+                )
+            )
+        if q.isdigit():
+            match |= Q(mpn__mpn_id__startswith=q)  # MPN IDs are digits; the company has a handful
         qs = qs.filter(match)
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS["created"])
@@ -69,7 +81,22 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
         else (F(f).desc() if descending else F(f).asc())
         for f in fields
     ]
+    if key == "deadline":
+        # Open deadlines first (soonest first, or latest first descending); closed ones
+        # (acted on, or no clock running) always last.
+        closed = Case(When(deadline_at__isnull=False, deadline_expired=False, then=Value(0)), default=Value(1))
+        ordering = [closed.asc(), *ordering]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
+
+
+def guid_prefix_range(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """A partial GUID (at least 4 hex digits, dashes optional) as the range of GUIDs that
+    start with it, so a prefix search uses the column's index (a range scan) instead of a
+    LIKE over a cast."""
+    digits = q.replace("-", "").lower()
+    if len(digits) < 4 or len(digits) >= 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
 def visible_claims(user: User) -> QuerySet[Claim]:
@@ -103,4 +130,13 @@ def get_claim_for_user(user: User, pk: int) -> Claim:
 def active_associations(company_id: int) -> QuerySet[Association]:
     return Association.objects.filter(company_id=company_id, ended_at__isnull=True).select_related(
         "tenant", "product", "subscription", "claim"
+    )
+
+
+def ended_associations(company_id: int) -> QuerySet[Association]:
+    """The company's associations an arbitration ended (decided for another partner), newest first."""
+    return (
+        Association.objects.filter(company_id=company_id, ended_at__isnull=False, end_reason="arbitration")
+        .select_related("tenant", "product", "subscription", "claim")
+        .order_by("-ended_at", "-pk")
     )

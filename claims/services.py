@@ -17,7 +17,9 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from . import clocks, competition, notifications
@@ -139,6 +141,15 @@ def partner_email(kind: str, claim: Claim, now: datetime, **context) -> notifica
     return notifications.build(kind, to=claim.partner_contact_email, claim=claim, context=context, now=now)
 
 
+def reviewer_emails(kind: str, claim: Claim, now: datetime, **context) -> list[notifications.Notification]:
+    """The claim's assigned reviewer, told that the partner answered or commented."""
+    reviewer = claim.assigned_reviewer
+    if reviewer is None or not reviewer.email:
+        return []
+    review_url = notifications.absolute_url(reverse("reviews:review", args=[claim.pk]))
+    return [notifications.build(kind, to=reviewer.email, claim=claim, context={"review_url": review_url, **context}, now=now)]
+
+
 def rejection_email(claim: Claim, now: datetime) -> notifications.Notification:
     return partner_email(
         "claim_rejected",
@@ -229,6 +240,7 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
     Side effects: history row 'updated' with before/after values.
     """
     with transaction.atomic():
+        competition.lock_tenant_of(claim)  # an open claim can lose an arbitration: same lock order
         claim = lock(claim)
         require_partner(actor, claim)
         data = {k: v for k, v in data.items() if k in ALL_EDIT_KEYS}
@@ -265,6 +277,8 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
             after_products = _products_snapshot(claim)
             if after_products != before_products:
                 changes["products"] = [before_products, after_products]
+                if claim.state in LIMITED_EDIT_STATES:
+                    refuse_duplicate(claim)
         if changes:
             save(claim, list(clean.values))
             record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.UPDATED, now=now, changes=changes)
@@ -346,26 +360,52 @@ def evidence_add(*, claim: Claim, actor: User, file: UploadedFile) -> ClaimEvide
     return evidence
 
 
-def evidence_remove(*, evidence: ClaimEvidence, actor: User) -> None:
-    """Removes a file. Only in Editing: after submission the proof reviewers saw stays."""
+def evidence_remove(*, evidence: ClaimEvidence, actor: User, reason: str = "") -> ClaimEvidence | None:
+    """Removes a proof of execution file.
+
+    Editing: the file is deleted (nobody has reviewed it). Submitted and Partner Action
+    Required: a reason is required (`removal_reason_required`) and one file must remain
+    (`evidence_required`); the file is kept for audit, marked removed (reviewers see it
+    struck through, history names it) and no longer counts as the claim's PoE. This is
+    what a "wrong file" request asks for. Any other state: `not_editable`.
+    Returns the kept (removed) row after submission, None after a draft deletion.
+    """
+    reason = (reason or "").strip()
     with transaction.atomic():
         claim = lock(evidence.claim_id)
         require_partner(actor, claim)
-        if claim.state != S.EDITING:
+        if claim.state not in (S.EDITING, *LIMITED_EDIT_STATES):
             raise DomainError.of("not_editable", "file")
-        evidence = ClaimEvidence.objects.get(pk=evidence.pk, claim=claim)
+        evidence = ClaimEvidence.objects.select_for_update().filter(pk=evidence.pk, claim=claim).first()
+        if evidence is None:
+            raise DomainError.of("not_found")
+        if evidence.removed_at is not None:
+            raise DomainError.of("evidence_already_removed", "file")
         now = timezone.now()
+        details = {"file": evidence.original_name, "evidence_id": evidence.pk}
+        if claim.state == S.EDITING:
+            record(claim, actor=actor, role=ActorRole.PARTNER, action=EventAction.EVIDENCE_REMOVED, now=now, details=details)
+            stored = evidence.file
+            evidence.delete()
+            transaction.on_commit(lambda: stored.delete(save=False), robust=True)
+            return None
+        if not reason:
+            raise DomainError.of("removal_reason_required", "reason")
+        if not claim.evidence.filter(removed_at__isnull=True).exclude(pk=evidence.pk).exists():
+            raise DomainError.of("evidence_required", "file")
+        evidence.removed_at = now
+        evidence.removed_by = actor
+        evidence.removal_reason = reason[:2000]
+        evidence.save(update_fields=["removed_at", "removed_by", "removal_reason"])
         record(
             claim,
             actor=actor,
             role=ActorRole.PARTNER,
             action=EventAction.EVIDENCE_REMOVED,
             now=now,
-            details={"file": evidence.original_name, "evidence_id": evidence.pk},
+            details={**details, "reason": evidence.removal_reason},
         )
-        stored = evidence.file
-        evidence.delete()
-        transaction.on_commit(lambda: stored.delete(save=False), robust=True)
+    return evidence
 
 
 def comment_add(*, claim: Claim, actor: User, body: str) -> ClaimComment:
@@ -385,6 +425,8 @@ def comment_add(*, claim: Claim, actor: User, body: str) -> ClaimComment:
         record(claim, actor=actor, role=role, action=EventAction.COMMENTED, now=now, details={"comment_id": note.pk})
         if role == ActorRole.REVIEWER:
             notifications.enqueue([partner_email("comment_posted", claim, now, body=body)])
+        else:
+            notifications.enqueue(reviewer_emails("partner_commented", claim, now, body=body))
     return note
 
 
@@ -399,6 +441,8 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         if not can_proceed(claim.submit):
             raise DomainError.of("invalid_transition")
         check_complete(claim, lock_subscriptions=True)
+        competition.lock_tenant(claim.tenant_id)
+        refuse_duplicate(claim)
         now = timezone.now()
         before = fire(claim, "submit")
         claim.submitted_at = now
@@ -408,6 +452,15 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         notifications.enqueue([partner_email("claim_submitted", claim, now, review_by=claim.deadline_at)])
         competition.notify_arbitration(claim, now=now)
     return claim
+
+
+def refuse_duplicate(claim: Claim, field: str = "products") -> None:
+    """`duplicate_claim` when the company already has a live claim for this tenant and one
+    of these products (it is their own claim, so naming it is fine). Callers hold the
+    tenant lock, so two submissions of one company cannot both pass."""
+    existing = competition.duplicate_of(claim)
+    if existing is not None:
+        raise DomainError.of("duplicate_claim", field, claim=f"#{existing.pk} “{existing.name}”", claim_id=existing.pk)
 
 
 def claim_respond(*, claim: Claim, actor: User, message: str) -> Claim:
@@ -441,6 +494,7 @@ def claim_respond(*, claim: Claim, actor: User, message: str) -> Claim:
             from_state=before,
             details={"comment_id": note.pk, "message": message},
         )
+        notifications.enqueue(reviewer_emails("partner_answered", claim, now, body=message, decide_by=claim.deadline_at))
     return claim
 
 
@@ -455,6 +509,8 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str, message: str = "")
     with transaction.atomic():
         claim = lock(claim)
         require_partner(actor, claim)
+        if claim.association_ended_at is not None:
+            raise DomainError.of("association_ended")
         now = timezone.now()
         before = fire(claim, "withdraw")
         claim.rejection_reason = RejectionReason.PARTNER_REQUEST
@@ -491,9 +547,11 @@ def claim_dispute(*, claim: Claim, actor: User, justification: str, files: Itera
         require_partner(actor, claim)
         now = timezone.now()
         if refusal := dispute_refusal(claim, now):
-            raise DomainError.of(refusal)
+            raise DomainError.of(refusal, **({"why": not_disputable_why(claim)} if refusal == "not_disputable" else {}))
         if not justification and not files:
             raise DomainError.of("dispute_needs_content", "justification")
+        competition.lock_tenant(claim.tenant_id)
+        refuse_duplicate(claim, field=None)
         added = [_add_evidence(claim, actor, f, now, for_dispute=True) for f in files]
         before = fire(claim, "dispute")
         claim.is_dispute = True
@@ -540,6 +598,15 @@ def dispute_refusal(claim: Claim, now: datetime) -> str | None:
     return None
 
 
+def not_disputable_why(claim: Claim) -> str:
+    """Which rule makes this rejection undisputable, in words."""
+    if claim.rejection_reason == RejectionReason.PARTNER_REQUEST:
+        return str(_("it was withdrawn at your request (reason: partner request)."))
+    if claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
+        return str(_("the customer denied the association (reason: customer denial)."))
+    return str(_("it decides your earlier dispute, and a claim can be disputed once."))
+
+
 def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:
     """The customer denies the association from the emailed link (no account).
 
@@ -548,6 +615,7 @@ def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:
     the partner is emailed.
     """
     with transaction.atomic():
+        competition.lock_tenant_of(claim_id)  # the restore below touches other claims: tenant first
         claim = lock(claim_id)
         if claim.consent_nonce.hex != nonce:
             raise DomainError.of("not_found")
@@ -573,4 +641,73 @@ def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:
             details={"reason": claim.rejection_message, "customer_contact": claim.customer_contact_email},
         )
         notifications.enqueue([rejection_email(claim, now)])
+        _restore_after_denial(claim, now=now)
     return claim
+
+
+def _restore_after_denial(winner: Claim, *, now: datetime) -> None:
+    """The customer denied the winner of an arbitration: the associations that approval
+    ended come back (product decision), unless their claim was since withdrawn or rejected,
+    or someone else holds the tenant and product by now. History on both claims, an email
+    to the restored partner. A restored claim whose consent window was stopped gets a fresh
+    7-day window (its customer's link still works); one already sent to incentive
+    eligibility evaluation stays there."""
+    ended = list(
+        Association.objects.select_for_update()
+        .filter(ended_by_claim=winner, end_reason="arbitration", ended_at__isnull=False, claim__state=S.APPROVED)
+        .select_related("product")
+        .order_by("pk")
+    )
+    if not ended:
+        return
+    taken = set(
+        Association.objects.filter(
+            tenant_id=winner.tenant_id, product_id__in=[a.product_id for a in ended], ended_at__isnull=True
+        ).values_list("product_id", flat=True)
+    )
+    restored: dict[int, list[str]] = {}
+    for a in ended:
+        if a.product_id in taken:
+            continue
+        taken.add(a.product_id)
+        Association.objects.filter(pk=a.pk).update(ended_at=None, end_reason="", ended_by_claim=None)
+        restored.setdefault(a.claim_id, []).append(a.product.name)
+    emails = []
+    for claim in Claim.objects.select_for_update(of=("self",)).filter(pk__in=list(restored)).order_by("pk"):
+        products = sorted(restored[claim.pk])
+        fields = ["association_ended_at"]
+        claim.association_ended_at = None
+        if claim.eligibility_sent_at is None and not claim.deadline_kind:
+            clocks.start_clock(claim, K.CONSENT_WINDOW, now)
+            fields += clocks.CLOCK_FIELDS
+        save(claim, fields)
+        comment(
+            claim,
+            author=None,
+            role=ActorRole.SYSTEM,
+            kind=ClaimComment.Kind.ARBITRATION,
+            body=_(
+                "Association restored for %(products)s: the customer denied the partner the arbitration had been "
+                "decided for. This claim is approved again."
+            )
+            % {"products": ", ".join(products)},
+            now=now,
+        )
+        record(
+            claim,
+            actor=None,
+            role=ActorRole.SYSTEM,
+            action=EventAction.ASSOCIATION_RESTORED,
+            now=now,
+            details={"products": products, "restored_by_denial_of": winner.pk},
+        )
+        emails += competition.association_restored_emails(claim, products=products, now=now)
+    record(
+        winner,
+        actor=None,
+        role=ActorRole.SYSTEM,
+        action=EventAction.ASSOCIATIONS_RESTORED,
+        now=now,
+        details={"products": sorted({p for names in restored.values() for p in names}), "claims": sorted(restored)},
+    )
+    notifications.enqueue(emails)

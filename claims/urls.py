@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.csv", views.claim_export, name="export"),
     path("associations/", views.association_list, name="associations"),
     path("new/", views.claim_create, name="create"),
+    path("conflicts/", views.conflicts_check, name="conflicts"),
     path("poe-checklist.pdf", views.poe_checklist, name="poe-checklist"),
     path("<int:pk>/", views.claim_detail, name="detail"),
     path("<int:pk>/edit/", views.claim_edit, name="edit"),

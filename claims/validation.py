@@ -295,6 +295,6 @@ def check_complete(claim: Claim, *, lock_subscriptions: bool) -> None:
             )
             if code:
                 errors.add(code, f"{prefix}.subscription_id")
-    if not claim.evidence.exists():
+    if not claim.evidence.filter(removed_at__isnull=True).exists():
         errors.add("evidence_required", "evidence")
     errors.raise_if_any()

@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
@@ -23,15 +23,26 @@ from django_fsm import can_proceed
 from . import services
 from .access import has_claims_role, is_own_company_claim
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
+from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .errors import MESSAGES, DomainError
-from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, RespondForm, WithdrawForm
-from .models import Claim, ClaimEvidence, ClaimProduct
+from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
+from .models import Claim, ClaimEvidence, ClaimProduct, CustomerTenant, Product
 from .pdf import text_pdf
-from .presentation import POE_CHECKLIST, dispute_status, timeline
-from .selectors import active_associations, claims_for_company, get_claim_for_user, visible_claims
+from .presentation import (
+    POE_CHECKLIST,
+    association_ended_text,
+    dispute_status,
+    next_deadline_text,
+    timeline,
+    withdraw_reason,
+)
+from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .templatetags.claims_tags import when
+from .validation import parse_guid
 
 EXPORT_CHUNK = 500
+DECIDED = (ClaimState.APPROVED, ClaimState.REJECTED)
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 # A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -149,6 +160,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
     header = [
         "id", "name", "status", "customer", "tenant_id", "customer_domain", "solution_area", "activity",
         "products", "mpn_id", "next_deadline", "deadline_at", "rejection_reason", "created_at", "submitted_at",
+        "association_ended_at",
     ]  # fmt: skip
 
     # Choice labels translated once, not per row (get_FOO_display hashes lazy labels each call).
@@ -160,6 +172,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
     fields = (
         "pk", "name", "state", "tenant__name", "customer_tenant_id", "customer_domain", "solution_area", "activity",
         "mpn__mpn_id", "deadline_kind", "deadline_at", "rejection_reason", "created_at", "submitted_at",
+        "association_ended_at", "eligibility_sent_at",
     )  # fmt: skip
 
     def rows():
@@ -180,9 +193,10 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                         c.customer_tenant_id or "", c.customer_domain,
                         label["solution_area"].get(c.solution_area, c.solution_area),
                         label["activity"].get(c.activity, c.activity), "; ".join(products.get(c.pk, [])), c.mpn__mpn_id or "",
-                        label["deadline_kind"].get(c.deadline_kind, c.deadline_kind) if c.deadline_kind else "",
+                        next_deadline_text(c),
                         c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
                         c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
+                        c.association_ended_at.isoformat() if c.association_ended_at else "",
                     ])
                 )  # fmt: skip
 
@@ -196,7 +210,25 @@ def association_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(active_associations(request.user.company_id).order_by("-started_at", "-pk"), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "claims/associations.html", {"page": page, "associations": page.object_list})
+    ended = ended_associations(request.user.company_id)[:50]
+    return render(request, "claims/associations.html", {"page": page, "associations": page.object_list, "ended": ended})
+
+
+@partner_required
+def conflicts_check(request: HttpRequest) -> HttpResponse:
+    """The form's early warning: as soon as a tenant ID and products are typed, says which
+    of them another partner holds or claims (never who). A fragment for claim-form.js."""
+    guid = parse_guid(request.GET.get("tenant", "")[:64])
+    tenant = CustomerTenant.objects.filter(tenant_id=guid).first() if guid else None
+    codes = request.GET.getlist("products")[:50]
+    found = []
+    if tenant is not None and codes:
+        products = {p.pk: p for p in Product.objects.filter(code__in=codes)}
+        exclude = request.GET.get("claim", "")
+        found = conflicts_for(
+            tenant.pk, products, company_id=request.user.company_id, exclude_claim=int(exclude) if exclude.isdigit() else None
+        )
+    return render(request, "claims/_conflicts_live.html", {"conflicts": found})
 
 
 def _claim_form(request: HttpRequest, *, claim: Claim | None, limited: bool, initial: dict | None = None):
@@ -268,12 +300,19 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @partner_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_delete(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
+    """Editing: POST deletes the file. After submission: GET asks for the reason (the file
+    is kept for audit and marked removed), POST with the reason removes it."""
     claim = _own_claim(request, pk)
     evidence = get_object_or_404(ClaimEvidence, pk=evidence_id, claim=claim)
+    form = EvidenceRemoveForm(request.POST or None)
+    if request.method == "GET" or (claim.state != ClaimState.EDITING and not form.is_valid()):
+        status = 400 if request.method == "POST" else 200
+        return render(request, "claims/evidence_remove.html", {"claim": claim, "evidence": evidence, "form": form}, status=status)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
     try:
-        services.evidence_remove(evidence=evidence, actor=request.user)
+        services.evidence_remove(evidence=evidence, actor=request.user, reason=reason)
     except DomainError as exc:
         _refusal(request, exc)
     else:
@@ -282,9 +321,15 @@ def evidence_delete(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
 
 
 @partner_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation step (repeats any arbitration warning); POST: submits."""
     claim = _own_claim(request, pk)
+    if request.method == "GET":
+        if claim.state != ClaimState.EDITING:
+            messages.error(request, MESSAGES["invalid_transition"])
+            return redirect("claims:detail", claim.pk)
+        return render(request, "claims/submit_confirm.html", {"claim": claim, "conflicts": conflicts(claim)})
     try:
         claim = services.claim_submit(claim=claim, actor=request.user)
     except DomainError as exc:
@@ -295,7 +340,7 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
             _(
                 "Submitted. A reviewer will start the review by %(date)s; you will get an email when they need more information and when the claim is decided."
             )
-            % {"date": formats.date_format(timezone.localtime(claim.deadline_at), "DATETIME_FORMAT")},
+            % {"date": when(claim.deadline_at)},
         )
     return redirect("claims:detail", claim.pk)
 
@@ -411,6 +456,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "claim": claim,
             "is_owner": is_owner,
             "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
+            "withdraw_reason": withdraw_reason(claim),
             "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
             "timeline": timeline(claim),
             "dispute": dispute_status(claim),
@@ -419,7 +465,18 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "respond_form": forms.get("respond_form") or RespondForm(),
             "can_edit": is_owner and claim.state in (ClaimState.EDITING, *LIMITED_EDIT_STATES),
             "can_withdraw": is_owner and can_proceed(claim.withdraw),
+            "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED else [],
+            "association_ended": association_ended_text(claim) if claim.association_ended_at else "",
+            "ended_products": list(
+                claim.associations.filter(end_reason="arbitration", ended_at__isnull=False).values_list(
+                    "product__name", flat=True
+                )
+            )
+            if claim.state == ClaimState.APPROVED
+            else [],
             "max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024),
+            "inline_types": INLINE_TYPES,
+            "product_names": dict(Product.objects.values_list("code", "name")),
         },
         status=status,
     )
@@ -465,7 +522,13 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if claim.state == ClaimState.REJECTED and claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
         return render(request, "claims/consent_invalid.html", {"why": "denied", "claim": claim})
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirmed") != "1":
+        # A denial cannot be undone: one confirmation step, a plain form (no JavaScript needed).
+        if claim.state == ClaimState.APPROVED and claim.deadline_at and not claim.is_deadline_passed:
+            return render(
+                request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": request.POST.get("reason", "")[:2000]}
+            )
+    elif request.method == "POST":
         try:
             services.consent_deny(claim_id=claim.pk, nonce=data.nonce, reason=request.POST.get("reason", ""))
         except DomainError as exc:

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from claims import inbox
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),
     path("consent/<str:token>/", claim_views.consent, name="consent"),
+    path("notifications/", inbox.notifications_page, name="notifications"),
     path("api/v1/", include("claims.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

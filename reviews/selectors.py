@@ -7,31 +7,46 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.query import ModelIterable
-from django.utils.dateparse import parse_datetime
 
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
-from claims.choices import ActorRole, ClaimState, EventAction
+from claims.choices import ClaimState
 from claims.competition import competing_condition, count_competing, mark_competing
 from claims.models import Claim, ClaimEvent, User
-from claims.selectors import _with_list_relations
+from claims.selectors import _with_list_relations, guid_prefix_range
+from claims.validation import parse_guid
 
 QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
+# Partner Action Required claims wait on the partner: listed under their own filter only.
+WAITING_STATES = (ClaimState.PARTNER_ACTION_REQUIRED,)
+IN_QUEUE = Q(state__in=QUEUE_STATES)
 
 
 def _filters(me: User | None) -> dict[str, Q]:
     """Queue filter key -> condition on the queue."""
     return {
-        "overdue": Q(is_overdue=True),
-        "competing": Q(competing_condition()),
-        "dispute": Q(is_dispute=True),
-        "mine": Q(assigned_reviewer=me),
-        "unassigned": Q(assigned_reviewer__isnull=True),
+        "overdue": IN_QUEUE & Q(is_overdue=True),
+        "competing": IN_QUEUE & Q(competing_condition()),
+        "dispute": IN_QUEUE & Q(is_dispute=True),
+        "mine": IN_QUEUE & Q(assigned_reviewer=me),
+        "unassigned": IN_QUEUE & Q(assigned_reviewer__isnull=True),
         "submitted": Q(state=ClaimState.SUBMITTED),
         "under_review": Q(state=ClaimState.UNDER_REVIEW),
+        "waiting": Q(state__in=WAITING_STATES),
     }
 
 
-FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review")
+FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review", "waiting")
+
+# Sortable queue columns: key -> ordering. The default puts overdue first, then the deadline that falls first.
+QUEUE_SORTS = {
+    "claim": ("pk",),
+    "partner": ("company__name",),
+    "customer": ("tenant__name",),
+    "status": ("state",),
+    "assigned": ("assigned_reviewer__username",),
+    "deadline": ("deadline_at",),
+    "submitted": ("submitted_at",),
+}
 
 
 class QueueQuerySet(QuerySet):
@@ -46,22 +61,46 @@ class QueueQuerySet(QuerySet):
 
 
 def _queue_base() -> QuerySet[Claim]:
-    return QueueQuerySet(Claim).filter(state__in=QUEUE_STATES)
+    return QueueQuerySet(Claim).filter(state__in=(*QUEUE_STATES, *WAITING_STATES))
 
 
-def review_queue(*, me: User | None = None, show: str = "", area: str = "") -> QuerySet[Claim]:
+def search_queue(qs: QuerySet[Claim], q: str) -> QuerySet[Claim]:
+    """Claim number (#12 or 12), claim name, partner name, customer name or domain, tenant ID (whole
+    GUID, or its first characters: a prefix range on the indexed UUID column)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return qs
+    match = Q(name__icontains=q) | Q(company__name__icontains=q) | Q(tenant__name__icontains=q) | Q(customer_domain__icontains=q)
+    number = q.removeprefix("#")
+    if number.isdigit() and len(number) < 12:
+        match |= Q(pk=int(number))
+    guid = parse_guid(q)
+    if guid is not None:
+        match |= Q(customer_tenant_id=guid)
+    elif (prefix := guid_prefix_range(q)) is not None:
+        match |= Q(customer_tenant_id__gte=prefix[0], customer_tenant_id__lte=prefix[1])
+    return qs.filter(match)
+
+
+def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: str = "", sort: str = "") -> QuerySet[Claim]:
     """Claims that need a reviewer (Submitted; Under Review, including disputes and answered
-    requests): overdue first, then the deadline that falls first."""
+    requests): overdue first, then the deadline that falls first. `show=waiting` lists the
+    Partner Action Required claims instead (waiting on the partner, with their answer deadline)."""
     qs = _queue_base()
     if me is not None and show in FILTER_KEYS:
         qs = qs.filter(_filters(me)[show])
+    else:
+        qs = qs.filter(IN_QUEUE)
     if area:
         qs = qs.filter(solution_area=area)
-    return (
-        _with_list_relations(qs)
-        .select_related("company", "assigned_reviewer")
-        .order_by("-is_overdue", F("deadline_at").asc(nulls_last=True), "pk")
-    )
+    qs = search_queue(qs, q)
+    key = (sort or "").lstrip("-")
+    if key in QUEUE_SORTS:
+        desc = sort.startswith("-")
+        ordering = [F(f).desc(nulls_last=True) if desc else F(f).asc(nulls_last=True) for f in QUEUE_SORTS[key]]
+    else:
+        ordering = ["-is_overdue", F("deadline_at").asc(nulls_last=True)]
+    return _with_list_relations(qs).select_related("company", "assigned_reviewer").order_by(*ordering, "pk")
 
 
 # Counting the queue reads every queued claim (the competition check most of all): at a
@@ -69,7 +108,7 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "") -> Q
 # are kept until the next change: every change to a claim, its products, its reviewer or
 # its associations writes a history row in the same transaction, so the newest history id
 # names the state the counts were taken in. The time limit only bounds the rare case of a
-# change that commits after a newer one was counted.
+# change that commits after a newer one was counted. A search is counted as it is asked.
 QUEUE_COUNTS_SECONDS = 60
 
 
@@ -77,20 +116,24 @@ def _queue_generation() -> int:
     return ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
 
 
-def queue_counts(*, me: User, area: str = "") -> dict[str, int]:
-    """How many claims each filter shows. Everything but "mine" is computed once per change
-    of the claims and then read from the cache (one query: the newest history id); "mine" is
-    one indexed count of the caller's own claims."""
+def queue_counts(*, me: User, area: str = "", q: str = "") -> dict[str, int]:
+    """How many claims each filter shows. Without a search, everything but "mine" is computed
+    once per change of the claims and then read from the cache (one query: the newest history
+    id); "mine" is one indexed count of the caller's own claims."""
+    if (q or "").strip():
+        return _count_queue(area=area, q=q, me=me)
     return {**_shared_counts(area), "mine": _count_mine(me, area)}
 
 
-def queue_total(*, me: User, show: str = "", area: str = "") -> int:
+def queue_total(*, me: User, show: str = "", area: str = "", q: str = "") -> int:
     """How many claims one filter of the queue shows (the total of its pages)."""
+    if (q or "").strip():
+        return review_queue(me=me, show=show, area=area, q=q).order_by().count()
     return _count_mine(me, area) if show == "mine" else _shared_counts(area)[show if show in FILTER_KEYS else "all"]
 
 
 def _shared_counts(area: str) -> dict[str, int]:
-    key = f"cpor:queue-counts:v2:{area}:{_queue_generation()}"
+    key = f"cpor:queue-counts:v3:{area}:{_queue_generation()}"
     counts = cache.get(key)
     if counts is None:
         counts = _count_queue(area=area)
@@ -103,40 +146,38 @@ def _count_mine(me: User, area: str) -> int:
     return (mine.filter(solution_area=area) if area else mine).count()
 
 
-def _count_queue(*, area: str) -> dict[str, int]:
-    qs = Claim.objects.filter(state__in=QUEUE_STATES)
+def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str, int]:
+    qs = Claim.objects.filter(state__in=(*QUEUE_STATES, *WAITING_STATES))
     if area:
         qs = qs.filter(solution_area=area)
-    shared = {key: cond for key, cond in _filters(None).items() if key not in ("competing", "mine")}
-    counts = qs.aggregate(all=Count("pk"), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
-    counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
+    qs = search_queue(qs, q)
+    skip = ("competing",) if not q else ()
+    skip += ("mine",) if me is None else ()
+    shared = {key: cond for key, cond in _filters(me).items() if key not in skip}
+    counts = qs.aggregate(all=Count("pk", filter=IN_QUEUE), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
+    if not q:
+        counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
     return counts
 
 
-def overview(*, now: datetime) -> dict:
+def overview(*, now: datetime, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """Claims by status, the overdue list, and SLA compliance over [since, until) (default:
+    the last 30 days), counting pickup, decision and dispute-decision clocks (reviews.sla)."""
+    from .sla import sla_report
+
     by_status = dict(Claim.objects.values_list("state").annotate(n=Count("pk")).order_by())
     overdue = list(review_queue().filter(is_overdue=True)[:20])
-    since = now - timedelta(days=30)
-    decisions = list(
-        ClaimEvent.objects.filter(
-            actor_role=ActorRole.REVIEWER, action__in=[EventAction.APPROVED, EventAction.REJECTED], at__gte=since
-        )
-        .select_related("actor")
-        .only("at", "details", "actor__username")
-    )
-    timed = [(e, parse_datetime(e.details["due_at"])) for e in decisions if e.details.get("due_at")]
-    on_time = sum(1 for e, due in timed if e.at <= due)
-    per_reviewer: dict[str, list[int]] = {}
-    for e, due in timed:
-        counts = per_reviewer.setdefault(e.actor.username if e.actor else "?", [0, 0])
-        counts[0] += e.at <= due
-        counts[1] += 1
+    until = until or now + timedelta(seconds=1)  # up to and including now
+    since = since or now - timedelta(days=30)
+    report = sla_report(since=since, until=until, now=now)
     return {
         "by_status": [(label, by_status.get(value, 0)) for value, label in ClaimState.choices],
         "overdue": overdue,
-        "decisions": len(timed),
-        "on_time": on_time,
-        "sla_percent": round(100 * on_time / len(timed)) if timed else None,
-        "per_reviewer": sorted((name, ok, total, round(100 * ok / total)) for name, (ok, total) in per_reviewer.items()),
+        "sla": report,
+        "decisions": report.overall.total,
+        "on_time": report.overall.on_time,
+        "sla_percent": report.overall.percent,
+        "per_reviewer": [(str(name), t.on_time, t.total, t.percent) for name, t in report.reviewer_rows],
         "since": since,
+        "until": until,
     }

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
-from claims import clocks, notifications
+from claims import clocks, competition, notifications
 from claims.choices import (
     REVIEWER_REJECTION_REASONS,
     ActorRole,
@@ -43,13 +44,22 @@ def review_start(*, claim: Claim, reviewer: User) -> Claim:
     with transaction.atomic():
         claim = lock(claim)
         now = timezone.now()
+        pickup_due = claim.deadline_at if claim.deadline_kind == K.REVIEW_PICKUP else None
         before = fire(claim, "start_review")
         claim.assigned_reviewer = reviewer
         claim.review_started_at = now
         claim.is_overdue = False
         clocks.start_clock(claim, K.REVIEW_DECISION, now)
         save(claim, ["state", "assigned_reviewer", "review_started_at", "is_overdue", *clocks.CLOCK_FIELDS])
-        record(claim, actor=reviewer, role=ActorRole.REVIEWER, action=EventAction.REVIEW_STARTED, now=now, from_state=before)
+        record(
+            claim,
+            actor=reviewer,
+            role=ActorRole.REVIEWER,
+            action=EventAction.REVIEW_STARTED,
+            now=now,
+            from_state=before,
+            details={"due_at": pickup_due.isoformat() if pickup_due else None},  # SLA: pickup on time?
+        )
     return claim
 
 
@@ -125,18 +135,26 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale
     """Under Review -> Approved. Creates the associations and starts the 7-day consent window.
 
     When another partner holds an approved association for the same tenant and product,
-    this decides the arbitration: a `rationale` is required (`rationale_required`), the
-    other partner's association ends, and its claim is told through a comment that names
-    no partner. Other partners' open claims on that product are told the same; they can
-    no longer be approved for it. The partner's own earlier association for that tenant
-    and product (an older subscription) is superseded.
+    this decides the arbitration: a `rationale` is required (`rationale_required`, 409: the
+    tenant's associations changed the decision), the other partner's association ends
+    (reason "arbitration"), and its claim says so: a comment that names no partner, a
+    history row, and an email to its partner contact and claims-role users. Other
+    partners' open claims on that product are told the same way. The partner's own earlier
+    association for that tenant and product (an older subscription) is superseded.
+
+    Two approvals racing for one tenant and product are serialized by a lock on the tenant
+    row (tenant first, then the claims): the second sees the first's association and is refused
+    with `rationale_required` instead of a uniqueness error.
     Emails the partner contact and the customer contact (with the deny link).
     """
     require_reviewer(reviewer)
     message = (message or "").strip()
     rationale = (rationale or "").strip()
     with transaction.atomic():
+        competition.lock_tenant_of(claim)  # tenant first, then claims: see lock_tenant_of
         claim = lock(claim)
+        if not can_proceed(claim.approve):
+            raise DomainError.of("invalid_transition")
         lines = list(claim.products.select_related("product", "subscription"))
         held = list(
             Association.objects.select_for_update()
@@ -144,7 +162,7 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale
             .select_related("product")
         )
         others = [a for a in held if a.company_id != claim.company_id]
-        if others and claim.state == ClaimState.UNDER_REVIEW and not rationale:
+        if others and not rationale:
             raise DomainError.of("rationale_required", "rationale")
         now = timezone.now()
         due_at = claim.deadline_at
@@ -152,18 +170,24 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale
         Association.objects.filter(pk__in=[a.pk for a in held if a.company_id == claim.company_id]).update(
             ended_at=now, end_reason="superseded"
         )
-        Association.objects.filter(pk__in=[a.pk for a in others]).update(ended_at=now, end_reason="arbitration")
-        Association.objects.bulk_create(
-            Association(
-                claim=claim,
-                company_id=claim.company_id,
-                tenant_id=claim.tenant_id,
-                product_id=cp.product_id,
-                subscription_id=cp.subscription_id,
-                started_at=now,
-            )
-            for cp in lines
+        Association.objects.filter(pk__in=[a.pk for a in others]).update(
+            ended_at=now, end_reason="arbitration", ended_by_claim=claim
         )
+        try:
+            with transaction.atomic():  # a savepoint: the lock above makes this a last resort
+                Association.objects.bulk_create(
+                    Association(
+                        claim=claim,
+                        company_id=claim.company_id,
+                        tenant_id=claim.tenant_id,
+                        product_id=cp.product_id,
+                        subscription_id=cp.subscription_id,
+                        started_at=now,
+                    )
+                    for cp in lines
+                )
+        except IntegrityError as exc:
+            raise DomainError.of("concurrent_change") from exc
         claim.decided_at = now
         claim.is_overdue = False
         if claim.assigned_reviewer_id is None:
@@ -182,10 +206,11 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale
             from_state=before,
             details={
                 "message": message,
+                # Reviewers only (claims.confidential hides both from partners).
                 "rationale": rationale,
+                "associations_ended": [{"company": a.company_id, "claim": a.claim_id, "product": a.product.code} for a in others],
                 "dispute": claim.is_dispute,
                 "due_at": due_at.isoformat() if due_at else None,
-                "associations_ended": [{"company": a.company_id, "product": a.product.code} for a in others],
             },
         )
         _tell_losing_side(claim, others, lines, now=now)
@@ -194,35 +219,66 @@ def review_approve(*, claim: Claim, reviewer: User, message: str = "", rationale
 
 
 def _tell_losing_side(winner: Claim, ended: list[Association], lines, *, now) -> None:
-    """Tells the claims that lost an arbitration, through their comments, naming no partner."""
+    """Tells the claims that lost an arbitration (comment, history, email), naming no partner.
+
+    A claim whose last active association ended says "Association ended" from now on: its
+    consent clock stops (it is no longer on its way to incentive eligibility) and it can no
+    longer be withdrawn. Other partners' open claims for the same products are told too.
+    """
     product_ids = [cp.product_id for cp in lines]
-    losers = {a.claim_id: [a.product.name] for a in ended}
-    open_claims = (
+    ended_products: dict[int, set[str]] = {}
+    for a in ended:
+        ended_products.setdefault(a.claim_id, set()).add(a.product.name)
+    open_products: dict[int, set[str]] = {}
+    open_lines = (
         ClaimProduct.objects.filter(claim__tenant_id=winner.tenant_id, product_id__in=product_ids, claim__state__in=OPEN_STATES)
         .exclude(claim__company_id=winner.company_id)
         .select_related("product")
     )
-    for cp in open_claims:
-        losers.setdefault(cp.claim_id, []).append(cp.product.name)
-    for claim_id, products in losers.items():
-        loser = Claim.objects.get(pk=claim_id)
-        comment(
-            loser,
-            author=None,
-            role=ActorRole.SYSTEM,
-            kind=ClaimComment.Kind.ARBITRATION,
-            body=_("The arbitration for %(products)s was decided for another partner after comparing proof of execution.")
-            % {"products": ", ".join(sorted(set(products)))},
-            now=now,
-        )
+    for cp in open_lines:
+        open_products.setdefault(cp.claim_id, set()).add(cp.product.name)
+    still_holding = set(
+        Association.objects.filter(claim_id__in=list(ended_products), ended_at__isnull=True).values_list("claim_id", flat=True)
+    )
+    emails = []
+    for loser in Claim.objects.select_for_update(of=("self",)).filter(pk__in=[*ended_products, *open_products]).order_by("pk"):
+        products = sorted(ended_products.get(loser.pk, set()) | open_products.get(loser.pk, set()))
+        names = ", ".join(products)
+        if loser.pk in ended_products:
+            all_ended = loser.pk not in still_holding
+            body = _(
+                "Association ended for %(products)s: after reviewers compared proof of execution, the customer and "
+                "product were decided for another partner on %(date)s. This claim is no longer on its way to "
+                "incentive eligibility evaluation. If the customer denies the other partner, your association is "
+                "restored and you will be emailed."
+            ) % {"products": names, "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT")}
+            if all_ended:
+                loser.association_ended_at = now
+                fields = ["association_ended_at"]
+                if loser.deadline_kind == K.CONSENT_WINDOW:
+                    clocks.stop_clock(loser)
+                    fields += clocks.CLOCK_FIELDS
+                save(loser, fields)
+            action = EventAction.ARBITRATION_DECIDED
+        else:
+            all_ended = False
+            body = _(
+                "Reviewers compared proof of execution and approved another partner's claim for %(products)s at "
+                "this customer. A reviewer will still decide this claim and may ask you for more information here."
+            ) % {"products": names}
+            action = EventAction.ARBITRATION_DECIDED_OPEN
+        comment(loser, author=None, role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION, body=body, now=now)
         record(
             loser,
             actor=None,
             role=ActorRole.SYSTEM,
-            action=EventAction.ARBITRATION_DECIDED,
+            action=action,
             now=now,
-            details={"products": sorted(set(products)), "decided_by_claim": winner.pk},
+            # decided_by_claim is for reviewers only (claims.confidential hides it from partners).
+            details={"products": products, "association_ended": all_ended, "decided_by_claim": winner.pk},
         )
+        emails += competition.arbitration_lost_emails(loser, products=products, association_ended=all_ended, now=now)
+    notifications.enqueue(emails)
 
 
 def review_assign(*, claim: Claim, reviewer: User, assignee: User) -> Claim:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("overview/", views.reviewer_overview, name="overview"),
     path("outbox/", outbox_views.failed_emails, name="outbox"),
     path("outbox/retry/", outbox_views.retry_emails, name="outbox-retry"),
+    path("assign/", views.bulk_assign, name="bulk-assign"),
     path("claims/<int:pk>/", views.review, name="review"),
     path("claims/<int:pk>/start/", views.start, name="start"),
     path("claims/<int:pk>/assign/", views.assign, name="assign"),

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
@@ -17,13 +22,13 @@ from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
 from claims.forms import CommentForm
-from claims.models import Claim
-from claims.presentation import timeline
+from claims.models import Claim, Product
+from claims.presentation import timeline, withdraw_reason
 from claims.selectors import get_claim_for_user
 
 from . import services
 from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
-from .selectors import FILTER_KEYS, CountedPaginator, overview, queue_counts, review_queue
+from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, review_queue
 
 # The decision forms share one page: distinct ids keep every label tied to its own field.
 INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
@@ -40,33 +45,82 @@ def reviewer_required(view):
     return wrapped
 
 
+QUEUE_COLUMNS = [
+    ("claim", _lazy("Claim")), ("partner", _lazy("Partner")), ("customer", _lazy("Customer")), (None, _lazy("Products")),
+    ("status", _lazy("Status")), ("assigned", _lazy("Assigned to")), ("deadline", _lazy("Deadline")),
+]  # fmt: skip
+
+
+def _queue_params(request: HttpRequest) -> dict:
+    show = request.GET.get("show", "")
+    area = request.GET.get("area", "")
+    sort = request.GET.get("sort", "")
+    return {
+        "show": show if show in FILTER_KEYS else "",
+        "area": area if area in SolutionArea.values else "",
+        "q": request.GET.get("q", "")[:100],
+        "sort": sort if sort.lstrip("-") in QUEUE_SORTS else "",
+    }
+
+
 @reviewer_required
 def queue(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "")
-    show = show if show in FILTER_KEYS else ""
-    area = request.GET.get("area", "")
-    area = area if area in SolutionArea.values else ""
-    counts = queue_counts(me=request.user, area=area)
-    total = counts[show or "all"]
-    page = CountedPaginator(review_queue(me=request.user, show=show, area=area), 50, total=total).get_page(
-        request.GET.get("page")
-    )
+    params = _queue_params(request)
+    counts = queue_counts(me=request.user, area=params["area"], q=params["q"])
+    total = counts[params["show"] or "all"]
+    page = CountedPaginator(review_queue(me=request.user, **params), 50, total=total).get_page(request.GET.get("page"))
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),
+        "waiting": _("Waiting on the partner"),
     }  # fmt: skip
+    keep = {k: v for k, v in params.items() if v}
     return render(
         request,
         "reviews/queue.html",
         {
             "page": page,
             "claims": page.object_list,
-            "show": show,
-            "area": area,
+            **params,
+            "keep": urlencode(keep),
+            "keep_filters": urlencode({k: v for k, v in keep.items() if k != "sort"}),
             "areas": SolutionArea.choices,
+            "columns": QUEUE_COLUMNS,
             "filters": [("", _("All"), counts["all"])] + [(k, labels[k], counts[k]) for k in FILTER_KEYS],
+            "assign_form": AssignForm(),
+            "next_url": request.get_full_path(),
         },
     )
+
+
+@reviewer_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assigns every selected claim to one reviewer; each claim is its own decision."""
+    form = AssignForm(request.POST)
+    ids = [int(v) for v in request.POST.getlist("claims") if v.isdigit()][:200]
+    back = request.POST.get("next", "")
+    back = back if back.startswith("/review/") else reverse("reviews:queue")
+    if not form.is_valid() or not ids:
+        messages.error(request, _("Choose one or more claims and a reviewer to assign them to."))
+        return redirect(back)
+    assignee = form.cleaned_data["assignee"]
+    done, refused = [], []
+    for claim in Claim.objects.filter(pk__in=ids).order_by("pk"):
+        try:
+            services.review_assign(claim=claim, reviewer=request.user, assignee=assignee)
+        except DomainError:
+            refused.append(f"#{claim.pk}")
+        else:
+            done.append(f"#{claim.pk}")
+    if done:
+        messages.success(request, _("Assigned to %(name)s: %(claims)s.") % {"name": assignee.username, "claims": ", ".join(done)})
+    if refused:
+        messages.error(
+            request,
+            _("Not assigned (no longer waiting for a reviewer): %(claims)s.") % {"claims": ", ".join(refused)},
+        )
+    return redirect(back)
 
 
 def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:
@@ -81,6 +135,7 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             "tenant_subscriptions": tenant_subscriptions,
             "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
             "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
+            "withdraw_reason": withdraw_reason(claim),
             "can": {
                 "start": can_proceed(claim.start_review),
                 "decide": can_proceed(claim.approve),
@@ -91,6 +146,7 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             "reject_form": forms.get("reject_form") or RejectForm(auto_id=REJECT_ID),
             "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": claim.assigned_reviewer_id}),
             "comment_form": CommentForm(),
+            "product_names": dict(Product.objects.values_list("code", "name")),
         },
         status=status,
     )
@@ -158,28 +214,110 @@ def request_info(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, claim, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
 
 
+def _confirmation(request: HttpRequest, claim: Claim, *, action: str, title: str, effects: list, button: str) -> HttpResponse:
+    """The confirmation step of a decision, a plain form (works without JavaScript): the
+    same inputs again, plus confirmed=1."""
+    fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed", "form_token")]
+    return render(
+        request,
+        "reviews/confirm.html",
+        {"claim": claim, "action": action, "title": title, "effects": effects, "fields": fields, "button": button},
+    )
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirmed") == "1"
+
+
 @reviewer_required
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    form = ApproveForm(request.POST, auto_id=APPROVE_ID)
+    if form.is_valid() and not _confirmed(request) and can_proceed(claim.approve):
+        ending = competitors(claim)["associations"]
+        if not ending or form.cleaned_data["rationale"].strip():  # else the service explains the rationale
+            effects = [
+                _("%(partner)s's association for %(product)s (since %(date)s) ends: the arbitration is decided for %(winner)s.")
+                % {
+                    "partner": a.company.name,
+                    "product": a.product.name,
+                    "date": formats.date_format(a.started_at, "DATE_FORMAT"),
+                    "winner": claim.company.name,
+                }  # fmt: skip
+                for a in ending
+            ]
+            effects.append(
+                _("The customer contact (%(email)s) is emailed and has 7 days to deny the association.")
+                % {"email": claim.customer_contact_email}
+            )
+            return _confirmation(
+                request, claim, action=reverse("reviews:approve", args=[claim.pk]),
+                title=_("Approve #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
+                effects=effects, button=_("Confirm approval"),
+            )  # fmt: skip
+
     def call(claim, data):
         services.review_approve(claim=claim, reviewer=request.user, message=data["message"], rationale=data["rationale"])
         messages.success(request, _("Approved. The customer contact has been emailed and has 7 days to deny."))
 
-    return _act(
-        request, get_claim_for_user(request.user, pk), "approve_form", ApproveForm(request.POST, auto_id=APPROVE_ID), call
-    )
+    return _act(request, claim, "approve_form", form, call)
 
 
 @reviewer_required
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request.user, pk)
+    form = RejectForm(request.POST, auto_id=REJECT_ID)
+    if form.is_valid() and not _confirmed(request) and can_proceed(claim.reject):
+        reason = RejectionReason(form.cleaned_data["reason"]).label
+        effects = [_("Reason: %(reason)s. The partner is emailed the reason and your message.") % {"reason": reason}]
+        effects.append(
+            _("This decides a dispute: the rejection is final.")
+            if claim.disputed_at
+            else _("The partner may dispute the rejection within 30 days.")
+        )
+        return _confirmation(
+            request, claim, action=reverse("reviews:reject", args=[claim.pk]),
+            title=_("Reject #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
+            effects=effects, button=_("Confirm rejection"),
+        )  # fmt: skip
+
     def call(claim, data):
         services.review_reject(claim=claim, reviewer=request.user, reason=data["reason"], message=data["message"])
         messages.success(request, _("Rejected. The partner has been emailed the reason."))
 
-    return _act(request, get_claim_for_user(request.user, pk), "reject_form", RejectForm(request.POST, auto_id=REJECT_ID), call)
+    return _act(request, claim, "reject_form", form, call)
+
+
+PERIODS = (7, 30, 90, 365)
 
 
 @reviewer_required
 def reviewer_overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/overview.html", {"o": overview(now=timezone.now())})
+    """The SLA dashboard over a chosen period: ?days=7|30|90|365, or ?from=&to= (dates, inclusive)."""
+    now = timezone.now()
+    days = request.GET.get("days", "")
+    days = int(days) if days.isdigit() and int(days) in PERIODS else 30
+    since = until = None
+    start, end = parse_date(request.GET.get("from", "")[:10] or "x"), parse_date(request.GET.get("to", "")[:10] or "x")
+    if start and end and start <= end:
+        tz = timezone.get_current_timezone()
+        since = datetime.combine(start, time.min, tzinfo=tz)
+        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    else:
+        start = end = None
+        since = now - timedelta(days=days)
+    o = overview(now=now, since=since, until=until)
+    return render(
+        request,
+        "reviews/overview.html",
+        {
+            "o": o,
+            "periods": PERIODS,
+            "days": days if start is None else None,
+            "start": start,
+            "end": end,
+            "shown_until": end or now,
+        },  # fmt: skip
+    )

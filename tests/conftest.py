@@ -143,6 +143,20 @@ def m365_data(**overrides) -> dict:
     )
 
 
+def another_customer(n: int) -> dict:
+    """A fresh customer tenant (n-th): a company may have one live claim per customer and
+    product, so tests that need many open claims spread them over customers."""
+    import uuid
+
+    from claims.models import CustomerTenant
+
+    tenant, _ = CustomerTenant.objects.get_or_create(
+        tenant_id=uuid.uuid5(uuid.NAMESPACE_DNS, f"customer{n}.example"),
+        defaults={"name": f"Customer {n}", "subdomain": f"customer{n}"},
+    )
+    return {"customer_tenant_id": str(tenant.tenant_id), "customer_domain": tenant.subdomain}
+
+
 def pdf(name: str = "signed-poe.pdf") -> ContentFile:
     return ContentFile(demo_pdf(name), name=name)
 
@@ -186,4 +200,4 @@ def build(fabrikam, ana):
     return Builder(fabrikam, ana)
 
 
-__all__ = ["CONTOSO", "LITWARE", "claim_data", "m365_data", "pdf"]
+__all__ = ["CONTOSO", "LITWARE", "another_customer", "claim_data", "m365_data", "pdf"]

@@ -19,6 +19,8 @@ from claims.choices import (
     SolutionArea,
     WithdrawReason,
 )
+from claims.competition import conflicts
+from claims.confidential import details_for
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn
 
 # What available_actions may list (claims/api/actions.py).
@@ -114,6 +116,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "uploaded_by",
             "uploaded_at",
             "for_dispute",
+            "removed_at",
+            "removal_reason",
             "download_url",
         ]
 
@@ -142,8 +146,16 @@ class ClaimListSerializer(serializers.ModelSerializer):
         model = Claim
         fields = [
             "id", "name", "status", "customer", "customer_tenant_id", "customer_domain", "solution_area", "activity",
-            "mpn_id", "products", "deadline", "is_overdue", "is_dispute", "created_at", "updated_at",
+            "mpn_id", "products", "deadline", "is_overdue", "is_dispute", "association_ended_at", "created_at", "updated_at",
         ]  # fmt: skip
+        extra_kwargs = {
+            "association_ended_at": {
+                "help_text": _(
+                    "Set when an approval for another partner ended this approved claim's association (arbitration): "
+                    "the claim is no longer on its way to incentive eligibility evaluation and cannot be withdrawn."
+                )
+            }
+        }
 
     @extend_schema_field(DeadlineSerializer(allow_null=True))
     def get_deadline(self, obj):
@@ -152,7 +164,25 @@ class ClaimListSerializer(serializers.ModelSerializer):
         return {"kind": obj.deadline_kind, "due_at": obj.deadline_at, "passed": obj.deadline_expired or obj.is_deadline_passed}
 
 
+class ConflictSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text=_("Code of one of this claim's products."))
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=[("held", _("another partner holds it")), ("claimed", _("another partner claims it"))],
+        help_text=_(
+            "held: another partner has an approved association for this customer and product; claimed: another "
+            "partner's claim for it is open. Either way reviewers compare each side's proof of execution."
+        ),
+    )
+
+
 class ClaimDetailSerializer(ClaimListSerializer):
+    conflicts = serializers.SerializerMethodField(
+        help_text=_(
+            "Before a decision: this claim's products that another partner holds or claims for the same customer "
+            "(arbitration applies). Never identifies the other partner. Empty once decided."
+        )
+    )
     customer_contact = serializers.SerializerMethodField()
     partner_contact = serializers.SerializerMethodField()
     evidence = EvidenceSerializer(many=True)
@@ -162,10 +192,16 @@ class ClaimDetailSerializer(ClaimListSerializer):
 
     class Meta(ClaimListSerializer.Meta):
         fields = ClaimListSerializer.Meta.fields + [
-            "customer_contact", "partner_contact", "evidence", "available_actions", "info_request_reasons",
+            "conflicts", "customer_contact", "partner_contact", "evidence", "available_actions", "info_request_reasons",
             "info_request_message", "rejection_reason", "rejection_message", "dispute_justification",
             "submitted_at", "review_started_at", "decided_at", "disputed_at", "eligibility_sent_at",
         ]  # fmt: skip
+
+    @extend_schema_field(ConflictSerializer(many=True))
+    def get_conflicts(self, obj) -> list[dict]:
+        if obj.state in (ClaimState.APPROVED, ClaimState.REJECTED):
+            return []
+        return conflicts(obj)
 
     @extend_schema_field(ContactSerializer)
     def get_customer_contact(self, obj):
@@ -196,10 +232,17 @@ class CommentInSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    details = serializers.SerializerMethodField()
 
     class Meta:
         model = ClaimEvent
         fields = ["id", "at", "actor", "actor_role", "action", "from_state", "to_state", "changes", "details"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_details(self, obj) -> dict:
+        # Partners never read what identifies the other side of a competing claim.
+        request = self.context.get("request")
+        return details_for(obj.details, request.user if request else None)
 
 
 class AssociationSerializer(serializers.ModelSerializer):
@@ -211,7 +254,15 @@ class AssociationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Association
-        fields = ["id", "claim", "customer", "tenant_id", "product", "product_name", "subscription_id", "started_at"]
+        fields = [
+            "id", "claim", "customer", "tenant_id", "product", "product_name", "subscription_id", "started_at", "ended_at",
+            "end_reason",
+        ]  # fmt: skip
+        extra_kwargs = {"end_reason": {"help_text": _("arbitration: decided for another partner (listed with status=ended).")}}
+
+
+class AssociationsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["active", "ended"], required=False, default="active")
 
 
 class MpnSerializer(serializers.ModelSerializer):
@@ -273,6 +324,13 @@ class DisputeUploadSerializer(DisputeSerializer):
     """The multipart form of a dispute: the justification and any updated PoE files."""
 
     files = serializers.ListField(child=serializers.FileField(), required=False, help_text=_("Updated PoE files."))
+
+
+class EvidenceRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text=_("Required after submission (removal_reason_required): e.g. wrong file."),
+    )  # fmt: skip
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

@@ -26,4 +26,6 @@ urlpatterns = [
     path("mpns/", views.MpnsView.as_view(), name="api-mpns"),
     path("catalog/", views.CatalogView.as_view(), name="api-catalog"),
     path("review/queue/", review_api.QueueView.as_view(), name="api-review-queue"),
+    path("review/assign/", review_api.BulkAssignView.as_view(), name="api-review-assign"),
+    path("review/sla/", review_api.SlaView.as_view(), name="api-review-sla"),
 ]

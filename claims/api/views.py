@@ -24,7 +24,7 @@ from claims.access import has_claims_role, is_own_company_claim
 from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
-from claims.selectors import SORTS, active_associations, filter_claims, get_claim_for_user, visible_claims
+from claims.selectors import SORTS, active_associations, ended_associations, filter_claims, get_claim_for_user, visible_claims
 from claims.views import safe_filename
 from cpor.security import ClientThrottle
 
@@ -111,7 +111,7 @@ def page_of(request, view, items, serializer_class) -> Response:
     """Every API list answers the same page envelope: count, next, previous, results."""
     paginator = Pagination()
     page = paginator.paginate_queryset(items, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
 
 
 class TokenView(APIView):
@@ -290,6 +290,31 @@ class EvidenceDownloadView(APIView):
         response["Content-Security-Policy"] = "sandbox"
         return response
 
+    @extend_schema(
+        operation_id="evidence_remove",
+        request=s.EvidenceRemoveSerializer,
+        description=str(
+            _(
+                "Editing: deletes the file (204). Submitted and Partner Action Required: needs a reason; the file is kept "
+                "for audit, marked removed and no longer counts as the claim's PoE (200 with the file). The last "
+                "remaining file is refused with evidence_required."
+            )
+        ),
+        responses={200: s.EvidenceSerializer, 204: None, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def delete(self, request, pk: int, evidence_id: int):
+        claim = claim_for(request, pk)
+        require_partner_role(request.user)
+        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim=claim).first()
+        if evidence is None:
+            raise DomainError.of("not_found")
+        ser = s.EvidenceRemoveSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        kept = services.evidence_remove(evidence=evidence, actor=request.user, reason=ser.validated_data["reason"])
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.EvidenceSerializer(kept).data)
+
 
 def _action(name, request_serializer, call, *, description: str, parsers=(SafeJSONParser,), codes=(400, 401, 403, 404, 409)):
     """A POST endpoint that runs one transition service and returns the claim."""
@@ -426,13 +451,28 @@ class HistoryView(APIView):
 
 
 class AssociationsView(APIView):
-    @extend_schema(operation_id="associations_list", responses={200: s.PaginatedAssociations, **error_responses(401, 403)})
+    @extend_schema(
+        operation_id="associations_list",
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=["active", "ended"],
+                description="active (default): held now. ended: ended by an arbitration decided for another partner.",
+            ),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: s.PaginatedAssociations, **error_responses(400, 401, 403)},
+    )  # fmt: skip
     def get(self, request):
         require_partner_role(request.user)
+        query = s.AssociationsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["status"] == "ended":
+            rows = ended_associations(request.user.company_id)
+        else:
+            rows = active_associations(request.user.company_id).order_by("-started_at", "-pk")
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            active_associations(request.user.company_id).order_by("-started_at", "-pk"), request, view=self
-        )
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(s.AssociationSerializer(page, many=True).data)
 
 

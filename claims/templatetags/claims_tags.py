@@ -4,12 +4,13 @@ import math
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from claims.calendar import business_days_between
-from claims.choices import ClaimState
+from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
 
 register = template.Library()
@@ -23,7 +24,10 @@ def deadline_words(claim) -> str:
     at = claim.deadline_at
     day = formats.date_format(timezone.localtime(at), "D j M")
     passed = at <= now
-    if claim.deadline_kind in (K.REVIEW_PICKUP, K.REVIEW_DECISION, K.DISPUTE_DECISION):
+    if claim.deadline_kind == K.REVIEW_PICKUP:
+        # Nobody has started the review yet: say when it starts, not that a decision is due.
+        return (_("review start overdue since %(day)s") if passed else _("review starts by %(day)s")) % {"day": day}
+    if claim.deadline_kind in (K.REVIEW_DECISION, K.DISPUTE_DECISION):
         if passed:
             return _("review overdue since %(day)s") % {"day": day}
         n = business_days_between(now, at)
@@ -55,14 +59,37 @@ def field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[name])
     try:
-        return str(Claim._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(Claim._meta.get_field(name).verbose_name))
     except Exception:  # noqa: BLE001 - unknown names are shown as they are
-        return name.replace("_", " ").capitalize()
+        return capfirst(name.replace("_", " "))
 
 
 @register.filter
 def state_label(value: str) -> str:
     return str(ClaimState(value).label) if value in ClaimState.values else value
+
+
+_CHOICE_LABELS = {"solution_area": SolutionArea, "activity": Activity, "state": ClaimState}
+
+
+@register.simple_tag
+def history_value(field: str, value, product_names: dict | None = None) -> str:
+    """A history value as the user knows it: labels, not codes ("Dynamics 365 Sales,
+    subscription 1111…", "Business Applications"). `product_names` maps product codes to
+    names (the view reads the small catalog once)."""
+    if value in (None, "", []):
+        return "—"
+    if field == "products" and isinstance(value, list):
+        names = product_names or {}
+        parts = []
+        for item in value:
+            code, _sep, sub = str(item).partition(":")
+            name = names.get(code, code)
+            parts.append(_("%(product)s, subscription %(id)s") % {"product": name, "id": sub} if sub else name)
+        return "; ".join(parts)
+    if field in _CHOICE_LABELS and value in _CHOICE_LABELS[field].values:
+        return str(_CHOICE_LABELS[field](value).label)
+    return change_value(value)
 
 
 @register.filter
@@ -72,3 +99,60 @@ def change_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+@register.filter
+def detail_label(value, key: str = "") -> str:
+    """A code stored in history details (a reason) as its label."""
+    for choices in (WithdrawReason, RejectionReason):
+        if value in choices.values:
+            return str(choices(value).label)
+    return str(value)
+
+
+@register.simple_tag
+def next_deadline(claim) -> str:
+    from claims.presentation import next_deadline_text
+
+    return next_deadline_text(claim)
+
+
+# Where a field's error points to when the field is not a single input.
+_ANCHORS = {"products": "products", "activity": "activities"}
+
+
+@register.inclusion_tag("claims/_error_summary.html")
+def error_summary(*forms) -> dict:
+    """Every error of the given forms at the top of the page, each linking to its field
+    (static/js/error-summary.js moves the focus here)."""
+    items = []
+    for form in forms:
+        if not form or not getattr(form, "errors", None):
+            continue
+        for name, errors in form.errors.items():
+            if name == "__all__":
+                items += [{"label": "", "message": e, "anchor": ""} for e in errors]
+                continue
+            field = form[name]
+            anchor = _ANCHORS.get(name) or field.id_for_label or field.auto_id
+            items += [{"label": field.label, "message": e, "anchor": anchor} for e in errors]
+    return {"items": items}
+
+
+@register.filter
+def when(value) -> str:
+    """A moment, one way everywhere: the user's locale format, in their time zone, named."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+@register.filter
+def day(value) -> str:
+    """A date, one way everywhere: the user's locale format."""
+    if not value:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "DATE_FORMAT")

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from claims.models import Association, Claim, IdempotencyKey
-from tests.conftest import SUB_SALES, Builder, claim_data, m365_data, pdf
+from tests.conftest import SUB_SALES, Builder, another_customer, claim_data, m365_data, pdf
 
 API = "/api/v1"
 
@@ -313,7 +313,7 @@ def test_reviewer_queue_start_approve_and_competing(rev, build, northwind, ana):
     assert competing["associations"][0]["claim"] == held.pk
     assert rev.post(f"{API}/claims/{claim.pk}/start-review/").json()["status"] == "under_review"
     refused = rev.post(f"{API}/claims/{claim.pk}/approve/", {}, format="json")
-    assert refused.status_code == 400 and codes(refused) == ["rationale_required"]
+    assert refused.status_code == 409 and codes(refused) == ["rationale_required"]
     approved = rev.post(f"{API}/claims/{claim.pk}/approve/", {"rationale": "Better PoE."}, format="json")
     assert approved.json()["status"] == "approved"
     assert Association.objects.get(claim=held).end_reason == "arbitration"
@@ -413,6 +413,8 @@ def test_review_queue_query_count_is_flat(rev, build, django_assert_num_queries)
     with CaptureQueriesContext(connection) as few:
         rev.get(f"{API}/review/queue/")
     for i in range(12):
-        build.submitted(m365_data(name=f"q{i + 1}", products=[{"product": "teams"}, {"product": "onedrive"}]))
+        build.submitted(
+            m365_data(name=f"q{i + 1}", products=[{"product": "teams"}, {"product": "onedrive"}], **another_customer(i))
+        )
     with django_assert_num_queries(len(few)):
         assert rev.get(f"{API}/review/queue/").json()["count"] == 13

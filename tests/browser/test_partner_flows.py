@@ -53,6 +53,10 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     assert "No customer tenant has this tenant ID" in field_error(page, "id_customer_tenant_id")
     assert "valid email address" in field_error(page, "id_customer_contact_email")
     assert "CSP" in field_error(page, "id_sub_d365_sales")
+    # The error summary on top has the focus and links to each field.
+    assert page.evaluate("document.activeElement.className") == "error-summary"
+    page.locator(".error-summary").get_by_role("link", name="Customer tenant ID: No customer tenant").click()
+    assert page.evaluate("location.hash") == "#id_customer_tenant_id"
     screenshot(page, "new-claim-errors")
     # What the partner typed is all still there.
     assert page.get_by_label("Claim name").input_value() == "Contoso Sales rollout"
@@ -87,6 +91,7 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     page.get_by_text("Claim saved as Editing").wait_for()
     screenshot(page, "claim-editing")
 
+    page.get_by_role("link", name="Submit for review…").click()
     page.get_by_role("button", name="Submit for review").click()
     page.locator(".messages").get_by_text("Upload at least one proof of execution").wait_for()
 
@@ -96,6 +101,7 @@ def test_create_with_every_error_shown_and_fixed_then_upload_and_submit(live_ser
     assert page.get_by_text("notes.txt was not uploaded").is_visible()
     assert page.locator("#evidence table").get_by_role("link", name="signed-poe.pdf").is_visible()
 
+    page.get_by_role("link", name="Submit for review…").click()
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_text("Submitted. A reviewer will start the review by").wait_for()
     assert page.locator("h1 .status").inner_text() == "Submitted"
@@ -155,7 +161,7 @@ def test_dispute_a_rejection(live_server, page, screenshot, people):
     page.get_by_role("link", name="Dispute").first.click()
     assert page.get_by_text("29 days").is_visible()
     page.get_by_role("button", name="Send dispute").click()
-    page.get_by_text("Give a business justification or upload updated proof").wait_for()
+    page.locator(".error-summary").get_by_text("Give a business justification or upload updated proof").wait_for()
     page.get_by_label("Business justification").fill("The customer signed the PoE; see the new file.")
     page.locator("#id_files").set_input_files(PDF)
     screenshot(page, "dispute")

@@ -40,6 +40,7 @@ def test_start_request_information_then_approve_after_the_answer(live_server, pa
     page.reload()
     assert page.locator("#comments").get_by_text("Signed PoE uploaded.").is_visible()
     page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Confirm approval").click()
     page.get_by_text("Approved. The customer contact has been emailed").wait_for()
     claim.refresh_from_db()
     assert claim.state == "approved" and claim.assigned_reviewer.username == "reviewer-ana"
@@ -52,6 +53,7 @@ def test_reject_then_dispute_then_a_final_decision(live_server, page, people):
     page.locator("#reject_reason").select_option("insufficient_poe")
     page.locator("#reject_message").fill("No customer signature.")
     page.get_by_role("button", name="Reject").click()
+    page.get_by_role("button", name="Confirm rejection").click()
     page.get_by_text("Rejected. The partner has been emailed").wait_for()
 
     services.claim_dispute(
@@ -64,6 +66,7 @@ def test_reject_then_dispute_then_a_final_decision(live_server, page, people):
     page.locator("#reject_reason").select_option("insufficient_poe")
     page.locator("#reject_message").fill("Page 2 is unsigned.")
     page.get_by_role("button", name="Reject").click()
+    page.get_by_role("button", name="Confirm rejection").click()
     page.get_by_text("Rejected. The partner has been emailed").wait_for()
     claim.refresh_from_db()
     assert claim.state == "rejected" and claim.deadline_kind == ""  # final: no dispute window
@@ -92,6 +95,10 @@ def test_arbitration_between_fabrikam_and_northwind_on_contoso_sales(live_server
     assert "Write the rationale" in page.locator("#decide").inner_text()
     page.get_by_label("Arbitration rationale").fill("Fabrikam's PoE is signed and dated 2026; Northwind's covers 2024 only.")
     page.get_by_role("button", name="Approve").click()
+    # The confirmation says whose association this ends (reviewers see both sides).
+    page.get_by_text("Northwind Solutions's association for Dynamics 365 Sales").wait_for()
+    screenshot(page, "approve-confirmation")
+    page.get_by_role("button", name="Confirm approval").click()
     page.get_by_text("Approved.").first.wait_for()
     assert page.get_by_text("Rationale: Fabrikam's PoE is signed").is_visible()
 
@@ -120,6 +127,7 @@ def test_a_customer_denies_consent_from_the_emailed_link(live_server, page, scre
     screenshot(page, "customer-consent")
     page.get_by_label("Why (optional)").fill("We never worked with Fabrikam.")
     page.get_by_role("button", name="Deny this association").click()
+    page.get_by_role("button", name="Yes, deny the association").click()
     page.get_by_role("heading", name="Association denied").wait_for()
     claim.refresh_from_db()
     assert claim.state == "rejected" and claim.rejection_reason == "customer_denial"

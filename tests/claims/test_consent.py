@@ -22,13 +22,13 @@ def test_the_emailed_link_shows_who_claims_what_and_denies_once(build, client, m
     assert page.status_code == 200
     assert b"Fabrikam Consulting" in page.content and b"Dynamics 365 Sales" in page.content
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(url, {"reason": "We never hired them."})
+        done = client.post(url, {"reason": "We never hired them.", "confirmed": "1"})
     assert done.status_code == 200 and b"Association denied" in done.content
     claim.refresh_from_db()
     assert claim.state == "rejected" and claim.rejection_reason == "customer_denial"
     assert claim.rejection_message == "We never hired them."
     assert mailoutbox[-1].to == ["alex.wilber@fabrikam.example"] and "Customer denial" in mailoutbox[-1].body
-    again = client.post(url, {"reason": "twice"})
+    again = client.post(url, {"reason": "twice", "confirmed": "1"})
     assert again.status_code == 200 and b"already denied" in again.content
     assert claim.events.filter(action="consent_denied").count() == 1
 
@@ -59,7 +59,7 @@ def test_the_link_stops_after_seven_days(build, client):
     claim = build.approved()
     url = link(claim)
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1), tick=False):
-        response = client.post(url)
+        response = client.post(url, {"confirmed": "1"})
     # The signature's own 7-day age limit refuses it before the claim is even read.
     assert response.status_code == 404 and b"This link is not valid" in response.content
     claim.refresh_from_db()
@@ -72,7 +72,7 @@ def test_a_link_to_a_claim_the_partner_withdrew_shows_it_has_expired(build, clie
     claim = build.approved()
     url = link(claim)
     services.claim_withdraw(claim=claim, actor=fabrikam, reason="no_longer_working_with_customer")
-    response = client.post(url, {"reason": "x"})
+    response = client.post(url, {"reason": "x", "confirmed": "1"})
     assert response.status_code == 200 and b"This link has expired" in response.content
     claim.refresh_from_db()
     assert claim.rejection_reason == "partner_request"

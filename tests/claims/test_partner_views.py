@@ -135,7 +135,9 @@ def test_csv_export_has_the_companys_rows_with_products_and_subscriptions(partne
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [r["name"] for r in rows] == ["Contoso Sales adoption", 'Teams, "quoted" draft']
     assert rows[0]["status"] == "Submitted" and rows[0]["products"] == f"Dynamics 365 Sales ({SUB_SALES})"
-    assert rows[0]["tenant_id"] == "7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d" and rows[0]["next_deadline"] == "Review must start"
+    assert rows[0]["tenant_id"] == "7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d" and rows[0]["next_deadline"].startswith(
+        "review starts by "
+    )
 
 
 def test_csv_export_follows_the_filter(partner, build):
@@ -153,6 +155,11 @@ def test_csv_export_follows_the_filter(partner, build):
         ("7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d", ["Contoso Sales adoption", "Teams"]),
         ("contoso", ["Contoso Sales adoption", "Teams"]),
         ("nothing", []),
+        ("7c4b0e6a", ["Contoso Sales adoption", "Teams"]),  # tenant ID prefix
+        ("7c4b0e6a-1d2f", ["Contoso Sales adoption", "Teams"]),
+        ("11111111-11", ["Contoso Sales adoption"]),  # subscription ID prefix
+        ("456789", ["Contoso Sales adoption", "Teams"]),  # MPN ID prefix
+        ("4567891", []),
     ],
 )
 def test_search_by_name_customer_tenant_or_subscription(partner, build, q, expected):
@@ -237,3 +244,93 @@ def test_a_submit_refusal_is_shown_not_an_error_page(partner, build):
     claim = build.editing(claim_data(products=[{"product": "d365_sales", "subscription_id": None}]), poe=False)
     html = partner.post(f"/claims/{claim.pk}/submit/", follow=True).content.decode()
     assert "Upload at least one proof of execution" in html and "Enter the subscription ID" in html
+
+
+def test_the_stepper_keeps_approved_then_rejected_after_a_withdrawal(partner, build, fabrikam):
+    from claims import services
+    from claims.presentation import timeline
+    from claims.selectors import get_claim_for_user
+
+    claim = build.approved()
+    services.claim_withdraw(claim=claim, actor=fabrikam, reason="wrong_mpn")
+    stages = timeline(get_claim_for_user(fabrikam, claim.pk))
+    assert [str(s["label"]) for s in stages] == ["Editing", "Submitted", "Under Review", "Approved", "Rejected"]
+    assert stages[-1]["current"] and all(s["at"] for s in stages)
+    html = partner.get(f"/claims/{claim.pk}/").content.decode()
+    assert "Partner request</strong> — Wrong MPN ID" in html  # the withdrawal sub-reason
+    assert "wrong_mpn" not in html
+
+
+def test_an_automatically_started_review_shows_its_date(build, fabrikam):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from claims import deadlines
+    from claims.presentation import timeline
+    from claims.selectors import get_claim_for_user
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        claim = build.submitted()
+    with time_machine.travel(start + timedelta(days=8), tick=False):
+        deadlines.run_sweep()
+    stage = timeline(get_claim_for_user(fabrikam, claim.pk))[2]
+    assert str(stage["label"]) == "Under Review (not picked up in time)" and stage["at"] == start + timedelta(days=8)
+
+
+def test_history_shows_labels_not_codes(partner, build, fabrikam):
+    from claims import services
+
+    claim = build.submitted()
+    services.claim_update(
+        claim=claim, actor=fabrikam, data={"products": [{"product": "d365_sales", "subscription_id": SUB_SALES}, {"product": "d365_customer_service", "subscription_id": "22222222-2222-4222-8222-222222222222"}]}
+    )  # fmt: skip
+    html = partner.get(f"/claims/{claim.pk}/").content.decode()
+    assert f"Dynamics 365 Sales, subscription {SUB_SALES}" in html
+    assert "Business Applications" in html and "business_applications" not in html
+    assert f"d365_sales:{SUB_SALES}" not in html
+
+
+def test_the_deadline_sort_puts_open_deadlines_first_and_closed_ones_last(build):
+    from claims.selectors import claims_for_company
+
+    draft = build.editing(m365_data(name="no clock"))
+    open_one = build.submitted(m365_data(name="open", products=[{"product": "intune"}]))
+    for sort in ("deadline", "-deadline"):
+        names = [c.name for c in claims_for_company(build.partner.company_id, sort=sort)]
+        assert names.index(open_one.name) < names.index(draft.name)
+
+
+def test_a_refused_form_puts_an_error_summary_on_top_linking_each_field(partner):
+    html = partner.post(
+        "/claims/new/", form_post(customer_tenant_id="not-a-guid", customer_contact_email="nope")
+    ).content.decode()
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#id_customer_tenant_id"' in summary and 'href="#id_customer_contact_email"' in summary
+    assert html.index('class="error-summary"') < html.index('name="customer_tenant_id"')
+    assert "js/error-summary.js" in html
+
+
+def test_the_claim_page_and_the_review_page_query_counts_do_not_grow_with_history(
+    client, build, fabrikam, ana, django_assert_max_num_queries
+):
+    from claims import services
+
+    claim = build.submitted()
+    services.comment_add(claim=claim, actor=fabrikam, body="first")  # a prefetch with no rows skips its joins
+    pages = [(fabrikam, f"/claims/{claim.pk}/"), (ana, f"/review/claims/{claim.pk}/")]
+    baseline = {}
+    for user, url in pages:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(url).status_code == 200
+        baseline[url] = len(few)
+    for i in range(8):
+        services.comment_add(claim=claim, actor=fabrikam, body=f"note {i}")
+        services.evidence_add(claim=claim, actor=fabrikam, file=pdf(f"poe-{i}.pdf"))
+    services.claim_update(claim=claim, actor=fabrikam, data={"products": [{"product": "d365_sales", "subscription_id": SUB_SALES}, {"product": "d365_customer_service", "subscription_id": "22222222-2222-4222-8222-222222222222"}]})  # fmt: skip
+    for user, url in pages:
+        client.force_login(user)
+        with django_assert_max_num_queries(baseline[url]):
+            assert client.get(url).status_code == 200

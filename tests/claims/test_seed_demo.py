@@ -32,3 +32,21 @@ def test_seed_demo_refuses_without_debug(db):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("today", ["2026-11-18", "2026-11-19", "2026-11-27", "2026-11-28", "2026-12-24"])
+@override_settings(DEBUG=True)
+def test_the_demo_never_stores_a_business_day_deadline_on_a_weekend_or_holiday(db, today, capsys):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from claims.calendar import is_business_day
+    from claims.demo import BUSINESS_DAY_CLOCKS
+
+    with time_machine.travel(datetime.fromisoformat(today).replace(hour=10, tzinfo=UTC), tick=False):
+        call_command("seed_demo")
+    clocked = Claim.objects.filter(deadline_kind__in=BUSINESS_DAY_CLOCKS)
+    assert clocked.count() >= 4
+    for claim in clocked:
+        assert is_business_day(claim.deadline_at.date()), (claim.name, claim.deadline_kind, claim.deadline_at)

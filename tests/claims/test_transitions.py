@@ -312,14 +312,17 @@ def test_approving_against_another_partners_association_needs_a_rationale_and_en
     assert held.events.filter(action="arbitration_decided").count() == 1
 
 
-def test_a_newer_subscription_of_the_same_partner_supersedes_its_association(build):
+def test_a_second_live_claim_of_one_company_for_a_held_customer_and_product_is_a_duplicate(build, fabrikam):
     from tests.conftest import SUB_HELD, claim_data
 
     first = build.approved()
-    second = build.approved(claim_data(name="Renewal", products=[{"product": "d365_sales", "subscription_id": SUB_HELD}]))
-    old, new = Association.objects.get(claim=first), Association.objects.get(claim=second)
-    assert old.ended_at is not None and old.end_reason == "superseded"
-    assert new.ended_at is None and str(new.subscription.subscription_id) == SUB_HELD
+    renewal = build.editing(claim_data(name="Renewal", products=[{"product": "d365_sales", "subscription_id": SUB_HELD}]))
+    with pytest.raises(DomainError) as info:
+        services.claim_submit(claim=renewal, actor=fabrikam)
+    assert info.value.codes == ["duplicate_claim"] and f"#{first.pk}" in info.value.errors[0].message
+    # Once the first claim is withdrawn, the renewal goes through.
+    services.claim_withdraw(claim=first, actor=fabrikam, reason="no_longer_working_with_customer")
+    assert services.claim_submit(claim=renewal, actor=fabrikam).state == "submitted"
 
 
 def test_delete_is_for_drafts_only(build, fabrikam):

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import m365_data
+from tests.conftest import another_customer, m365_data
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_the_list_shows_the_companys_claims_only(as_user, build, northwind, ana)
     Builder(northwind, ana).editing(m365_data(name="Northwind secret", mpn_id="5678901"))
     page = as_user(build.partner).get("/claims/").content.decode()
     assert "Contoso Sales adoption" in page and "Northwind secret" not in page
-    assert "review due in" in page
+    assert "review starts by" in page
 
 
 def test_the_list_filters_by_status(as_user, build):
@@ -79,10 +79,10 @@ def test_the_review_queue_query_count_does_not_grow_with_claims(client, build, a
     with CaptureQueriesContext(connection) as few:
         client.get("/review/")
     for i in range(15):
-        build.submitted(m365_data(name=f"q{i}", products=[{"product": "teams"}, {"product": "onedrive"}]))
+        build.submitted(m365_data(name=f"q{i}", products=[{"product": "teams"}, {"product": "onedrive"}], **another_customer(i)))
     with django_assert_num_queries(len(few)):
         page = client.get("/review/")
-    assert page.content.decode().count("review due in") == 16
+    assert page.content.decode().count("review starts by") == 16
 
 
 def test_the_review_queue_puts_overdue_first_then_earliest_deadline(build, ana):
@@ -97,10 +97,10 @@ def test_the_review_queue_puts_overdue_first_then_earliest_deadline(build, ana):
     with time_machine.travel(start, tick=False):
         old = build.submitted(m365_data(name="old"))
     with time_machine.travel(start + timedelta(days=2), tick=False):
-        newer = build.submitted(m365_data(name="newer"))
+        newer = build.submitted(m365_data(name="newer", products=[{"product": "intune"}]))
     with time_machine.travel(start + timedelta(days=8), tick=False):
         deadlines.run_sweep()  # "old" was never picked up: overdue
-        fresh = build.submitted(m365_data(name="fresh"))
+        fresh = build.submitted(m365_data(name="fresh", products=[{"product": "onedrive"}]))
     assert [c.pk for c in review_queue()] == [old.pk, newer.pk, fresh.pk]
     assert review_queue()[0].is_overdue and not review_queue()[1].is_overdue
 

@@ -12,7 +12,7 @@ from claims import deadlines, services
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvent, Notification
 from reviews import services as review
-from tests.conftest import Builder, claim_data, m365_data
+from tests.conftest import Builder, another_customer, claim_data, m365_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -85,8 +85,8 @@ def test_two_claims_submitting_the_same_subscription_at_once_one_wins(build, fab
 @override_settings(CPOR_SWEEP_BATCH_SIZE=3)
 def test_the_sweep_run_twice_at_once_changes_each_claim_once(build, ana):
     with time_machine.travel(MON, tick=False):
-        claims = [build.par(m365_data(name=f"par {i}")) for i in range(6)]
-        claims += [build.submitted(m365_data(name=f"sub {i}")) for i in range(6)]
+        claims = [build.par(m365_data(name=f"par {i}", **another_customer(i))) for i in range(6)]
+        claims += [build.submitted(m365_data(name=f"sub {i}", **another_customer(10 + i))) for i in range(6)]
     with time_machine.travel(MON + timedelta(days=20), tick=False):
         results = race(deadlines.run_sweep, deadlines.run_sweep)
     assert all(isinstance(r, int) for r in results), results
@@ -95,3 +95,26 @@ def test_the_sweep_run_twice_at_once_changes_each_claim_once(build, ana):
         assert ClaimEvent.objects.filter(claim=claim, actor_role="system").count() == 1
     assert Notification.objects.filter(kind="claim_rejected").count() == 6
     assert Claim.objects.filter(state="rejected", rejection_reason="no_partner_response").count() == 6
+
+
+def test_two_reviewers_approving_competing_claims_at_once_one_wins_the_other_gets_409(build, northwind, ana, ben):
+    """Issue 9 point 3: the decision depends on the tenant's associations, so it locks them
+    (the tenant row); the loser is a 409, never an IntegrityError."""
+    from claims.models import Association
+
+    for round_ in range(20):
+        customer = another_customer(100 + round_)
+        fabrikam_claim = build.under_review(m365_data(name=f"F {round_}", **customer))
+        northwind_claim = Builder(northwind, ana).under_review(m365_data(name=f"N {round_}", mpn_id="5678901", **customer))
+        results = race(
+            lambda f=fabrikam_claim: review.review_approve(claim=f, reviewer=ana),
+            lambda n=northwind_claim: review.review_approve(claim=n, reviewer=ben),
+        )
+        wins = [r for r in results if isinstance(r, Claim)]
+        losses = [r for r in results if isinstance(r, DomainError)]
+        assert len(wins) == 1 and len(losses) == 1, results
+        assert losses[0].http_status == 409 and losses[0].code in ("rationale_required", "concurrent_change")
+        active = Association.objects.filter(tenant__tenant_id=customer["customer_tenant_id"], ended_at__isnull=True)
+        assert [a.claim_id for a in active] == [wins[0].pk]
+        loser = Claim.objects.get(pk=({fabrikam_claim.pk, northwind_claim.pk} - {wins[0].pk}).pop())
+        assert loser.state == "under_review"

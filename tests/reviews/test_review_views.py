@@ -11,7 +11,7 @@ from claims import services
 from claims.models import Association, Claim
 from reviews import services as review
 from reviews.selectors import overview, queue_counts, review_queue
-from tests.conftest import SUB_HELD, Builder, claim_data, m365_data
+from tests.conftest import SUB_HELD, Builder, another_customer, claim_data, m365_data
 
 REVIEWER_GETS = ["/review/", "/review/overview/", "/review/claims/{pk}/"]
 REVIEWER_POSTS = ["start", "assign", "request-info", "approve", "reject"]
@@ -54,7 +54,7 @@ def test_start_request_info_approve_through_the_pages(reviewer, build, fabrikam,
     claim.refresh_from_db()
     assert claim.state == "partner_action_required" and claim.assigned_reviewer == ana
     services.claim_respond(claim=claim, actor=fabrikam, message="Signed.")
-    assert reviewer.post(f"/review/claims/{claim.pk}/approve/", {"message": "Thanks."}).status_code == 302
+    assert reviewer.post(f"/review/claims/{claim.pk}/approve/", {"message": "Thanks.", "confirmed": "1"}).status_code == 302
     claim.refresh_from_db()
     assert claim.state == "approved"
 
@@ -69,7 +69,9 @@ def test_a_refused_action_is_shown_on_the_page(reviewer, build):
 
 def test_an_action_in_the_wrong_state_says_so(reviewer, build):
     claim = build.approved()
-    response = reviewer.post(f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": "late"})
+    response = reviewer.post(
+        f"/review/claims/{claim.pk}/reject/", {"reason": "insufficient_poe", "message": "late", "confirmed": "1"}
+    )
     assert response.status_code == 409 and "not possible in the claim" in response.content.decode()
 
 
@@ -138,8 +140,10 @@ def test_approving_in_arbitration_ends_the_others_hold_and_records_the_rationale
     held, rival, mine, teams, plain = _competing(build, northwind, ana)
     review.review_start(claim=mine, reviewer=ana)
     refused = reviewer.post(f"/review/claims/{mine.pk}/approve/", {"message": ""})
-    assert refused.status_code == 400 and "Write the rationale" in refused.content.decode()
-    reviewer.post(f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one."})
+    assert refused.status_code == 409 and "Write the rationale" in refused.content.decode()
+    reviewer.post(
+        f"/review/claims/{mine.pk}/approve/", {"rationale": "Signed 2026 PoE beats an unsigned 2024 one.", "confirmed": "1"}
+    )
     mine.refresh_from_db()
     assert mine.state == "approved"
     active = Association.objects.filter(tenant=mine.tenant, product__code="d365_sales", ended_at__isnull=True)
@@ -170,8 +174,10 @@ def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind,
     with CaptureQueriesContext(connection) as few:
         reviewer.get("/review/?show=competing")
     for i in range(12):
+        customer = another_customer(i)
+        build.submitted(m365_data(name=f"fk {i}", products=[{"product": "teams"}], **customer))
         Builder(northwind, ana).submitted(
-            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}, {"product": "onedrive"}])
+            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}, {"product": "onedrive"}], **customer)
         )
     with CaptureQueriesContext(connection) as many:
         response = reviewer.get("/review/?show=competing")
@@ -182,18 +188,47 @@ def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind,
 def test_overview_counts_and_sla_compliance(build, ana, ben):
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
     with time_machine.travel(start, tick=False):
-        on_time = build.under_review(m365_data(name="fast"))
+        on_time = build.under_review(m365_data(name="fast"))  # picked up at once by ana
         late = build.under_review(m365_data(name="slow", products=[{"product": "intune"}]))
     with time_machine.travel(start + timedelta(days=1), tick=False):
         review.review_approve(claim=on_time, reviewer=ana)
     with time_machine.travel(start + timedelta(days=12), tick=False):
         review.review_reject(claim=late, reviewer=ben, reason="insufficient_poe", message="late")
         o = overview(now=start + timedelta(days=12))
-    assert (o["decisions"], o["on_time"], o["sla_percent"]) == (2, 1, 50)
-    assert o["per_reviewer"] == [("reviewer-ana", 1, 1, 100), ("reviewer-ben", 0, 1, 0)]
+    # Two pickups on time (ana), one decision on time (ana), one late (ben).
+    assert (o["decisions"], o["on_time"], o["sla_percent"]) == (4, 3, 75)
+    assert o["per_reviewer"] == [("reviewer-ana", 3, 3, 100), ("reviewer-ben", 0, 1, 0)]
+    assert [row["claim"].pk for row in o["sla"].late] == [late.pk]
     assert dict(o["by_status"])["Approved"] == 1 and dict(o["by_status"])["Rejected"] == 1
     with time_machine.travel(start + timedelta(days=45), tick=False):
         assert overview(now=start + timedelta(days=45))["decisions"] == 0  # only the last 30 days
+
+
+def test_a_claim_nobody_picked_up_for_14_days_is_a_pickup_breach(client, build, ana):
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday
+    with time_machine.travel(start, tick=False):
+        ignored = build.submitted(m365_data(name="ignored"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        o = overview(now=start + timedelta(days=14))
+        assert o["sla_percent"] == 0 and o["sla"].clocks["pickup"].late == 1
+        client.force_login(ana)
+        html = client.get("/review/overview/?days=30").content.decode()
+    assert "0%" in html and "100%" not in html
+    assert f"#{ignored.pk} ignored" in html and "Review pickup" in html and "Unassigned" in html
+
+
+def test_the_overview_period_can_be_chosen(client, build, ana):
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        build.approved(m365_data())
+    with time_machine.travel(start + timedelta(days=60), tick=False):
+        client.force_login(ana)
+        assert "No clocked reviews in this period." in client.get("/review/overview/?days=30").content.decode()
+        html = client.get("/review/overview/?from=2026-11-01&to=2026-11-03").content.decode()
+        assert "100%" in html
 
 
 def test_the_overview_page_renders(reviewer, build):
@@ -201,3 +236,47 @@ def test_the_overview_page_renders(reviewer, build):
     html = reviewer.get("/review/overview/").content.decode()
     assert "SLA compliance" in html and "100%" in html
     assert Claim.objects.count() == 1
+
+
+def test_the_overview_query_count_does_not_grow_with_late_claims(client, build, ana, django_assert_max_num_queries):
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        build.submitted(m365_data(name="late 0"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        client.force_login(ana)
+        with CaptureQueriesContext(connection) as few:
+            client.get("/review/overview/")
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        for i in range(10):
+            build.under_review(m365_data(name=f"late {i + 1}", **another_customer(i)))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        client.force_login(ana)
+        with django_assert_max_num_queries(len(few)):
+            html = client.get("/review/overview/").content.decode()
+    assert html.count("still open") == 10
+
+
+def test_the_sla_api_counts_a_pickup_breach(build, ana, fabrikam):
+    from rest_framework.test import APIClient
+
+    from claims import deadlines
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ignored = build.submitted(m365_data(name="ignored"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()
+        api = APIClient()
+        api.force_authenticate(ana)
+        body = api.get("/api/v1/review/sla/", {"days": 30}).json()
+        assert body["overall"] == {"on_time": 0, "late": 1, "total": 1, "percent": 0}
+        assert body["clocks"]["pickup"]["late"] == 1 and body["reviewers"]["Unassigned"]["late"] == 1
+        assert [row["claim"] for row in body["late"]] == [ignored.pk] and body["late"][0]["clock"] == "Review pickup"
+        assert api.get("/api/v1/review/sla/", {"days": 12}).status_code == 400
+        partner = APIClient()
+        partner.force_authenticate(fabrikam)
+        assert partner.get("/api/v1/review/sla/").status_code == 403

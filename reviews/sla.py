@@ -1,0 +1,121 @@
+"""SLA compliance over a period, counting every reviewer clock.
+
+- Pickup: a review started by a reviewer before its pickup deadline is on time; a claim
+  the sweep moved to review because nobody picked it up is a breach.
+- Decision and dispute decision: a decision after its due time is a breach, and so is a
+  decision clock that ran out in the period and is still undecided.
+
+Two queries whatever the period: the history rows of the period, and the open overdue claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from claims import clocks
+from claims.choices import ActorRole, ClaimState, DeadlineKind, EventAction
+from claims.models import Claim, ClaimEvent
+
+PICKUP, DECISION, DISPUTE = "pickup", "decision", "dispute"
+CLOCK_LABELS = {PICKUP: _("Review pickup"), DECISION: _("Review decision"), DISPUTE: _("Dispute decision")}
+UNASSIGNED = _("Unassigned")
+
+
+@dataclass
+class Tally:
+    on_time: int = 0
+    late: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.on_time / self.total) if self.total else None
+
+    def add(self, late: bool) -> None:
+        if late:
+            self.late += 1
+        else:
+            self.on_time += 1
+
+
+@dataclass
+class Report:
+    since: datetime
+    until: datetime
+    overall: Tally = field(default_factory=Tally)
+    clocks: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in CLOCK_LABELS})
+    reviewers: dict[str, Tally] = field(default_factory=dict)
+    late: list[dict] = field(default_factory=list)
+
+    def count(self, clock: str, reviewer: str, *, late: bool, claim: Claim, due: datetime | None, at: datetime | None):
+        self.overall.add(late)
+        self.clocks[clock].add(late)
+        self.reviewers.setdefault(reviewer, Tally()).add(late)
+        if late:
+            self.late.append({"claim": claim, "clock": CLOCK_LABELS[clock], "due_at": due, "at": at, "reviewer": reviewer})
+
+    @property
+    def clock_rows(self) -> list[tuple]:
+        return [(CLOCK_LABELS[k], t) for k, t in self.clocks.items()]
+
+    @property
+    def reviewer_rows(self) -> list[tuple]:
+        return sorted(self.reviewers.items(), key=lambda item: str(item[0]))
+
+
+def _due(event: ClaimEvent) -> datetime | None:
+    raw = (event.details or {}).get("due_at")
+    return parse_datetime(raw) if raw else None
+
+
+def sla_report(*, since: datetime, until: datetime, now: datetime) -> Report:
+    report = Report(since=since, until=until)
+    events = (
+        ClaimEvent.objects.filter(at__gte=since, at__lt=until)
+        .filter(
+            Q(action=EventAction.REVIEW_AUTO_STARTED)
+            | Q(
+                actor_role=ActorRole.REVIEWER, action__in=[EventAction.REVIEW_STARTED, EventAction.APPROVED, EventAction.REJECTED]
+            )
+        )
+        .select_related("actor", "claim", "claim__assigned_reviewer")
+        .order_by("at", "pk")
+    )
+    for e in events:
+        who = e.actor.username if e.actor else None
+        if e.action == EventAction.REVIEW_AUTO_STARTED:
+            # Nobody picked it up: the breach belongs to whoever it was assigned to, if anyone.
+            assignee = e.claim.assigned_reviewer
+            submitted = e.claim.submitted_at
+            due = clocks.deadline_for(DeadlineKind.REVIEW_PICKUP, submitted) if submitted else e.at
+            report.count(PICKUP, assignee.username if assignee else UNASSIGNED, late=True, claim=e.claim, due=due, at=e.at)
+        elif e.action == EventAction.REVIEW_STARTED:
+            due = _due(e)
+            report.count(PICKUP, who, late=bool(due and e.at > due), claim=e.claim, due=due, at=e.at)
+        else:
+            due = _due(e)
+            if due is None:
+                continue  # not a clocked decision (e.g. recorded before clocks were stored)
+            clock = DISPUTE if e.details.get("dispute") else DECISION
+            report.count(clock, who, late=e.at > due, claim=e.claim, due=due, at=e.at)
+    # Decision clocks that ran out in the period and are still undecided are breaches too.
+    open_late = Claim.objects.filter(
+        state=ClaimState.UNDER_REVIEW,
+        deadline_kind__in=[DeadlineKind.REVIEW_DECISION, DeadlineKind.DISPUTE_DECISION],
+        deadline_at__gte=since,
+        deadline_at__lt=min(until, now),
+    ).select_related("assigned_reviewer")
+    for claim in open_late:
+        clock = DISPUTE if claim.deadline_kind == DeadlineKind.DISPUTE_DECISION else DECISION
+        who = claim.assigned_reviewer.username if claim.assigned_reviewer else UNASSIGNED
+        report.count(clock, who, late=True, claim=claim, due=claim.deadline_at, at=None)
+    report.late.sort(key=lambda row: row["due_at"] or row["at"])
+    return report

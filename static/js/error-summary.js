@@ -1,0 +1,9 @@
+// A refused form puts its error summary at the top of the page: move the focus there so
+// keyboard and screen-reader users start from the list of what to fix. A refused action
+// reported as a message (e.g. a submission) gets the focus the same way.
+(function () {
+  const target = document.querySelector(".error-summary") || document.querySelector(".messages .message-error");
+  if (!target) return;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
+})();

@@ -1,0 +1,50 @@
+"""The reviewer's queue and SLA dashboard in the browser."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from claims import deadlines, demo
+from claims.models import Claim
+from tests.browser.test_partner_sign_in import sign_in
+from tests.conftest import Builder, another_customer, m365_data
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people(db):
+    return demo.seed_directory()["users"]
+
+
+def test_search_sort_and_bulk_assign_then_the_sla_dashboard_counts_a_pickup_breach(live_server, page, screenshot, people):
+    partner = people["fabrikam-global"]
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+    with time_machine.travel(start, tick=False):
+        ignored = Builder(partner, None).submitted(m365_data(name="Nobody picked this up"))
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        deadlines.run_sweep()  # 14 days unpicked: moved to review, a pickup breach
+    fresh = [Builder(partner, None).submitted(m365_data(name=f"Branch {i}", **another_customer(i))) for i in range(3)]
+
+    sign_in(page, live_server.url, "reviewer-ana")
+    page.get_by_role("heading", name="Review queue").wait_for()
+    page.get_by_role("searchbox", name="Search").fill("branch")
+    page.get_by_role("button", name="Apply").click()
+    rows = page.locator("table.claims tbody tr")
+    assert rows.count() == 3
+    page.get_by_role("link", name="Claim", exact=True).click()  # sort by claim number
+    page.get_by_role("link", name="Claim ▲").click()  # and back, descending
+    assert "Branch 2" in rows.first.inner_text()
+    for claim in fresh[:2]:
+        page.get_by_label(f"Select #{claim.pk}").check()
+    page.get_by_label("Assign to").select_option(label="reviewer-ben")
+    page.get_by_role("button", name="Assign selected").click()
+    page.get_by_text(f"Assigned to reviewer-ben: #{fresh[0].pk}, #{fresh[1].pk}.").wait_for()
+    assert [c.assigned_reviewer.username for c in Claim.objects.filter(pk__in=[c.pk for c in fresh[:2]])] == ["reviewer-ben"] * 2
+
+    page.goto(f"{live_server.url}/review/overview/?from=2026-11-01&to=2026-11-30")
+    sla = page.locator("#sla")
+    assert "0%" in sla.inner_text() and "Review pickup" in sla.inner_text()
+    assert page.locator("#late").get_by_text(f"#{ignored.pk} Nobody picked this up").is_visible()
+    screenshot(page, "sla-dashboard")

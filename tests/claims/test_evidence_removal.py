@@ -1,0 +1,93 @@
+"""Removing a proof of execution file after submission: kept for audit, marked removed,
+no longer the claim's PoE; one must remain. Pages and API call the same service."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from claims import services
+from claims.errors import DomainError
+from tests.conftest import pdf
+
+
+def two_files(build, state="submitted"):
+    claim = getattr(build, state)()
+    services.evidence_add(claim=claim, actor=build.partner, file=pdf("wrong-file.pdf"))
+    return claim, claim.evidence.get(original_name="wrong-file.pdf")
+
+
+def test_after_submission_a_file_is_marked_removed_with_its_reason_and_kept(build, fabrikam):
+    claim, wrong = two_files(build)
+    services.evidence_remove(evidence=wrong, actor=fabrikam, reason="Wrong customer's document.")
+    wrong.refresh_from_db()
+    assert wrong.removed_at is not None and wrong.removed_by == fabrikam and wrong.removal_reason == "Wrong customer's document."
+    assert wrong.file.storage.exists(wrong.file.name)  # kept for audit
+    event = claim.events.get(action="evidence_removed")
+    assert event.details["file"] == "wrong-file.pdf" and event.details["reason"] == "Wrong customer's document."
+    assert claim.evidence.filter(removed_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize("state", ["submitted", "par"])
+def test_the_last_file_cannot_be_removed(build, fabrikam, state):
+    claim, wrong = two_files(build, state)
+    services.evidence_remove(evidence=wrong, actor=fabrikam, reason="wrong file")
+    with pytest.raises(DomainError) as info:
+        services.evidence_remove(evidence=claim.evidence.get(original_name="signed-poe.pdf"), actor=fabrikam, reason="x")
+    assert info.value.code == "evidence_required"
+
+
+def test_a_reason_is_required_and_a_removed_file_cannot_be_removed_twice(build, fabrikam):
+    claim, wrong = two_files(build)
+    with pytest.raises(DomainError) as info:
+        services.evidence_remove(evidence=wrong, actor=fabrikam, reason="  ")
+    assert info.value.code == "removal_reason_required"
+    services.evidence_remove(evidence=wrong, actor=fabrikam, reason="wrong")
+    with pytest.raises(DomainError) as info:
+        services.evidence_remove(evidence=wrong, actor=fabrikam, reason="again")
+    assert info.value.code == "evidence_already_removed"
+
+
+def test_under_review_nothing_can_be_removed(build, fabrikam):
+    claim = build.under_review()
+    with pytest.raises(DomainError) as info:
+        services.evidence_remove(evidence=claim.evidence.get(), actor=fabrikam, reason="wrong")
+    assert info.value.code == "not_editable"
+
+
+def test_the_page_asks_for_the_reason_without_javascript_and_the_reviewer_sees_it_removed(client, build, fabrikam, ana):
+    claim, wrong = two_files(build)
+    client.force_login(fabrikam)
+    url = f"/claims/{claim.pk}/evidence/{wrong.pk}/delete/"
+    assert "Why do you remove this file?" in client.get(url).content.decode()
+    assert client.post(url, {"reason": ""}).status_code == 400
+    response = client.post(url, {"reason": "Wrong customer's document."}, follow=True)
+    assert "wrong-file.pdf removed." in response.content.decode()
+    assert "<del>wrong-file.pdf</del>" in response.content.decode()
+    client.force_login(ana)
+    review_page = client.get(f"/review/claims/{claim.pk}/").content.decode()
+    assert "<del>wrong-file.pdf</del>" in review_page and "removed by the partner" in review_page
+    assert "Wrong customer&#x27;s document." in review_page
+
+
+def test_api_delete_with_a_reason_and_refusing_the_last_file(build, fabrikam, northwind):
+    claim, wrong = two_files(build)
+    api = APIClient()
+    api.force_authenticate(fabrikam)
+    base = f"/api/v1/claims/{claim.pk}/evidence/"
+    no_reason = api.delete(f"{base}{wrong.pk}/", {}, format="json")
+    assert no_reason.status_code == 400 and no_reason.json()["errors"][0]["code"] == "removal_reason_required"
+    removed = api.delete(f"{base}{wrong.pk}/", {"reason": "wrong file"}, format="json")
+    assert removed.status_code == 200 and removed.json()["removed_at"] and removed.json()["removal_reason"] == "wrong file"
+    last = claim.evidence.get(original_name="signed-poe.pdf")
+    refused = api.delete(f"{base}{last.pk}/", {"reason": "x"}, format="json")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "evidence_required"
+    other = APIClient()
+    other.force_authenticate(northwind)
+    assert other.delete(f"{base}{last.pk}/", {"reason": "x"}, format="json").status_code == 404
+
+
+def test_api_delete_in_editing_deletes_the_file(build, fabrikam):
+    claim = build.editing()
+    api = APIClient()
+    api.force_authenticate(fabrikam)
+    assert api.delete(f"/api/v1/claims/{claim.pk}/evidence/{claim.evidence.get().pk}/").status_code == 204
+    assert not claim.evidence.exists()
