@@ -17,8 +17,8 @@ from claims.models import ClaimProduct
 
 FIELDS = (
     "id", "name", "state", "tenant__name", "customer_tenant_id", "customer_domain", "solution_area", "activity",
-    "mpn__mpn_id", "deadline_kind", "deadline_at", "deadline_expired", "is_overdue", "is_dispute", "created_at",
-    "updated_at",
+    "mpn__mpn_id", "deadline_kind", "deadline_at", "deadline_expired", "is_overdue", "is_dispute", "association_ended_at",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -65,6 +65,7 @@ def list_rows(rows: list[dict]) -> list[dict]:
             else None,
             "is_overdue": r["is_overdue"],
             "is_dispute": r["is_dispute"],
+            "association_ended_at": _iso(r["association_ended_at"], tz) if r["association_ended_at"] else None,
             "created_at": _iso(r["created_at"], tz),
             "updated_at": _iso(r["updated_at"], tz),
         }

@@ -15,6 +15,9 @@ from tests.smtp import HungServer, SmtpSink, free_port
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 
+# One company may hold one live claim per customer and product: one product per claim.
+M365_PRODUCTS = ["teams", "intune", "exchange_online", "sharepoint_online", "onedrive"]
+
 
 @pytest.fixture
 def hung():
@@ -40,7 +43,7 @@ def test_smtp_down_longer_than_the_old_attempt_limit_then_back_sends_every_email
     settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = SMTP, "127.0.0.1", port, 2
     with time_machine.travel(T0, tick=False):
         for i in range(5):
-            build.submitted(m365_data(name=f"Teams {i}"))
+            build.submitted(m365_data(name=f"M365 {i}", products=[{"product": M365_PRODUCTS[i]}]))
     rows = list(Notification.objects.order_by("pk"))
     assert len(rows) == 5
     # Nothing listens on the port for 8 hours of drains every 5 minutes (the old outbox

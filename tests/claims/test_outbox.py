@@ -18,6 +18,9 @@ from tests.conftest import m365_data
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
+# One company may hold one live claim per customer and product: one product per claim.
+M365_PRODUCTS = ["teams", "intune", "exchange_online", "sharepoint_online", "onedrive"]
+
 
 def test_a_rolled_back_change_sends_nothing(build, django_capture_on_commit_callbacks, mailoutbox):
     claim = build.editing()
@@ -128,7 +131,7 @@ def test_a_failing_mail_server_is_retried_with_backoff_for_three_days_then_liste
 
 def test_a_server_error_stops_the_batch_and_leaves_the_rest_for_the_next_drain(build, settings):
     for i in range(3):
-        build.submitted(m365_data(name=f"Teams {i}"))
+        build.submitted(m365_data(name=f"M365 {i}", products=[{"product": M365_PRODUCTS[i]}]))
     settings.EMAIL_BACKEND = "tests.claims.test_outbox.FailingBackend"
     FailingBackend.calls = 0
     assert outbox.drain() == 0

@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 PAST = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)  # deadlines started then have passed on today's clock
 SWEEP_INTERVAL = 3
 
+# One company may hold one live claim per customer and product: one product per claim.
+M365_PRODUCTS = ["teams", "intune", "exchange_online", "sharepoint_online", "onedrive"]
+
 
 class Stack:
     """Starts this project's Celery processes as production runs them, on a Redis database of their own."""
@@ -107,7 +110,7 @@ def test_a_hung_mail_server_does_not_delay_a_due_deadline(build, tmp_path, publi
     try:
         with time_machine.travel(PAST, tick=False):
             first = build.par()
-            template = build.par(_m365("template"))
+            template = build.par(_m365("template", "onedrive"))
         Claim.objects.filter(pk=template.pk).update(deadline_expired=True)  # only a source of copies
         Notification.objects.update(status="sent")  # emails of the steps before went out then
         stack.start("deadlines", "-Q", "celery")
@@ -141,7 +144,7 @@ def test_smtp_down_for_longer_than_the_old_limit_then_back_delivers_every_email_
         stack.start("deliveries", "-Q", "deliveries")
         stack.start("beat")
         for i in range(3):
-            build.submitted(_m365(f"Teams {i}"))
+            build.submitted(_m365(f"M365 {i}", M365_PRODUCTS[i]))
         ids = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
         assert len(ids) == 3
         # Nothing listens: every email is tried more than the old limit of 10 attempts.
@@ -160,10 +163,10 @@ def test_smtp_down_for_longer_than_the_old_limit_then_back_delivers_every_email_
     assert sink.counts() == {f"<cpor-notification-{pk}@cpor.example>": 1 for pk in ids}
 
 
-def _m365(name: str) -> dict:
+def _m365(name: str, product: str = "teams") -> dict:
     from tests.conftest import m365_data
 
-    return m365_data(name=name)
+    return m365_data(name=name, products=[{"product": product}])
 
 
 def _clone_due_claims(template: Claim, count: int) -> list[int]:
