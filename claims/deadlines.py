@@ -92,7 +92,12 @@ def _decision_passed(claim: Claim, now: datetime) -> Outcome | None:
     if claim.assigned_reviewer_id and claim.assigned_reviewer.email:
         mails.append(
             notifications.build(
-                "review_overdue", to=claim.assigned_reviewer.email, claim=claim, context={"due_at": claim.deadline_at}, now=now
+                "review_overdue",
+                to=claim.assigned_reviewer.email,
+                claim=claim,
+                context={"due_at": claim.deadline_at},
+                now=now,
+                language=claim.assigned_reviewer.language or None,
             )
         )
     return event, mails

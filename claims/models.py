@@ -69,6 +69,13 @@ class Mpn(models.Model):
 class User(AbstractUser):
     company = models.ForeignKey(PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.MEMBER)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the pages and emails. Empty: the browser's language."),
+    )
 
     class Meta:
         constraints = [
@@ -168,6 +175,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     customer_contact_name = models.CharField(_("customer contact name"), max_length=200, blank=True)
     customer_contact_email = models.EmailField(_("customer contact email"), blank=True)
     customer_contact_phone = models.CharField(_("customer contact phone"), max_length=40, blank=True)
+    customer_contact_language = models.CharField(
+        _("customer contact language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the emails and the consent page the customer contact gets."),
+    )
     partner_contact_name = models.CharField(_("partner contact name"), max_length=200, blank=True)
     partner_contact_email = models.EmailField(_("partner contact email"), blank=True)
     partner_contact_phone = models.CharField(_("partner contact phone"), max_length=40, blank=True)

@@ -32,10 +32,11 @@ def claim_url(claim: Claim) -> str:
     return absolute_url(reverse("claims:detail", args=[claim.pk]))
 
 
-def build(kind: str, *, to: str, claim: Claim | None, context: dict, now: datetime) -> Notification:
-    """Renders templates/emails/<kind>-subject.txt, -body.txt and -body.html (unsaved row)."""
+def build(kind: str, *, to: str, claim: Claim | None, context: dict, now: datetime, language: str | None = None) -> Notification:
+    """Renders templates/emails/<kind>-subject.txt, -body.txt and -body.html (unsaved row)
+    in the recipient's `language` (default: settings.LANGUAGE_CODE)."""
     ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **context}
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{kind}-subject.txt", ctx).split())
         text = render_to_string(f"emails/{kind}-body.txt", ctx)
         html = render_to_string(f"emails/{kind}-body.html", ctx)

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
+from cpor import i18n
+
 from . import services
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
 from .consent import read_token
@@ -398,6 +400,8 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
         )
     if claim is None or claim.consent_nonce.hex != data.nonce:
         return render(request, "claims/consent_invalid.html", {"why": "invalid"}, status=404)
+    # The page speaks the language of the email that linked here, unless the visitor picked another.
+    i18n.use_language_unless_picked(request, claim.customer_contact_language)
     if claim.state == ClaimState.REJECTED and claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
         return render(request, "claims/consent_invalid.html", {"why": "denied", "claim": claim})
     error = None

@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in user's saved language wins over the browser's;
+    # the API follows Accept-Language only.
+    "cpor.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -109,14 +112,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages of the source help pages (domain.md, "Languages"). Catalogues live in
+# locale/ (`make messages` refreshes them); the .mo files are compiled at install time.
 LANGUAGES = [
     ("en", _("English")),
     ("pt-br", _("Portuguese (Brazil)")),
     ("it", _("Italian")),
-    ("es", _("Spanish")),
     ("zh-hans", _("Simplified Chinese")),
+    ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Per-language date formats that name the time zone (cpor/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["cpor.formats"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -224,7 +232,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "File and follow Claimed Partner of Record claims, and review them. The API calls the same "
         "services as the browser, so its rules and error codes are the same. Every error body is "
-        '`{"errors": [{"code", "field", "message"}]}`. Times are ISO 8601 in UTC.'
+        '`{"errors": [{"code", "field", "message"}]}`. Times are ISO 8601 in UTC. The `Accept-Language` '
+        "header (en, pt-BR, it, zh-Hans, es) picks the language of every `message`; the `code` stays English."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -232,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "cpor.i18n.document_accept_language"],
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.choices.ClaimState",
         "InfoRequestReasonEnum": "claims.choices.InfoRequestReason",

@@ -24,6 +24,13 @@ class ContactSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True, required=False, max_length=200)
     email = serializers.CharField(allow_blank=True, required=False, max_length=254)
     phone = serializers.CharField(allow_blank=True, required=False, max_length=40)
+    language = serializers.CharField(
+        allow_blank=True, required=False, max_length=10,
+        help_text=_(
+            "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "
+            "Default: the partner user's language."
+        ),
+    )  # fmt: skip
 
 
 class ProductLineInSerializer(serializers.Serializer):
@@ -77,7 +84,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 def _contact(claim: Claim, who: str) -> dict:
-    return {k: getattr(claim, f"{who}_contact_{k}") for k in ("name", "email", "phone")}
+    contact = {k: getattr(claim, f"{who}_contact_{k}") for k in ("name", "email", "phone")}
+    if who == "customer":
+        contact["language"] = claim.customer_contact_language
+    return contact
 
 
 class DeadlineSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ def deadline_words(claim) -> str:
         return ""
     now = timezone.now()
     at = claim.deadline_at
-    day = formats.date_format(timezone.localtime(at), "D j M")
+    day = formats.date_format(timezone.localtime(at), "MONTH_DAY_FORMAT")
     passed = at <= now
     if claim.deadline_kind in (K.REVIEW_PICKUP, K.REVIEW_DECISION, K.DISPUTE_DECISION):
         if passed:
