@@ -4,7 +4,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install
+.PHONY: run test lint install messages compilemessages screenshots
+
+# Catalogues: locale/<lang>/LC_MESSAGES/django.po are committed; the .mo files are
+# built from them here (never committed: a binary cannot be merged, and a stale one
+# would silently show old text). `make messages` re-extracts every msgid, keeps the
+# translations, and lists what is left to translate.
+LANGS := pt_BR it zh_Hans es
+MO := $(foreach l,$(LANGS),locale/$(l)/LC_MESSAGES/django.mo)
+MSG_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests --ignore=bench --ignore=docs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +20,26 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed $(MO)
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed $(MO)
 	bash scripts/run.sh
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(MO)
 	$(BIN)/python -m pytest
+
+messages: $(BIN)/.installed
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(LANGS)) --add-location=file --no-obsolete $(MSG_IGNORE)
+	$(BIN)/python scripts/untranslated.py
+
+compilemessages: $(MO)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	msgfmt --check-format -o $@ $<
+
+# Writes docs/screenshots/ (tracked files): only on request, never from `make test`.
+screenshots: $(BIN)/.installed $(MO)
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

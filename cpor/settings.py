@@ -211,6 +211,8 @@ CPOR_OUTBOX_RESEND_INTERVAL_SECONDS = env_int("CPOR_OUTBOX_RESEND_INTERVAL_SECON
 # A pending notification younger than this is left to its own delivery task.
 CPOR_OUTBOX_RESEND_AFTER_SECONDS = env_int("CPOR_OUTBOX_RESEND_AFTER_SECONDS", 60)
 CPOR_OUTBOX_MAX_ATTEMPTS = env_int("CPOR_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
+# Where the PDF writer finds its fonts (claims/pdf.py): Debian's fonts-dejavu-core and fonts-noto-cjk.
+CPOR_FONT_DIRS = env_list("CPOR_FONT_DIRS", "/usr/share/fonts,/usr/local/share/fonts")
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 
@@ -258,4 +260,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # The PDF writer's font subsetter logs every glyph at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
