@@ -113,9 +113,11 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
             return value
 
     writer = csv.writer(Echo())
+    # Headers and labels in the reader's language; times stay ISO 8601 (UTC) for spreadsheets.
     header = [
-        "id", "name", "status", "customer", "tenant_id", "customer_domain", "solution_area", "activity",
-        "products", "mpn_id", "next_deadline", "deadline_at", "rejection_reason", "created_at", "submitted_at",
+        _("ID"), _("Claim name"), _("Status"), _("Customer"), _("Tenant ID"), _("Customer domain"), _("Solution area"),
+        _("Activity"), _("Products"), _("MPN ID"), _("Next deadline"), _("Deadline (UTC)"), _("Rejection reason"),
+        _("Created (UTC)"), _("Submitted (UTC)"),
     ]  # fmt: skip
 
     def rows():
@@ -130,7 +132,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                     c.pk, c.name, c.get_state_display(), c.tenant.name if c.tenant else "", c.customer_tenant_id or "",
                     c.customer_domain, c.get_solution_area_display(), c.get_activity_display(), products,
                     c.mpn.mpn_id if c.mpn else "", c.get_deadline_kind_display() if c.deadline_kind else "",
-                    c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
+                    c.deadline_at.isoformat() if c.deadline_at else "", RejectionReason(c.rejection_reason).label if c.rejection_reason else "",
                     c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
                 ]
             )  # fmt: skip

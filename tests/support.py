@@ -13,3 +13,13 @@ def wait_for(predicate, *, timeout: float = 90.0, what: str = "") -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF with all whitespace removed (text extraction spaces CID fonts oddly)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return "".join("".join(page.extract_text().split()) for page in reader.pages)
