@@ -22,4 +22,4 @@ def pdf_text(content: bytes) -> str:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(content))
-    return "".join("".join(page.extract_text().split()) for page in reader.pages)
+    return "".join("".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages)
