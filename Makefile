@@ -39,7 +39,7 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 
 # Writes docs/screenshots/ (tracked files): only on request, never from `make test`.
 screenshots: $(BIN)/.installed $(MO)
-	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:cacheprovider
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/screenshots_i18n.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -65,10 +65,20 @@ def state_label(value: str) -> str:
     return str(ClaimState(value).label) if value in ClaimState.values else value
 
 
+def _value_labels() -> dict:
+    """Stored choice values a history row shows by their label in the reader's language."""
+    from django.conf import settings
+
+    from claims.choices import Activity, SolutionArea
+
+    return {**dict(SolutionArea.choices), **dict(Activity.choices), **dict(settings.LANGUAGES)}
+
+
 @register.filter
 def change_value(value) -> str:
     if value in (None, "", []):
         return "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    label = _value_labels().get(value) if isinstance(value, str) else None
+    return str(label) if label is not None else str(value)

@@ -268,3 +268,13 @@ def test_a_missing_font_is_a_configuration_error_naming_the_package(settings, tm
         from claims.pdf import font_path
 
         font_path("NotoSansCJK-Regular.ttc")
+
+
+def test_history_shows_stored_choices_by_their_label(fabrikam, build):
+    fabrikam.language = "pt-br"
+    fabrikam.save()
+    claim = build.editing()
+    html = signed_in(fabrikam).get(f"/claims/{claim.pk}/").content.decode()
+    history = html.split('class="history"', 1)[1]
+    assert "→ Aplicativos de negócios" in history and "→ Uso" in history and "→ Português (Brasil)" in history
+    assert "business_applications" not in history and "→ pt-br" not in history
