@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .choices import ActorRole, ClaimState, EventAction
@@ -60,7 +61,7 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     The notice names no partner and shows no proof: each side only learns that
     reviewers are comparing proof of execution.
     """
-    from .services import comment, record  # services import this module
+    from .services import comment, partner_language, record  # services import this module
 
     found = competitors(claim)
     involved = {claim.pk: claim}
@@ -74,18 +75,13 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     for other in involved.values():
         if other.arbitration_notified_at is not None:
             continue
-        comment(
-            other,
-            author=None,
-            role=ActorRole.SYSTEM,
-            kind=ClaimComment.Kind.ARBITRATION,
-            body=_(
+        with translation.override(partner_language(other)):  # written for that claim's partner
+            notice = _(
                 "This claim is in arbitration: another partner has claimed the same customer and product. "
                 "Reviewers compare each partner's proof of execution and may ask you for more information "
                 "here. The review still starts within 5 business days."
-            ),
-            now=now,
-        )
+            )
+        comment(other, author=None, role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION, body=notice, now=now)
         record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)
         Claim.objects.filter(pk=other.pk).update(arbitration_notified_at=now)
         other.arbitration_notified_at = now

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from claims import clocks, notifications
@@ -28,6 +28,7 @@ from claims.services import (
     fire,
     lock,
     partner_email,
+    partner_language,
     record,
     rejection_email,
     require_reviewer,
@@ -91,10 +92,11 @@ def review_request_info(
         clocks.start_clock(claim, K.PARTNER_ANSWER, now)
         save(claim, ["state", "info_request_reasons", "info_request_message", "assigned_reviewer", *clocks.CLOCK_FIELDS])
         reason_labels = [InfoRequestReason(r).label for r in reasons]
-        body = "\n".join([*(f"- {label}" for label in reason_labels), "", message])
-        if remove_products:
-            body += "\n\n" + str(_("Please remove these products, which the proof of execution does not cover: "))
-            body += ", ".join(claimed[c] for c in remove_products)
+        with translation.override(partner_language(claim)):  # the note is read by the partner
+            body = "\n".join([*(f"- {label}" for label in reason_labels), "", message])
+            if remove_products:
+                body += "\n\n" + str(_("Please remove these products, which the proof of execution does not cover: "))
+                body += ", ".join(claimed[c] for c in remove_products)
         note = comment(claim, author=reviewer, role=ActorRole.REVIEWER, body=body, kind=ClaimComment.Kind.INFO_REQUEST, now=now)
         record(
             claim,
@@ -206,13 +208,14 @@ def _tell_losing_side(winner: Claim, ended: list[Association], lines, *, now) ->
         losers.setdefault(cp.claim_id, []).append(cp.product.name)
     for claim_id, products in losers.items():
         loser = Claim.objects.get(pk=claim_id)
+        with translation.override(partner_language(loser)):
+            notice = _("The arbitration for %(products)s was decided for another partner after comparing proof of execution.")
         comment(
             loser,
             author=None,
             role=ActorRole.SYSTEM,
             kind=ClaimComment.Kind.ARBITRATION,
-            body=_("The arbitration for %(products)s was decided for another partner after comparing proof of execution.")
-            % {"products": ", ".join(sorted(set(products)))},
+            body=notice % {"products": ", ".join(sorted(set(products)))},
             now=now,
         )
         record(

@@ -278,3 +278,15 @@ def test_history_shows_stored_choices_by_their_label(fabrikam, build):
     history = html.split('class="history"', 1)[1]
     assert "→ Aplicativos de negócios" in history and "→ Uso" in history and "→ Português (Brasil)" in history
     assert "business_applications" not in history and "→ pt-br" not in history
+
+
+def test_notes_the_system_writes_to_the_partner_are_in_the_partners_language(fabrikam, ana, build):
+    fabrikam.language = "es"
+    fabrikam.save()
+    with translation.override("zh-hans"):  # the reviewer works in Chinese
+        claim = build.par()
+    note = claim.comments.get(kind="info_request")
+    assert (
+        note.body
+        == "- Falta la prueba de ejecución (archivo incorrecto o que no pertenece a la declaración)\n\nUpload the signed PoE."
+    )
