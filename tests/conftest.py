@@ -60,6 +60,16 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(f"FAILED: {skipped} test(s) skipped; CI runs every test.", red=True)
 
 
+@pytest.fixture(autouse=True)
+def _default_language_between_tests():
+    """A request leaves its language active in the thread (Django never resets it);
+    the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def directory(db):
     return demo.seed_directory()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models.signals import pre_save
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
@@ -53,9 +54,15 @@ def demo_in(request):
     comments are stored in the language of the moment), with every user speaking it."""
 
     def seed(language: str) -> dict:
-        with translation.override(language), override_settings(DEBUG=True):
-            demo.seed()
-        User.objects.update(language=language)
+        def speaks(sender, instance, **kwargs):  # every demo user has saved this language
+            instance.language = instance.language or language
+
+        pre_save.connect(speaks, sender=User, dispatch_uid="demo-language")
+        try:
+            with translation.override(language), override_settings(DEBUG=True):
+                demo.seed()
+        finally:
+            pre_save.disconnect(sender=User, dispatch_uid="demo-language")
         User.objects.create_superuser("root", "root@cpor.example", "pw", language=language)
         return {u.username: u for u in User.objects.all()}
 
