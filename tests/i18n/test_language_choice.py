@@ -290,3 +290,10 @@ def test_notes_the_system_writes_to_the_partner_are_in_the_partners_language(fab
         note.body
         == "- Falta la prueba de ejecución (archivo incorrecto o que no pertenece a la declaración)\n\nUpload the signed PoE."
     )
+
+
+def test_a_missing_page_is_in_the_language(northwind, build):
+    other = build.editing()  # Fabrikam's claim: Northwind gets a 404, in its language
+    response = signed_in(northwind, HTTP_ACCEPT_LANGUAGE="it").get(f"/claims/{other.pk}/")
+    assert response.status_code == 404
+    assert "Pagina non trovata" in response.content.decode()

@@ -115,6 +115,7 @@ def test_every_page_is_in_the_language(language, demo_in):
             urls.append(f"/claims/{claim.pk}/dispute/")
     for url in urls:
         pages[url] = get_ok(partner, url)
+    pages["not found"] = get_ok(partner, "/claims/999999/", 404)
 
     reviewer = client_for(users["reviewer-ana"], language)
     for url in ["/review/", "/review/?show=overdue", "/review/overview/"] + [
