@@ -37,9 +37,10 @@ compilemessages: $(MO)
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	msgfmt --check-format -o $@ $<
 
-# Writes docs/screenshots/ (tracked files): only on request, never from `make test`.
+# Writes docs/screenshots/ (tracked files): only on request, never from `make test` (the browser
+# tests take their screenshots only with CPOR_SCREENSHOTS=1).
 screenshots: $(BIN)/.installed $(MO)
-	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/screenshots_i18n.py -p no:cacheprovider
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser tests/browser/screenshots_i18n.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
