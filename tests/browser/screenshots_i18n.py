@@ -13,6 +13,7 @@ from claims.consent import consent_url
 from claims.models import Claim
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_languages import LANGUAGES, new_page, sign_in
+from tests.i18n.support import everyone_speaks
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,7 +30,8 @@ def shoot(page, name: str) -> None:
 @pytest.mark.parametrize("code, name, locale, sign_in_label, heading", LANGUAGES)
 def test_dashboard_and_claim_page(live_server, chromium, code, name, locale, sign_in_label, heading, settings):
     settings.DEBUG = True
-    demo.seed()
+    with everyone_speaks(code):
+        demo.seed()
     claim = Claim.objects.filter(company__name="Fabrikam Consulting", state=ClaimState.PARTNER_ACTION_REQUIRED).first()
     page = new_page(chromium, locale)
     try:

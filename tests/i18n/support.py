@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -40,3 +41,23 @@ def english_left(text: str, language: str) -> list[str]:
     """The untranslated catalogue phrases found in `text` (HTML is unescaped first)."""
     text = html.unescape(text)
     return sorted(p for p in english_phrases(language) if p in text)
+
+
+@contextmanager
+def everyone_speaks(language: str):
+    """Users created inside have saved `language`, and it is the active one, so the
+    texts the system writes (notes to partners) are in it too. For demo data in tests."""
+    from django.db.models.signals import pre_save
+    from django.utils import translation
+
+    from claims.models import User
+
+    def speaks(sender, instance, **kwargs):
+        instance.language = instance.language or language
+
+    pre_save.connect(speaks, sender=User, dispatch_uid="everyone-speaks")
+    try:
+        with translation.override(language):
+            yield
+    finally:
+        pre_save.disconnect(sender=User, dispatch_uid="everyone-speaks")

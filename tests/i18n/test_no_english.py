@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db.models.signals import pre_save
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
@@ -17,7 +16,7 @@ from claims.choices import ClaimState, RejectionReason
 from claims.consent import consent_url
 from claims.models import Claim, Mpn, User
 
-from .support import LANGUAGES, english_left
+from .support import LANGUAGES, english_left, everyone_speaks
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +53,8 @@ def demo_in(request):
     comments are stored in the language of the moment), with every user speaking it."""
 
     def seed(language: str) -> dict:
-        def speaks(sender, instance, **kwargs):  # every demo user has saved this language
-            instance.language = instance.language or language
-
-        pre_save.connect(speaks, sender=User, dispatch_uid="demo-language")
-        try:
-            with translation.override(language), override_settings(DEBUG=True):
-                demo.seed()
-        finally:
-            pre_save.disconnect(sender=User, dispatch_uid="demo-language")
+        with everyone_speaks(language), override_settings(DEBUG=True):
+            demo.seed()
         User.objects.create_superuser("root", "root@cpor.example", "pw", language=language)
         return {u.username: u for u in User.objects.all()}
 
