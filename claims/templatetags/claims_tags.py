@@ -55,9 +55,10 @@ def field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[name])
     try:
-        return str(Claim._meta.get_field(name).verbose_name).capitalize()
+        label = str(Claim._meta.get_field(name).verbose_name)
     except Exception:  # noqa: BLE001 - unknown names are shown as they are
-        return name.replace("_", " ").capitalize()
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]  # not str.capitalize(), which lowers "ID" to "Id"
 
 
 @register.filter
