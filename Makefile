@@ -35,6 +35,7 @@ messages: $(BIN)/.installed
 compilemessages: $(MO)
 
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt missing: install Debian's gettext (apt-get install gettext)"; exit 1; }
 	msgfmt --check-format -o $@ $<
 
 # Writes docs/screenshots/ (tracked files): only on request, never from `make test` (the browser
