@@ -297,3 +297,11 @@ def test_a_missing_page_is_in_the_language(northwind, build):
     response = signed_in(northwind, HTTP_ACCEPT_LANGUAGE="it").get(f"/claims/{other.pk}/")
     assert response.status_code == 404
     assert "Pagina non trovata" in response.content.decode()
+
+
+def test_the_claim_page_shows_the_contact_language(fabrikam, build):
+    claim = build.editing(
+        claim_data(customer_contact={"name": "M", "email": "m@contoso.com", "phone": "", "language": "zh-hans"})
+    )
+    html = signed_in(fabrikam, HTTP_ACCEPT_LANGUAGE="es").get(f"/claims/{claim.pk}/").content.decode()
+    assert "(Chino simplificado)" in html
