@@ -1,11 +1,14 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# gettext compiles the catalogues; the PoE checklist PDF embeds DejaVu (Latin) and Noto CJK (Chinese).
+RUN apt-get update && apt-get install -y --no-install-recommends gettext fonts-dejavu-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # Settings import without a secret; the web and Celery processes refuse to start without one.
-RUN python manage.py collectstatic --noinput
+RUN python manage.py collectstatic --noinput && python manage.py compilemessages --ignore=staticfiles
 RUN useradd --create-home cpor && mkdir -p /var/lib/cpor && chown cpor /var/lib/cpor
 USER cpor
 EXPOSE 8000

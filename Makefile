@@ -4,7 +4,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench bench-small contract screenshots
+.PHONY: run test lint install bench bench-small contract screenshots messages compilemessages
+
+# Catalogues: locale/<lang>/LC_MESSAGES/django.po are committed; the .mo files are
+# built from them here (never committed: a binary cannot be merged, and a stale one
+# would silently show old text). `make messages` re-extracts every msgid, keeps the
+# translations, and lists what is left to translate.
+LANGS := pt_BR it zh_Hans es
+MO := $(foreach l,$(LANGS),locale/$(l)/LC_MESSAGES/django.mo)
+MSG_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests --ignore=bench --ignore=docs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +20,28 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed $(MO)
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed $(MO)
 	bash scripts/run.sh
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(MO)
 	$(BIN)/python -m pytest
+
+messages: $(BIN)/.installed
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(LANGS)) --add-location=file --no-obsolete $(MSG_IGNORE)
+	-$(BIN)/python scripts/untranslated.py
+
+compilemessages: $(MO)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt missing: install Debian's gettext (apt-get install gettext)"; exit 1; }
+	msgfmt --check-format -o $@ $<
+
+# Writes docs/screenshots/ (tracked files): only on request, never from `make test` (the browser
+# tests take their screenshots only with CPOR_SCREENSHOTS=1).
+screenshots: $(BIN)/.installed $(MO)
+	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser tests/browser/screenshots_i18n.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -29,12 +52,9 @@ bench: $(BIN)/.installed
 
 bench-small: $(BIN)/.installed
 	$(BIN)/python -m bench --small $(ARGS)
+
 # The API contract test run longer than in CI: more examples per operation and a longer
 # stateful phase (needs PostgreSQL: DATABASE_URL=postgres://...).
 contract: $(BIN)/.installed
 	CPOR_CONTRACT_EXAMPLES=$${CPOR_CONTRACT_EXAMPLES:-50} CPOR_CONTRACT_STATEFUL_STEPS=$${CPOR_CONTRACT_STATEFUL_STEPS:-300} \
 		$(BIN)/python -m pytest tests/integration/test_api_contract.py -p no:cacheprovider
-
-# Refreshes docs/screenshots from the browser tests (needs Chromium; see tests/browser).
-screenshots: $(BIN)/.installed
-	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q -p no:cacheprovider

@@ -50,7 +50,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["company"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("CPOR"), {"fields": ["company", "role"]}),
+        (_("CPOR"), {"fields": ["company", "role", "language"]}),
     ]
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, (_("CPOR"), {"fields": ["company", "role"]})]
 

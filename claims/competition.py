@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .choices import ActorRole, ClaimState, EventAction
@@ -133,7 +134,7 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     The notice names no partner and shows no proof: each side only learns that
     reviewers are comparing proof of execution.
     """
-    from .services import comment, record  # services import this module
+    from .services import comment, partner_language, record  # services import this module
 
     found = competitors(claim)
     involved = {claim.pk: claim}
@@ -147,14 +148,9 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     for other in involved.values():
         if other.arbitration_notified_at is not None:
             continue
-        comment(
-            other,
-            author=None,
-            role=ActorRole.SYSTEM,
-            kind=ClaimComment.Kind.ARBITRATION,
-            body=arbitration_notice(other),
-            now=now,
-        )
+        with translation.override(partner_language(other)):  # written for that claim's partner
+            notice = arbitration_notice(other)
+        comment(other, author=None, role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION, body=notice, now=now)
         record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)
         Claim.objects.filter(pk=other.pk).update(arbitration_notified_at=now)
         other.arbitration_notified_at = now

@@ -27,13 +27,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateTimeField, F, JSONField, Q, QuerySet, Value
-from django.db.models.functions import JSONObject
+from django.db.models import DateTimeField, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from . import clocks, notifications
 from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, NotificationStatus, RejectionReason
-from .models import Claim, ClaimEvent, Notification
+from .models import Claim, ClaimEvent, Notification, User
 
 log = logging.getLogger(__name__)
 K = DeadlineKind
@@ -48,12 +48,22 @@ def fsm_transition(name: str) -> tuple[str, str]:
     raise LookupError(name)
 
 
+def partner_language():
+    """SQL for services.partner_language: the partner contact's saved language when the
+    contact is a user of the company, else the language of the user who filed the claim."""
+    contact = User.objects.filter(company_id=OuterRef("company_id"), email__iexact=OuterRef("partner_contact_email")).exclude(
+        language=""
+    )
+    return Coalesce(Subquery(contact.values("language")[:1]), F("created_by__language"), Value(""))
+
+
 @dataclass(frozen=True, eq=False)
 class Email:
     kind: str
     to: str  # the claim column (or related column) holding the address
     context: Callable[[datetime], dict] = lambda now: {}
     per_row: dict = field(default_factory=dict)  # JSON keys computed from the claim's row: key -> expression
+    language: Callable[[], object] = partner_language  # the recipient's language, as SQL on the claim's row
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +123,12 @@ OUTCOMES: tuple[Outcome, ...] = (
         action=EventAction.REVIEW_OVERDUE,
         updates=lambda now: {"is_overdue": True, **EXPIRED},
         details={"deadline": F("deadline_kind"), "due_at": F("deadline_at")},
-        email=Email("review_overdue", to="assigned_reviewer__email", per_row={"due_at": F("deadline_at")}),
+        email=Email(
+            "review_overdue",
+            to="assigned_reviewer__email",
+            per_row={"due_at": F("deadline_at")},
+            language=lambda: F("assigned_reviewer__language"),
+        ),
     ),
     # No answer to a request for information in time: rejected (no partner response),
     # with the 30-day dispute window ...
@@ -251,7 +266,7 @@ def _apply(outcome: Outcome, ids: list[int], now: datetime) -> int:
                 Value(str(email.kind)),
                 F("pk"),
                 F(email.to),
-                Value(""),
+                email.language(),
                 context,
                 Value(""),
                 Value(str(NotificationStatus.PENDING)),

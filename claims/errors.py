@@ -82,6 +82,7 @@ MESSAGES = {
     "message_required": _("Write a message that explains this to the partner."),
     "invalid_email": _("Enter a valid email address, such as name@contoso.com."),
     "too_long": _("This is too long: use at most %(max)s characters."),
+    "unsupported_language": _("Choose one of the product's languages: en, pt-BR, it, zh-Hans or es."),
     "invalid_products": _("Send products as a list of {product, subscription_id} entries."),
     "rationale_required": _(
         "This claim competes with another partner for the same customer and product. Write the rationale "

@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from cpor import i18n
 
 from .choices import ACTIVITIES_BY_AREA, Activity, SolutionArea, WithdrawReason
 from .errors import DomainError
@@ -45,6 +49,10 @@ class ClaimForm(forms.Form):
     customer_contact_name = forms.CharField(label=_("Customer contact name"), required=False, max_length=200)
     customer_contact_email = forms.CharField(label=_("Customer contact email"), required=False, max_length=254)
     customer_contact_phone = forms.CharField(label=_("Customer contact phone"), required=False, max_length=40)
+    customer_contact_language = forms.ChoiceField(
+        label=_("Customer contact's language"), required=False, choices=settings.LANGUAGES,
+        help_text=_("The customer's consent email and page are written in this language."),
+    )  # fmt: skip
     partner_contact_name = forms.CharField(label=_("Partner contact name"), required=False, max_length=200)
     partner_contact_email = forms.CharField(label=_("Partner contact email"), required=False, max_length=254)
     partner_contact_phone = forms.CharField(label=_("Partner contact phone"), required=False, max_length=40)
@@ -52,6 +60,8 @@ class ClaimForm(forms.Form):
     def __init__(self, *args, company, limited: bool = False, area: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.limited = limited
+        # Default: the partner user's own language (saved, else the browser's).
+        self.fields["customer_contact_language"].initial = i18n.supported(translation.get_language())
         catalog = Product.objects.order_by("solution_area", "name")
         if limited and area:
             catalog = catalog.filter(solution_area=area)  # the area is fixed once submitted
@@ -106,6 +116,8 @@ class ClaimForm(forms.Form):
         ]
         for who in ("customer", "partner"):
             data[f"{who}_contact"] = {k: d.get(f"{who}_contact_{k}", "") for k in ("name", "email", "phone")}
+        if d.get("customer_contact_language"):
+            data["customer_contact"]["language"] = d["customer_contact_language"]
         return data
 
     def add_domain_errors(self, error: DomainError) -> None:
@@ -142,6 +154,7 @@ class ClaimForm(forms.Form):
                 initial[subscription_field_name(cp.product.code)] = str(cp.subscription.subscription_id)
         for key in CONTACT_FIELDS:
             initial[key] = getattr(claim, key)
+        initial["customer_contact_language"] = claim.customer_contact_language
         return initial
 
 

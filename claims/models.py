@@ -52,7 +52,7 @@ class PartnerCompany(models.Model):
 class Mpn(models.Model):
     """A Microsoft Partner Network ID of a company; enrollment is managed elsewhere."""
 
-    company = models.ForeignKey(PartnerCompany, on_delete=models.CASCADE, related_name="mpns")
+    company = models.ForeignKey(PartnerCompany, on_delete=models.CASCADE, related_name="mpns", verbose_name=_("partner company"))
     mpn_id = models.CharField(_("MPN ID"), max_length=20, unique=True)
     incentive_enrolled = models.BooleanField(_("enrolled in an incentive program"), default=False)
     program_name = models.CharField(_("incentive program"), max_length=200, blank=True)
@@ -67,12 +67,23 @@ class Mpn(models.Model):
 
 
 class User(AbstractUser):
-    company = models.ForeignKey(PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    company = models.ForeignKey(
+        PartnerCompany, null=True, blank=True, on_delete=models.PROTECT, related_name="users", verbose_name=_("partner company")
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.MEMBER)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the pages and emails. Empty: the browser's language."),
+    )
     # The in-app notifications page: emails newer than this are unread.
     notifications_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 name="user_partner_roles_have_company",
@@ -96,6 +107,7 @@ class CustomerTenant(models.Model):
 
     class Meta:
         verbose_name = _("customer tenant")
+        verbose_name_plural = _("customer tenants")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -109,11 +121,14 @@ class CustomerTenant(models.Model):
 class TenantDomain(models.Model):
     """A verified domain of a tenant besides its *.onmicrosoft.com domain."""
 
-    tenant = models.ForeignKey(CustomerTenant, on_delete=models.CASCADE, related_name="domains")
+    tenant = models.ForeignKey(
+        CustomerTenant, on_delete=models.CASCADE, related_name="domains", verbose_name=_("customer tenant")
+    )
     domain = models.CharField(_("domain"), max_length=253, unique=True)
 
     class Meta:
         verbose_name = _("verified domain")
+        verbose_name_plural = _("verified domains")
         ordering = ["domain"]
 
     def __str__(self) -> str:
@@ -131,6 +146,8 @@ class Product(models.Model):
     )
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["solution_area", "name"]
 
     def __str__(self) -> str:
@@ -139,13 +156,17 @@ class Product(models.Model):
 
 class Subscription(models.Model):
     subscription_id = models.UUIDField(_("subscription ID"), unique=True)
-    tenant = models.ForeignKey(CustomerTenant, on_delete=models.CASCADE, related_name="subscriptions")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    tenant = models.ForeignKey(
+        CustomerTenant, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("customer tenant")
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("product"))
     channel = models.CharField(_("purchase channel"), max_length=16, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
     provisioned = models.BooleanField(_("provisioned"), default=True)
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         ordering = ["subscription_id"]
 
     def __str__(self) -> str:
@@ -156,20 +177,33 @@ class Subscription(models.Model):
 
 
 class Claim(ConcurrentTransitionMixin, models.Model):
-    company = models.ForeignKey(PartnerCompany, on_delete=models.PROTECT, related_name="claims")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        PartnerCompany, on_delete=models.PROTECT, related_name="claims", verbose_name=_("partner company")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     name = models.CharField(_("claim name"), max_length=120)
 
     customer_tenant_id = models.UUIDField(_("customer tenant ID"), null=True, blank=True)
     customer_domain = models.CharField(_("customer subdomain or domain"), max_length=253, blank=True)
-    tenant = models.ForeignKey(CustomerTenant, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    tenant = models.ForeignKey(
+        CustomerTenant, null=True, blank=True, on_delete=models.PROTECT, related_name="claims", verbose_name=_("customer tenant")
+    )
     solution_area = models.CharField(_("solution area"), max_length=32, choices=SolutionArea.choices, blank=True)
     activity = models.CharField(_("activity"), max_length=32, choices=Activity.choices, blank=True)
-    mpn = models.ForeignKey(Mpn, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    mpn = models.ForeignKey(Mpn, null=True, blank=True, on_delete=models.PROTECT, related_name="claims", verbose_name=_("MPN ID"))
 
     customer_contact_name = models.CharField(_("customer contact name"), max_length=200, blank=True)
     customer_contact_email = models.EmailField(_("customer contact email"), blank=True)
     customer_contact_phone = models.CharField(_("customer contact phone"), max_length=40, blank=True)
+    customer_contact_language = models.CharField(
+        _("customer contact language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the emails and the consent page the customer contact gets."),
+    )
     partner_contact_name = models.CharField(_("partner contact name"), max_length=200, blank=True)
     partner_contact_email = models.EmailField(_("partner contact email"), blank=True)
     partner_contact_phone = models.CharField(_("partner contact phone"), max_length=40, blank=True)
@@ -183,22 +217,27 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     deadline_expired = models.BooleanField(default=False)
 
     assigned_reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assigned reviewer"),
     )
     is_overdue = models.BooleanField(_("overdue"), default=False)
-    info_request_reasons = models.JSONField(default=list, blank=True)
-    info_request_message = models.TextField(blank=True)
-    rejection_reason = models.CharField(max_length=40, blank=True)
-    rejection_message = models.TextField(blank=True)
+    info_request_reasons = models.JSONField(_("reasons for the request for information"), default=list, blank=True)
+    info_request_message = models.TextField(_("message of the request for information"), blank=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
+    rejection_message = models.TextField(_("rejection message"), blank=True)
     is_dispute = models.BooleanField(_("dispute"), default=False)
-    disputed_at = models.DateTimeField(null=True, blank=True)
-    dispute_justification = models.TextField(blank=True)
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
+    dispute_justification = models.TextField(_("business justification"), blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    review_started_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     eligibility_sent_at = models.DateTimeField(_("sent to incentive eligibility evaluation"), null=True, blank=True)
     # When the arbitration notice was posted on this claim (competing claims), once.
     arbitration_notified_at = models.DateTimeField(null=True, blank=True)
@@ -209,6 +248,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     association_ended_at = models.DateTimeField(_("association ended"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
         ordering = ["-created_at"]
         indexes = [
             # The deadline sweep's only lookup: due and not yet acted on.
@@ -291,11 +332,20 @@ class Claim(ConcurrentTransitionMixin, models.Model):
 
 
 class ClaimProduct(models.Model):
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="products")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    subscription = models.ForeignKey(Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="claim_products")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="products", verbose_name=_("claim"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    subscription = models.ForeignKey(
+        Subscription,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claim_products",
+        verbose_name=_("subscription"),
+    )
 
     class Meta:
+        verbose_name = _("claimed product")
+        verbose_name_plural = _("claimed products")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "product"], name="claimproduct_unique_product"),
@@ -311,15 +361,17 @@ def evidence_upload_to(instance: ClaimEvidence, filename: str) -> str:
 
 
 class ClaimEvidence(models.Model):
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=120)
+    content_type = models.CharField(_("content type"), max_length=120)
     size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField()
-    for_dispute = models.BooleanField(default=False)
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    for_dispute = models.BooleanField(_("for the dispute"), default=False)
     # Removed by the partner after submission: kept for audit, no longer the claim's PoE.
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -343,14 +395,18 @@ class ClaimComment(models.Model):
         DISPUTE = "dispute", _("Dispute")
         ARBITRATION = "arbitration", _("Arbitration")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    author_role = models.CharField(max_length=16, choices=ActorRole.choices)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMENT)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments", verbose_name=_("claim"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    author_role = models.CharField(_("author's role"), max_length=16, choices=ActorRole.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMMENT)
     body = models.TextField(_("comment"))
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -364,18 +420,22 @@ class AppendOnlyError(Exception):
 class ClaimEvent(models.Model):
     """Append-only history: every change, comment and action, who and when."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_role = models.CharField(max_length=16, choices=ActorRole.choices)
-    action = models.CharField(max_length=40, choices=EventAction.choices)
-    from_state = models.CharField(max_length=32, blank=True)
-    to_state = models.CharField(max_length=32, blank=True)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events", verbose_name=_("claim"))
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
+    actor_role = models.CharField(_("actor's role"), max_length=16, choices=ActorRole.choices)
+    action = models.CharField(_("action"), max_length=40, choices=EventAction.choices)
+    from_state = models.CharField(_("from status"), max_length=32, blank=True)
+    to_state = models.CharField(_("to status"), max_length=32, blank=True)
     # {"field": [before, after]} for edits; reasons, messages, file names for actions.
-    changes = models.JSONField(default=dict, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history entries")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -394,19 +454,27 @@ class ClaimEvent(models.Model):
 class Association(models.Model):
     """A partner's approved association with a customer tenant and product."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="associations")
-    company = models.ForeignKey(PartnerCompany, on_delete=models.PROTECT, related_name="associations")
-    tenant = models.ForeignKey(CustomerTenant, on_delete=models.PROTECT, related_name="associations")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="associations")
-    subscription = models.ForeignKey(Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="associations")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=40, blank=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="associations", verbose_name=_("claim"))
+    company = models.ForeignKey(
+        PartnerCompany, on_delete=models.PROTECT, related_name="associations", verbose_name=_("partner company")
+    )
+    tenant = models.ForeignKey(
+        CustomerTenant, on_delete=models.PROTECT, related_name="associations", verbose_name=_("customer tenant")
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="associations", verbose_name=_("product"))
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="associations", verbose_name=_("subscription")
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=40, blank=True)
     # The winning claim whose approval ended this one (end_reason "arbitration"): a customer
     # denial of that winner restores it.
     ended_by_claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("customer association")
+        verbose_name_plural = _("customer associations")
         ordering = ["-started_at"]
         constraints = [
             # Product decision: never two partners with an approved association for

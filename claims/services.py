@@ -19,8 +19,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
+
+from cpor import i18n
 
 from . import clocks, competition, notifications
 from .choices import (
@@ -137,8 +140,21 @@ def end_associations(claim: Claim, *, reason: str, now: datetime) -> int:
     return Association.objects.filter(claim=claim, ended_at__isnull=True).update(ended_at=now, end_reason=reason)
 
 
+def partner_language(claim: Claim) -> str:
+    """The partner contact's language: theirs if the contact is a user of the company,
+    else the language of the user who filed the claim."""
+    contact = (
+        User.objects.filter(company_id=claim.company_id, email__iexact=claim.partner_contact_email).exclude(language="").first()
+        if claim.partner_contact_email
+        else None
+    )
+    return i18n.recipient_language(contact or claim.created_by)
+
+
 def partner_email(kind: str, claim: Claim, now: datetime, **context) -> notifications.Notification:
-    return notifications.build(kind, to=claim.partner_contact_email, claim=claim, context=context, now=now)
+    return notifications.build(
+        kind, to=claim.partner_contact_email, claim=claim, context=context, now=now, language=partner_language(claim)
+    )
 
 
 def reviewer_emails(kind: str, claim: Claim, now: datetime, **context) -> list[notifications.Notification]:
@@ -172,6 +188,7 @@ def approval_emails(claim: Claim, now: datetime) -> list[notifications.Notificat
             claim=claim,
             context={"products": products, "consent_url": consent_url(claim), "consent_until": claim.deadline_at},
             now=now,
+            language=claim.customer_contact_language,
         ),
     ]
 
@@ -211,6 +228,8 @@ def claim_create(*, actor: User, data: dict) -> Claim:
     data = {k: v for k, v in data.items() if k in ALL_EDIT_KEYS}
     data.setdefault("name", "")  # a claim always has a name, even as a draft
     clean = validate_claim_input(data, company=actor.company)
+    # The customer contact's language defaults to the partner user's (domain.md, "Languages").
+    clean.values.setdefault("customer_contact_language", i18n.recipient_language(actor, fallback=get_language()))
     now = timezone.now()
     with transaction.atomic():
         claim = Claim(company=actor.company, created_by=actor, **clean.values)

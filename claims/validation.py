@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from cpor import i18n
+
 from .choices import ACTIVITIES_BY_AREA, HOLDING_STATES, Channel, SolutionArea, SubscriptionStatus
 from .errors import ErrorCollector
 from .models import Claim, ClaimProduct, CustomerTenant, Mpn, PartnerCompany, Product, Subscription, TenantDomain
@@ -111,6 +113,12 @@ def _check_contact(errors: ErrorCollector, name: str, raw) -> dict:
                 errors.add("invalid_email", f"{name}.{key}")
                 continue
         clean[f"{name}_{key}"] = value
+    if name == "customer_contact" and raw.get("language"):
+        language = i18n.supported(str(raw["language"]))
+        if language is None:
+            errors.add("unsupported_language", f"{name}.language")
+        else:
+            clean["customer_contact_language"] = language
     return clean
 
 

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
+from cpor import i18n
+
 from . import services
 from .access import has_claims_role, is_own_company_claim
 from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
@@ -157,10 +159,11 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
             return value
 
     writer = csv.writer(Echo())
+    # Headers and labels in the reader's language; times stay ISO 8601 (UTC) for spreadsheets.
     header = [
-        "id", "name", "status", "customer", "tenant_id", "customer_domain", "solution_area", "activity",
-        "products", "mpn_id", "next_deadline", "deadline_at", "rejection_reason", "created_at", "submitted_at",
-        "association_ended_at",
+        _("ID"), _("Claim name"), _("Status"), _("Customer"), _("Tenant ID"), _("Customer domain"), _("Solution area"),
+        _("Activity"), _("Products"), _("MPN ID"), _("Next deadline"), _("Deadline (UTC)"), _("Rejection reason"),
+        _("Created (UTC)"), _("Submitted (UTC)"), _("Association ended (UTC)"),
     ]  # fmt: skip
 
     # Choice labels translated once, not per row (get_FOO_display hashes lazy labels each call).
@@ -194,7 +197,8 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                         label["solution_area"].get(c.solution_area, c.solution_area),
                         label["activity"].get(c.activity, c.activity), "; ".join(products.get(c.pk, [])), c.mpn__mpn_id or "",
                         next_deadline_text(c),
-                        c.deadline_at.isoformat() if c.deadline_at else "", c.rejection_reason,
+                        c.deadline_at.isoformat() if c.deadline_at else "",
+                        RejectionReason(c.rejection_reason).label if c.rejection_reason else "",
                         c.created_at.isoformat(), c.submitted_at.isoformat() if c.submitted_at else "",
                         c.association_ended_at.isoformat() if c.association_ended_at else "",
                     ])
@@ -519,6 +523,8 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
         )
     if claim is None or claim.consent_nonce.hex != data.nonce:
         return render(request, "claims/consent_invalid.html", {"why": "invalid"}, status=404)
+    # The page speaks the language of the email that linked here, unless the visitor picked another.
+    i18n.use_language_unless_picked(request, claim.customer_contact_language)
     if claim.state == ClaimState.REJECTED and claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
         return render(request, "claims/consent_invalid.html", {"why": "denied", "claim": claim})
     error = None

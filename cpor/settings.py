@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in user's saved language wins over the browser's;
+    # the API follows Accept-Language only.
+    "cpor.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "claims.form_once.FormOnceMiddleware",  # a double-submitted browser form stores once
@@ -120,14 +123,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages of the source help pages (domain.md, "Languages"). Catalogues live in
+# locale/ (`make messages` refreshes them); the .mo files are compiled at install time.
 LANGUAGES = [
     ("en", _("English")),
     ("pt-br", _("Portuguese (Brazil)")),
     ("it", _("Italian")),
-    ("es", _("Spanish")),
     ("zh-hans", _("Simplified Chinese")),
+    ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Per-language date formats that name the time zone (cpor/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["cpor.formats"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -284,6 +292,8 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"claims.tasks.drain_outbox": {"queue": "deliveries"}}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CPOR_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CPOR_TASK_TIME_LIMIT", 300, minimum=2)
+# Where the PDF writer finds its fonts (claims/pdf.py): Debian's fonts-dejavu-core and fonts-noto-cjk.
+CPOR_FONT_DIRS = env_list("CPOR_FONT_DIRS", "/usr/share/fonts,/usr/local/share/fonts")
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 # Request limits (cpor/middleware.py): a multipart body (several PoE files) and an address.
@@ -318,7 +328,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "File and follow Claimed Partner of Record claims, and review them. The API calls the same "
         "services as the browser, so its rules and error codes are the same. Every error body is "
-        '`{"errors": [{"code", "field", "message"}]}`. Times are ISO 8601 in UTC.'
+        '`{"errors": [{"code", "field", "message"}]}`. Times are ISO 8601 in UTC. The `Accept-Language` '
+        "header (en, pt-BR, it, zh-Hans, es) picks the language of every `message`; the `code` stays English."
     ),
     "VERSION": "1.0.0",
     # OpenAPI 3.1: a nullable object is oneOf [$ref, null], which every generator reads the
@@ -332,6 +343,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "claims.api.schema.postprocess",
+        "cpor.i18n.document_accept_language",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.choices.ClaimState",
@@ -350,6 +362,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    # Failed and locked-out sign-ins (django-axes) are always recorded.
-    "loggers": {"axes": {"level": "INFO"}, "cpor.security": {"level": "INFO"}},
+    # Failed and locked-out sign-ins (django-axes) are always recorded; the PDF writer's
+    # font subsetter logs every glyph at INFO.
+    "loggers": {"axes": {"level": "INFO"}, "cpor.security": {"level": "INFO"}, "fontTools": {"level": "WARNING"}},
 }

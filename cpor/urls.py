@@ -8,12 +8,13 @@ from claims import inbox
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
-from . import dev_mail, health
+from . import dev_mail, health, i18n
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),
     path("consent/<str:token>/", claim_views.consent, name="consent"),

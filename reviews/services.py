@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -29,6 +29,7 @@ from claims.services import (
     fire,
     lock,
     partner_email,
+    partner_language,
     record,
     rejection_email,
     require_reviewer,
@@ -101,10 +102,11 @@ def review_request_info(
         clocks.start_clock(claim, K.PARTNER_ANSWER, now)
         save(claim, ["state", "info_request_reasons", "info_request_message", "assigned_reviewer", *clocks.CLOCK_FIELDS])
         reason_labels = [InfoRequestReason(r).label for r in reasons]
-        body = "\n".join([*(f"- {label}" for label in reason_labels), "", message])
-        if remove_products:
-            body += "\n\n" + str(_("Please remove these products, which the proof of execution does not cover: "))
-            body += ", ".join(claimed[c] for c in remove_products)
+        with translation.override(partner_language(claim)):  # the note is read by the partner
+            body = "\n".join([*(f"- {label}" for label in reason_labels), "", message])
+            if remove_products:
+                body += "\n\n" + str(_("Please remove these products, which the proof of execution does not cover: "))
+                body += ", ".join(claimed[c] for c in remove_products)
         note = comment(claim, author=reviewer, role=ActorRole.REVIEWER, body=body, kind=ClaimComment.Kind.INFO_REQUEST, now=now)
         record(
             claim,
@@ -244,14 +246,16 @@ def _tell_losing_side(winner: Claim, ended: list[Association], lines, *, now) ->
     for loser in Claim.objects.select_for_update(of=("self",)).filter(pk__in=[*ended_products, *open_products]).order_by("pk"):
         products = sorted(ended_products.get(loser.pk, set()) | open_products.get(loser.pk, set()))
         names = ", ".join(products)
+        language = translation.override(partner_language(loser))  # written for that claim's partner
         if loser.pk in ended_products:
             all_ended = loser.pk not in still_holding
-            body = _(
-                "Association ended for %(products)s: after reviewers compared proof of execution, the customer and "
-                "product were decided for another partner on %(date)s. This claim is no longer on its way to "
-                "incentive eligibility evaluation. If the customer denies the other partner, your association is "
-                "restored and you will be emailed."
-            ) % {"products": names, "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT")}
+            with language:
+                body = _(
+                    "Association ended for %(products)s: after reviewers compared proof of execution, the customer and "
+                    "product were decided for another partner on %(date)s. This claim is no longer on its way to "
+                    "incentive eligibility evaluation. If the customer denies the other partner, your association is "
+                    "restored and you will be emailed."
+                ) % {"products": names, "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT")}
             if all_ended:
                 loser.association_ended_at = now
                 fields = ["association_ended_at"]
@@ -262,10 +266,11 @@ def _tell_losing_side(winner: Claim, ended: list[Association], lines, *, now) ->
             action = EventAction.ARBITRATION_DECIDED
         else:
             all_ended = False
-            body = _(
-                "Reviewers compared proof of execution and approved another partner's claim for %(products)s at "
-                "this customer. A reviewer will still decide this claim and may ask you for more information here."
-            ) % {"products": names}
+            with language:
+                body = _(
+                    "Reviewers compared proof of execution and approved another partner's claim for %(products)s at "
+                    "this customer. A reviewer will still decide this claim and may ask you for more information here."
+                ) % {"products": names}
             action = EventAction.ARBITRATION_DECIDED_OPEN
         comment(loser, author=None, role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION, body=body, now=now)
         record(

@@ -35,6 +35,15 @@ def _missing(item) -> str | None:
     return None
 
 
+def pytest_sessionstart(session):
+    """Builds the .mo files from the committed .po catalogues when they are missing or
+    stale (`make test` does it too), so a plain `pytest` shows the translated product."""
+    if shutil.which("msgfmt"):
+        from django.core.management import call_command
+
+        call_command("compilemessages", verbosity=0, ignore_patterns=[".venv", "staticfiles", "var"])
+
+
 def pytest_runtest_setup(item):
     reason = _missing(item)
     if reason:
@@ -58,6 +67,16 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_between_tests():
+    """A request leaves its language active in the thread (Django never resets it);
+    the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -33,3 +33,13 @@ def start_celery(tmp_path, name: str, args: list[str], env: dict):
     )
     log.close()
     return proc, log_path
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF with all whitespace removed (text extraction spaces CID fonts oddly)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return "".join("".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages)

@@ -44,6 +44,13 @@ class ContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.CharField(help_text=_("Empty while not known."))
     phone = serializers.CharField()
+    language = serializers.CharField(
+        allow_blank=True, required=False, max_length=10,
+        help_text=_(
+            "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "
+            "Default: the partner user's language."
+        ),
+    )  # fmt: skip
 
 
 class ContactInSerializer(serializers.Serializer):
@@ -52,6 +59,13 @@ class ContactInSerializer(serializers.Serializer):
         allow_null=True, required=False, max_length=254, help_text=_("An email address; null or left out while not known.")
     )
     phone = StrictCharField(allow_blank=True, required=False, max_length=40)
+    language = serializers.CharField(
+        allow_blank=True, required=False, max_length=10,
+        help_text=_(
+            "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "
+            "Default: the partner user's language."
+        ),
+    )  # fmt: skip
 
     def validate(self, attrs):
         if "email" in attrs and attrs["email"] is None:
@@ -126,7 +140,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 def _contact(claim: Claim, who: str) -> dict:
-    return {k: getattr(claim, f"{who}_contact_{k}") for k in ("name", "email", "phone")}
+    contact = {k: getattr(claim, f"{who}_contact_{k}") for k in ("name", "email", "phone")}
+    if who == "customer":
+        contact["language"] = claim.customer_contact_language
+    return contact
 
 
 class DeadlineSerializer(serializers.Serializer):

@@ -4,7 +4,6 @@ import math
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -22,7 +21,7 @@ def deadline_words(claim) -> str:
         return ""
     now = timezone.now()
     at = claim.deadline_at
-    day = formats.date_format(timezone.localtime(at), "D j M")
+    day = formats.date_format(timezone.localtime(at), "MONTH_DAY_FORMAT")
     passed = at <= now
     if claim.deadline_kind == K.REVIEW_PICKUP:
         # Nobody has started the review yet: say when it starts, not that a decision is due.
@@ -59,9 +58,10 @@ def field_label(name: str) -> str:
     if name in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[name])
     try:
-        return capfirst(str(Claim._meta.get_field(name).verbose_name))
+        label = str(Claim._meta.get_field(name).verbose_name)
     except Exception:  # noqa: BLE001 - unknown names are shown as they are
-        return capfirst(name.replace("_", " "))
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]  # not str.capitalize(), which lowers "ID" to "Id"
 
 
 @register.filter
@@ -92,13 +92,23 @@ def history_value(field: str, value, product_names: dict | None = None) -> str:
     return change_value(value)
 
 
+def _value_labels() -> dict:
+    """Stored choice values a history row shows by their label in the reader's language."""
+    from django.conf import settings
+
+    from claims.choices import Activity, SolutionArea
+
+    return {**dict(SolutionArea.choices), **dict(Activity.choices), **dict(settings.LANGUAGES)}
+
+
 @register.filter
 def change_value(value) -> str:
     if value in (None, "", []):
         return "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return str(value)
+    label = _value_labels().get(value) if isinstance(value, str) else None
+    return str(label) if label is not None else str(value)
 
 
 @register.filter
@@ -144,8 +154,8 @@ def when(value) -> str:
     """A moment, one way everywhere: the user's locale format, in their time zone, named."""
     if not value:
         return ""
-    local = timezone.localtime(value)
-    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+    # Every DATETIME_FORMAT of cpor/formats names the time zone ("e").
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 @register.filter
