@@ -128,7 +128,7 @@ def test_the_loser_is_emailed_and_its_claim_says_association_ended_everywhere(
     assert "Association ended: decided for another partner on" in page(client, northwind, "/claims/")
     assert "Decided for another partner on" in page(client, northwind, "/claims/associations/")
     rows = list(csv.DictReader(io.StringIO(page(client, northwind, "/claims/export.csv"))))
-    assert rows[0]["next_deadline"].startswith("Association ended") and rows[0]["association_ended_at"]
+    assert rows[0]["Next deadline"].startswith("Association ended") and rows[0]["Association ended (UTC)"]
     ended = api(northwind).get("/api/v1/associations/", {"status": "ended"}).json()["results"]
     assert [(a["claim"], a["product"], a["end_reason"]) for a in ended] == [(held.pk, "d365_sales", "arbitration")]
     assert api(northwind).get("/api/v1/associations/").json()["count"] == 0

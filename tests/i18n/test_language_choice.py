@@ -111,7 +111,7 @@ def test_the_schema_documents_accept_language(fabrikam):
     assert schema["components"]["parameters"]["AcceptLanguage"]["in"] == "header"
     create = schema["paths"]["/api/v1/claims/"]["post"]
     assert {"$ref": "#/components/parameters/AcceptLanguage"} in create["parameters"]
-    assert "language" in schema["components"]["schemas"]["ContactRequest"]["properties"]
+    assert "language" in schema["components"]["schemas"]["ContactInRequest"]["properties"]
 
 
 def test_the_api_takes_and_shows_the_customer_contact_language(fabrikam):
@@ -231,7 +231,7 @@ def test_dates_follow_the_language_and_name_the_time_zone(language, expected):
 )
 def test_business_day_phrases_are_localized_with_plurals(language, one, three, build):
     with time_machine.travel(FIXED, tick=False):
-        claim = build.submitted()  # review must start within 5 business days: Mon 7 Dec
+        claim = build.under_review()  # the decision is due within 5 business days: Mon 7 Dec
     claim = Claim.objects.get(pk=claim.pk)
     with translation.override(language):
         with time_machine.travel(datetime(2026, 12, 4, 10, tzinfo=UTC), tick=False):  # Friday
