@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import webhooks
+
 from . import clocks, notifications
 from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, RejectionReason
 from .errors import DomainError
@@ -192,6 +194,7 @@ def process_due_batch(*, now: datetime | None = None, batch_size: int | None = N
             return 0
         _write(changed)
         ClaimEvent.objects.bulk_create(events)
+        webhooks.record_events(events, now=now)  # partner webhooks (claim.deadline_passed & co), set-based
         notifications.enqueue(mails)
     return len(changed)
 

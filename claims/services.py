@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
+from integrations import webhooks
+
 from . import clocks, competition, notifications
 from .choices import (
     LIMITED_EDIT_STATES,
@@ -124,6 +126,7 @@ def record(
     )
     if save_row:
         event.save()
+        webhooks.record_events([event], now=now)  # partner webhooks: outbox rows in this transaction
     return event
 
 

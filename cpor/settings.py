@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "claims",
     "reviews",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,31 @@ CPOR_OUTBOX_RESEND_AFTER_SECONDS = env_int("CPOR_OUTBOX_RESEND_AFTER_SECONDS", 6
 CPOR_OUTBOX_MAX_ATTEMPTS = env_int("CPOR_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# Webhooks (integrations/): seconds between attempts after each failure, exponential up to
+# about 3 days in all; a delivery whose schedule is used up is marked failed (redeliver by hand).
+try:
+    CPOR_WEBHOOK_RETRY_SCHEDULE = [
+        int(s) for s in env_list("CPOR_WEBHOOK_RETRY_SCHEDULE", "5,60,300,1800,7200,18000,36000,43200,43200,43200,43200,43200")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured("CPOR_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds") from exc
+# An endpoint with no successful delivery for this long is turned off and its Global admins emailed.
+CPOR_WEBHOOK_DISABLE_AFTER_SECONDS = env_int("CPOR_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600, minimum=60)
+CPOR_WEBHOOK_TIMEOUT_SECONDS = env_int("CPOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# An attempt whose worker died is retried once this lease runs out (longer than any attempt).
+CPOR_WEBHOOK_LEASE_SECONDS = env_int("CPOR_WEBHOOK_LEASE_SECONDS", 60, minimum=2)
+CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS = env_int("CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS", 30, minimum=5)
+# Hours both the old and the new secret sign, after a rotation.
+CPOR_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("CPOR_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Development and tests only: lets endpoints on the loopback (http://127.0.0.1:port) receive events.
+CPOR_WEBHOOK_ALLOW_LOOPBACK = env_bool("CPOR_WEBHOOK_ALLOW_LOOPBACK", False)
+if CPOR_WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("CPOR_WEBHOOK_ALLOW_LOOPBACK is for development and tests only (DJANGO_DEBUG=1)")
+# Bulk claim imports.
+CPOR_IMPORT_MAX_ROWS = env_int("CPOR_IMPORT_MAX_ROWS", 10_000, minimum=1)
+CPOR_IMPORT_MAX_BYTES = env_int("CPOR_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# Files with more rows than this are validated by the worker, with a progress bar.
+CPOR_IMPORT_INLINE_ROWS = env_int("CPOR_IMPORT_INLINE_ROWS", 200, minimum=0)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.

@@ -1,0 +1,1 @@
+"""Pages of integrations (filled in below)."""
