@@ -229,8 +229,9 @@ if CPOR_WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
 # Bulk claim imports.
 CPOR_IMPORT_MAX_ROWS = env_int("CPOR_IMPORT_MAX_ROWS", 10_000, minimum=1)
 CPOR_IMPORT_MAX_BYTES = env_int("CPOR_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
-# Files with more rows than this are validated by the worker, with a progress bar.
-CPOR_IMPORT_INLINE_ROWS = env_int("CPOR_IMPORT_INLINE_ROWS", 200, minimum=0)
+# Larger files are validated and imported by the worker, with a progress bar.
+CPOR_IMPORT_INLINE_BYTES = env_int("CPOR_IMPORT_INLINE_BYTES", 20_000, minimum=0)
+CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, minimum=0)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.

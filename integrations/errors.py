@@ -34,6 +34,7 @@ INTEGRATION_MESSAGES = {
     "import_missing_columns": _("The header row lacks these columns: %(columns)s. Start from the downloadable template."),
     "import_unreadable": _("This workbook cannot be read. Save it again in Excel as .xlsx and upload it again."),
     "formula_not_allowed": _("Formulas are never evaluated. Type the value itself in this cell."),
+    "duplicate_row": _("This row repeats row %(row)s of the file; only the first one is imported."),
     "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
     "import_already_committed": _("This import was already done; its claims are in your list."),
     "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),
@@ -41,4 +42,5 @@ INTEGRATION_MESSAGES = {
 
 MESSAGES.update(INTEGRATION_MESSAGES)
 STATUS.update({"global_admin_only": 403, "webhook_not_found": 404, "delivery_not_found": 404, "import_not_found": 404,
-               "import_not_ready": 409, "import_already_committed": 409, "endpoint_disabled": 409})  # fmt: skip
+               "duplicate_row": _("This row repeats row %(row)s of the file; only the first one is imported."),
+    "import_not_ready": 409, "import_already_committed": 409, "endpoint_disabled": 409})  # fmt: skip

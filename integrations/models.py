@@ -150,9 +150,11 @@ class ClaimImport(models.Model):
 
     @property
     def progress(self) -> int:
+        """Percent of the current step: validating all rows, or importing the valid ones."""
         if self.status in (ImportStatus.PREVIEW, ImportStatus.DONE):
             return 100
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+        total = self.valid_rows if self.status == ImportStatus.IMPORTING else self.total_rows
+        return min(100, int(100 * self.processed_rows / total)) if total else 0
 
 
 class ImportRow(models.Model):
@@ -164,6 +166,7 @@ class ImportRow(models.Model):
     data = models.JSONField(default=dict)  # the claim input the services take
     # [{"code", "field", "column", "message"}]
     errors = models.JSONField(default=list)
+    ok = models.BooleanField(default=False)  # no errors: will be imported
     # Flags that are warnings, not errors: competes with another partner / duplicates our claim.
     competing = models.BooleanField(default=False)
     duplicate_of = models.PositiveBigIntegerField(null=True, blank=True)
@@ -176,10 +179,6 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number} of import {self.batch_id}"
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.errors
 
 
 class ImportedClaim(models.Model):
