@@ -198,7 +198,10 @@ def _csv_rows(handle) -> Iterator[Cells]:
         )
         raise DomainError.of("import_bad_encoding", "file", detail=detail) from None
     finally:
-        text.detach()
+        try:
+            text.detach()  # leaves the stored file to its owner
+        except ValueError:
+            pass
 
 
 def _xlsx_rows(handle) -> Iterator[Cells]:
@@ -219,6 +222,13 @@ def _xlsx_rows(handle) -> Iterator[Cells]:
 def read_rows(handle, file_format: str) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
     """(row number, {column: (text, is_formula)}) for every non-blank row after the header."""
     rows = _xlsx_rows(handle) if file_format == "xlsx" else _csv_rows(handle)
+    try:
+        yield from _rows_after_header(rows)
+    finally:
+        rows.close()  # before the caller closes the file
+
+
+def _rows_after_header(rows: Iterator[Cells]) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
     header: list[str] | None = None
     for number, cells in enumerate(rows, start=1):
         if not any(text for text, _f in cells):

@@ -13,4 +13,11 @@ urlpatterns = [
         api.WebhookRedeliverView.as_view(),
         name="api-webhook-redeliver",
     ),
+    path("imports/", api.ImportListView.as_view(), name="api-imports"),
+    path("imports/template.csv", api.ImportTemplateCsvView.as_view(), name="api-import-template-csv"),
+    path("imports/template.xlsx", api.ImportTemplateXlsxView.as_view(), name="api-import-template-xlsx"),
+    path("imports/<int:pk>/", api.ImportDetailView.as_view(), name="api-import"),
+    path("imports/<int:pk>/rows/", api.ImportRowsView.as_view(), name="api-import-rows"),
+    path("imports/<int:pk>/commit/", api.ImportCommitView.as_view(), name="api-import-commit"),
+    path("imports/<int:pk>/rejected.csv", api.ImportRejectedView.as_view(), name="api-import-rejected"),
 ]

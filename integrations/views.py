@@ -8,15 +8,15 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from claims.errors import MESSAGES, DomainError
 
-from . import selectors, services
-from .forms import WebhookEditForm, WebhookForm
+from . import imports, selectors, services
+from .forms import ImportUploadForm, WebhookEditForm, WebhookForm
 
 SECRET_KEY = "integrations.new_secret"
 
@@ -163,3 +163,113 @@ def webhook_redeliver(request: HttpRequest, pk: int, delivery_id: int) -> HttpRe
     else:
         messages.success(request, _("The event was sent again. Its outcome is in the delivery log."))
     return redirect("integrations:webhook", endpoint.pk)
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+def partner_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_partner:
+            return render(request, "claims/no_role.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _import(request: HttpRequest, pk: int):
+    try:
+        return selectors.get_import_for_user(request.user, pk)
+    except DomainError:
+        raise Http404 from None
+
+
+@partner_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = imports.import_create(actor=request.user, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("integrations:import", batch.pk)
+    columns = [(column, text) for column, text in imports.COLUMN_HELP.items()]
+    return render(
+        request,
+        "integrations/imports.html",
+        {"form": form, "imports": selectors.imports_for(request.user)[:50], "columns": columns, "codes": _codes()},
+    )
+
+
+def _codes() -> list[tuple[str, str, str]]:
+    from claims.choices import ACTIVITIES_BY_AREA, Activity, SolutionArea
+    from claims.models import Product
+
+    out = [("solution_area", area.value, str(area.label)) for area in SolutionArea]
+    out += [
+        ("activity", act, f"{SolutionArea(area).label}: {Activity(act).label}")
+        for area, acts in ACTIVITIES_BY_AREA.items()
+        for act in acts
+    ]
+    out += [("product", p.code, p.name) for p in Product.objects.order_by("solution_area", "code")]
+    return out
+
+
+@partner_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _import(request, pk)
+    which = request.GET.get("rows", "rejected" if batch.invalid_rows else "all")
+    rows = batch.rows.order_by("row_number")
+    if which in ("valid", "rejected"):
+        rows = rows.filter(ok=which == "valid")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    shown = [{"row": row, "errors": [{**e, "message": imports.message_of(e)} for e in row.errors]} for row in page.object_list]
+    error = imports.message_of({"code": batch.error_code, "params": batch.error_params}) if batch.error_code else ""
+    return render(
+        request,
+        "integrations/import_detail.html",
+        {
+            "batch": batch, "page": page, "rows": shown, "which": which, "error": error,
+            "earlier": imports.earlier_upload(batch), "running": batch.status in ("validating", "importing"),
+        },
+    )  # fmt: skip
+
+
+@partner_required
+def import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the progress bar polls."""
+    batch = _import(request, pk)
+    return JsonResponse({"status": batch.status, "progress": batch.progress, "processed_rows": batch.processed_rows})
+
+
+@require_POST
+@partner_required
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _import(request, pk)
+    try:
+        batch = imports.commit(batch=batch, actor=request.user)
+    except DomainError as exc:
+        _refusal(request, exc)
+    else:
+        if batch.status == "done":
+            messages.success(
+                request, _("The valid rows were imported as drafts. Attach proof of execution to each, then submit.")
+            )
+    return redirect("integrations:import", batch.pk)
+
+
+@partner_required
+def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
+    from .api import rejected_response
+
+    return rejected_response(_import(request, pk))
+
+
+@partner_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    from .api import template_response
+
+    return template_response(kind)

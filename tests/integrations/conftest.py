@@ -6,6 +6,16 @@ from standardwebhooks.webhooks import Webhook
 from integrations import services
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    # The token endpoint allows 10 requests a minute per client; each test starts afresh.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     # The receiver listens on the IPv4 loopback only, which the URL names directly.

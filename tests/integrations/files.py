@@ -54,6 +54,7 @@ def rows(n: int, *, bad_every: int = 0) -> tuple[list[dict], dict[int, tuple[str
         if bad_every and i % bad_every == bad_every - 1:
             change, outcome = BAD[(i // bad_every) % len(BAD)]
             row.update(change)
+            row["partner_contact_phone"] = f"+1 425 555 {i:04d}"  # keeps nameless rows distinct
             expected[i + 2] = outcome  # the header is row 1
         out.append(row)
     return out, expected
