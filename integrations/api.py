@@ -263,7 +263,9 @@ class ImportRowSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True, help_text=_("CSV (UTF-8 with or without BOM, or UTF-16) or XLSX, at most 10,000 rows."))
+    file = serializers.FileField(
+        allow_empty_file=True, help_text=_("CSV (UTF-8 with or without BOM, or UTF-16) or XLSX, at most 10,000 rows.")
+    )
 
 
 PaginatedImportRows = type(
