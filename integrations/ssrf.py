@@ -74,7 +74,7 @@ def resolve(url: str, *, allow_loopback: bool | None = None) -> Target:
     scheme, host, port, path = parse_url(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+    except (socket.gaierror, UnicodeError, OSError, ValueError):
         raise DomainError.of("host_unresolvable", "url") from None
     addresses: list[str] = []
     for info in infos:

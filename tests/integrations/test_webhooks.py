@@ -172,6 +172,8 @@ def test_response_bodies_are_truncated_in_the_log(httpserver, build, fabrikam):
         ("ftp://93.184.216.34/hook", "invalid_url"),
         ("not a url", "invalid_url"),
         ("https://no-such-host.invalid/hook", "host_unresolvable"),
+        ("https://bad\x00host.example/", "host_unresolvable"),
+        ("https://93.184.216.34:99999/", "invalid_url"),
     ],
 )
 def test_ssrf_addresses_are_refused_at_registration(fabrikam, settings, url, code):
