@@ -191,12 +191,11 @@ def _csv_rows(handle) -> Iterator[Cells]:
             yield [(v, v.startswith("=")) for v in (_unescape(c.strip()) for c in row)]
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex() if exc.object else "?"
-        detail = (
-            f"byte 0x{bad} is not {encoding.upper().replace('-SIG', '')}; the file looks like Windows-1252 or Latin-1"
-            if encoding.startswith("utf-8")
-            else f"it is not valid {encoding.upper()}"
-        )
-        raise DomainError.of("import_bad_encoding", "file", detail=detail) from None
+        if encoding.startswith("utf-8"):
+            detail = _("byte 0x%(byte)s is not UTF-8; the file looks like Windows-1252 or Latin-1") % {"byte": bad}
+        else:
+            detail = _("it starts like %(encoding)s but is not valid %(encoding)s") % {"encoding": encoding.upper()}
+        raise DomainError.of("import_bad_encoding", "file", detail=str(detail)) from None
     finally:
         try:
             text.detach()  # leaves the stored file to its owner
@@ -204,7 +203,7 @@ def _csv_rows(handle) -> Iterator[Cells]:
             pass
 
 
-def _xlsx_rows(handle) -> Iterator[Cells]:
+def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
     from openpyxl import load_workbook
 
     try:
@@ -213,15 +212,17 @@ def _xlsx_rows(handle) -> Iterator[Cells]:
         raise DomainError.of("import_unreadable", "file") from None
     try:
         sheet = wb["claims"] if "claims" in wb.sheetnames else wb.worksheets[0]
+        if size_hint is not None and sheet.max_row:
+            size_hint(max(0, sheet.max_row - 1))  # from the sheet's dimension: for the progress bar only
         for row in sheet.iter_rows():
             yield [(_cell_text(c.value), getattr(c, "data_type", None) == "f") for c in row]
     finally:
         wb.close()
 
 
-def read_rows(handle, file_format: str) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
+def read_rows(handle, file_format: str, size_hint=None) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
     """(row number, {column: (text, is_formula)}) for every non-blank row after the header."""
-    rows = _xlsx_rows(handle) if file_format == "xlsx" else _csv_rows(handle)
+    rows = _xlsx_rows(handle, size_hint) if file_format == "xlsx" else _csv_rows(handle)
     try:
         yield from _rows_after_header(rows)
     finally:
@@ -438,7 +439,11 @@ def _validate_stream(batch: ClaimImport, handle) -> None:
     cache = DirectoryCache(batch.company)
     counts = {"valid": 0, "invalid": 0, "rows": 0}
     chunk: list[tuple[int, dict]] = []
-    for number, cells in read_rows(handle, batch.file_format):
+
+    def size_hint(rows: int) -> None:
+        ClaimImport.objects.filter(pk=batch.pk).update(total_rows=rows)
+
+    for number, cells in read_rows(handle, batch.file_format, size_hint):
         counts["rows"] += 1
         if counts["rows"] > settings.CPOR_IMPORT_MAX_ROWS:
             raise DomainError.of("import_too_many_rows", "file", rows=f"{counts['rows']}+", max=settings.CPOR_IMPORT_MAX_ROWS)

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -313,8 +313,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
     if status is not None and not ok:
         error_code = "redirect_not_followed" if 300 <= status < 400 else "http_status"
         error = f"HTTP {status}"
-    _finish(row, endpoint, now, ok=ok, status=status, excerpt=excerpt, latency=latency, error_code=error_code, error=error,
-            headers={k: v for k, v in headers.items() if k != "webhook-signature"})  # fmt: skip
+    try:
+        _finish(row, endpoint, now, ok=ok, status=status, excerpt=excerpt, latency=latency, error_code=error_code, error=error,
+                headers={k: v for k, v in headers.items() if k != "webhook-signature"})  # fmt: skip
+    except IntegrityError:
+        log.info("Webhook delivery %s was removed with its endpoint during the attempt.", row.pk)
+        return False
     return ok
 
 

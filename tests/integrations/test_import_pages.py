@@ -60,3 +60,18 @@ def test_another_companys_import_is_not_found(fabrikam, northwind, path):
 
 def test_users_without_a_claims_role_cannot_import(fabrikam_viewer):
     assert signed_in(fabrikam_viewer).get("/integrations/imports/").status_code == 403
+
+
+def test_the_preview_and_the_list_have_constant_query_counts(fabrikam, django_assert_max_num_queries, settings):
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    client = signed_in(fabrikam)
+    data, _expected = rows(120, bad_every=3)
+    for _i in range(3):
+        client.post("/integrations/imports/", {"file": SimpleUploadedFile("c.csv", csv_bytes(data))})
+    batch = ClaimImport.objects.order_by("pk").first()
+    with django_assert_max_num_queries(10):
+        page = client.get(f"/integrations/imports/{batch.pk}/?rows=all")
+    assert page.content.decode().count('id="row-') == 50
+    with django_assert_max_num_queries(8):
+        listing = client.get("/integrations/imports/")
+    assert listing.content.decode().count("c.csv") == 3

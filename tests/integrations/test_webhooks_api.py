@@ -110,3 +110,16 @@ def test_the_schema_has_the_webhook_endpoints(fab):
         "/api/v1/webhooks/{id}/rotate-secret/",
     ]:
         assert path in paths, path
+
+
+def test_the_delivery_log_has_a_constant_query_count(
+    fab, httpserver, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    created = create(fab, httpserver).json()
+    for _i in range(30):
+        with django_capture_on_commit_callbacks(execute=True):
+            fab.post(f"{API}{created['id']}/test/")
+    with django_assert_max_num_queries(8):
+        log = fab.get(f"{API}{created['id']}/deliveries/").json()
+    assert log["count"] == 30 and len(log["results"]) == 25 and all(len(d["attempt_log"]) == 1 for d in log["results"])
