@@ -229,6 +229,8 @@ if CPOR_WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
 # Bulk claim imports.
 CPOR_IMPORT_MAX_ROWS = env_int("CPOR_IMPORT_MAX_ROWS", 10_000, minimum=1)
 CPOR_IMPORT_MAX_BYTES = env_int("CPOR_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# The ZIP of proof-of-execution files uploaded with a sheet (each file keeps CPOR_EVIDENCE_MAX_BYTES).
+CPOR_IMPORT_MAX_ZIP_BYTES = env_int("CPOR_IMPORT_MAX_ZIP_BYTES", 200 * 1024 * 1024, minimum=1)
 # Larger files are validated and imported by the worker, with a progress bar.
 CPOR_IMPORT_INLINE_BYTES = env_int("CPOR_IMPORT_INLINE_BYTES", 20_000, minimum=0)
 CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, minimum=0)

@@ -266,6 +266,10 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True, help_text=_("CSV (UTF-8 with or without BOM, or UTF-16) or XLSX, at most 10,000 rows.")
     )
+    poe_zip = serializers.FileField(
+        required=False, allow_empty_file=True,
+        help_text=_("Optional ZIP of proof-of-execution files that rows name in their poe_files column."),
+    )  # fmt: skip
 
 
 PaginatedImportRows = type(
@@ -314,7 +318,9 @@ class ImportListView(APIView):
         require_partner(request.user)
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        batch = imports.import_create(actor=request.user, upload=data.validated_data["file"])
+        batch = imports.import_create(
+            actor=request.user, upload=data.validated_data["file"], poe_zip=data.validated_data.get("poe_zip")
+        )
         return Response(ImportSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 

@@ -35,12 +35,25 @@ INTEGRATION_MESSAGES = {
     "import_unreadable": _("This workbook cannot be read. Save it again in Excel as .xlsx and upload it again."),
     "formula_not_allowed": _("Formulas are never evaluated. Type the value itself in this cell."),
     "duplicate_row": _("This row repeats row %(row)s of the file; only the first one is imported."),
+    "poe_zip_missing": _("This row names proof-of-execution files: upload the ZIP that holds them together with the sheet."),
+    "poe_file_not_in_zip": _("The ZIP has no file named %(name)s. Check the name (with its extension) against the ZIP."),
+    "poe_zip_unreadable": _(
+        "The proof-of-execution ZIP cannot be read. Make it again (a plain .zip) and upload it with the sheet."
+    ),
     "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
     "import_already_committed": _("This import was already done; its claims are in your list."),
     "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),
 }
 
 MESSAGES.update(INTEGRATION_MESSAGES)
-STATUS.update({"global_admin_only": 403, "webhook_not_found": 404, "delivery_not_found": 404, "import_not_found": 404,
-               "duplicate_row": _("This row repeats row %(row)s of the file; only the first one is imported."),
-    "import_not_ready": 409, "import_already_committed": 409, "endpoint_disabled": 409})  # fmt: skip
+STATUS.update(
+    {
+        "global_admin_only": 403,
+        "webhook_not_found": 404,
+        "delivery_not_found": 404,
+        "import_not_found": 404,
+        "import_not_ready": 409,
+        "import_already_committed": 409,
+        "endpoint_disabled": 409,
+    }
+)

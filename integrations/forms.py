@@ -28,3 +28,7 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Spreadsheet"), help_text=_("A CSV (UTF-8 or UTF-16) or Excel .xlsx file made from the template.")
     )
+    poe_zip = forms.FileField(
+        label=_("Proof of execution (optional ZIP)"), required=False,
+        help_text=_("A ZIP of the PoE files that rows name in their poe_files column; they are attached to each draft."),
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -68,13 +69,14 @@ COLUMN_HELP = {
     "partner_contact_name": _("Partner contact name (required)."),
     "partner_contact_email": _("Partner contact email (required)."),
     "partner_contact_phone": _("Partner contact phone (optional)."),
+    "poe_files": _("Optional: proof-of-execution file names, ; separated, from the ZIP uploaded with the sheet."),
 }
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def template_columns() -> list[str]:
     slots = [c for i in range(1, TEMPLATE_PRODUCT_SLOTS + 1) for c in (f"product_{i}", f"subscription_id_{i}")]
-    return [*BASE_COLUMNS, *slots, *CONTACT_COLUMNS]
+    return [*BASE_COLUMNS, *slots, *CONTACT_COLUMNS, "poe_files"]
 
 
 # --- templates ----------------------------------------------------------------------
@@ -282,7 +284,53 @@ def row_key(cells: dict[str, tuple[str, bool]]) -> str:
     return hashlib.sha256(json.dumps(sorted((k, v.lower()) for k, v in known.items() if v)).encode()).hexdigest()
 
 
-COLUMN_KEYS = frozenset([*BASE_COLUMNS, *CONTACT_COLUMNS, "products"])
+COLUMN_KEYS = frozenset([*BASE_COLUMNS, *CONTACT_COLUMNS, "products", "poe_files"])
+
+
+def poe_names(raw: dict) -> list[str]:
+    return list(dict.fromkeys(n.strip() for n in (raw.get("poe_files") or "").split(";") if n.strip()))
+
+
+def zip_index(handle) -> dict[str, str | None]:
+    """{file name: None, or the evidence refusal code} for every file of the ZIP, checked by
+    the same code as a PoE upload (type by content, size); one member in memory at a time."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    index: dict[str, str | None] = {}
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                name = info.filename.rsplit("/", 1)[-1]
+                if info.file_size > settings.CPOR_EVIDENCE_MAX_BYTES:
+                    index[name] = "evidence_too_large"
+                    continue
+                try:
+                    claim_services._check_upload(SimpleUploadedFile(name, archive.read(info)))
+                    index[name] = None
+                except DomainError as exc:
+                    index[name] = exc.code
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+        raise DomainError.of("poe_zip_unreadable", "poe_zip") from None
+    return index
+
+
+def _poe_errors(raw: dict, index: dict[str, str | None] | None) -> list[dict]:
+    names = poe_names(raw)
+    if not names:
+        return []
+    if index is None:
+        return [{"code": "poe_zip_missing", "field": None, "column": "poe_files", "params": {}}]
+    errors = []
+    for name in names:
+        if name not in index:
+            errors.append({"code": "poe_file_not_in_zip", "field": None, "column": "poe_files", "params": {"name": name}})
+        elif index[name]:
+            code = index[name]
+            params = {"max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024)} if code == "evidence_too_large" else {}
+            errors.append({"code": code, "field": None, "column": "poe_files", "params": params})
+    return errors
 
 
 def _error(item: ErrorItem, columns: dict[str, str]) -> dict:
@@ -304,6 +352,7 @@ class DirectoryCache:
 
     def __init__(self, company, limit: int = 2000) -> None:
         self.company, self.limit, self.results = company, limit, {}
+        self.poe_index: dict[str, str | None] | None = None
 
     def check(self, data: dict):
         key = json.dumps([data[k] for k in DIRECTORY_KEYS], sort_keys=True)
@@ -355,7 +404,7 @@ def message_of(error: dict) -> str:
 # --- the import -----------------------------------------------------------------------------
 
 
-def import_create(*, actor: User, upload: UploadedFile) -> ClaimImport:
+def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | None = None) -> ClaimImport:
     """Stores the file and validates it: at once when small, else in the worker.
 
     Refusals of the whole file (nothing written): permission_denied, import_too_large,
@@ -376,19 +425,25 @@ def import_create(*, actor: User, upload: UploadedFile) -> ClaimImport:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    inline = upload.size <= settings.CPOR_IMPORT_INLINE_BYTES
+    if poe_zip is not None and poe_zip.size and poe_zip.size > settings.CPOR_IMPORT_MAX_ZIP_BYTES:
+        raise DomainError.of("import_too_large", "poe_zip", max_mb=settings.CPOR_IMPORT_MAX_ZIP_BYTES // (1024 * 1024))
+    inline = upload.size <= settings.CPOR_IMPORT_INLINE_BYTES and (poe_zip is None or poe_zip.size <= 10 * 1024 * 1024)
     with transaction.atomic():
         batch = ClaimImport(
             company_id=actor.company_id, created_by=actor, original_name=name, file_format=file_format,
             sha256=digest.hexdigest(), created_at=timezone.now(),
         )  # fmt: skip
         batch.file.save(name, upload, save=False)
+        if poe_zip is not None:
+            batch.poe_zip.save("poe.zip", poe_zip, save=False)
         batch.save()
         if inline:
             try:
                 validate_file(batch.pk, raise_refusal=True)
             except DomainError:
                 batch.file.delete(save=False)  # the transaction rolls the rest back: nothing written
+                if batch.poe_zip:
+                    batch.poe_zip.delete(save=False)
                 raise
         else:
             transaction.on_commit(lambda: _queue("validate_import", batch.pk), robust=True)
@@ -435,8 +490,13 @@ def _validate_stream(batch: ClaimImport, handle) -> None:
             raise DomainError.of("import_too_many_rows", "file", rows=total, max=settings.CPOR_IMPORT_MAX_ROWS)
         ClaimImport.objects.filter(pk=batch.pk).update(total_rows=total)
         batch.total_rows = total
+    index = None
+    if batch.poe_zip:
+        with batch.poe_zip.open("rb") as archive:
+            index = zip_index(archive)
     seen: dict[str, int] = {}
     cache = DirectoryCache(batch.company)
+    cache.poe_index = index
     counts = {"valid": 0, "invalid": 0, "rows": 0}
     chunk: list[tuple[int, dict]] = []
 
@@ -475,6 +535,9 @@ def _write_chunk(batch: ClaimImport, chunk: list[tuple[int, dict]], seen: dict[s
     pairs: dict[int, list[tuple[int, int]]] = {}
     for number, cells in chunk:
         data, errors, clean = check_row(cells, company, cache)
+        poe = _poe_errors({k: t for k, (t, _f) in cells.items()}, cache.poe_index)
+        if poe:
+            errors, clean = [*errors, *poe], None
         key = row_key(cells)
         if key in seen:
             errors.append({"code": "duplicate_row", "field": None, "column": "", "params": {"row": seen[key]}})
@@ -565,6 +628,8 @@ def commit_rows(import_id: int, actor_id: int) -> None:
         return
     actor = User.objects.select_related("company").get(pk=actor_id)
     done = {"imported": 0, "skipped": 0, "invalid": 0, "n": 0}
+    archive = zipfile.ZipFile(batch.poe_zip.open("rb")) if batch.poe_zip else None
+    members = {i.filename.rsplit("/", 1)[-1]: i for i in archive.infolist() if not i.is_dir()} if archive else {}
     for row in batch.rows.filter(ok=True).order_by("row_number").iterator(chunk_size=CHUNK):
         done["n"] += 1
         if row.claim_id is not None or ImportedClaim.objects.filter(company_id=batch.company_id, row_key=row.row_key).exists():
@@ -573,13 +638,19 @@ def commit_rows(import_id: int, actor_id: int) -> None:
             try:
                 with transaction.atomic():
                     claim = claim_services.claim_create(actor=actor, data=row.data)
+                    for name in poe_names(row.raw):
+                        # The PoE upload service, with its checks: a refusal rolls this row back.
+                        poe = ContentFile(archive.read(members[name]), name=name)
+                        claim_services.evidence_add(claim=claim, actor=actor, file=poe)
                     ImportedClaim.objects.create(
                         claim=claim, company_id=batch.company_id, batch=batch, row_number=row.row_number, row_key=row.row_key
                     )
                     ImportRow.objects.filter(pk=row.pk).update(claim=claim)
             except IntegrityError:
                 done["skipped"] += 1  # imported by a concurrent commit of the same content
-            except DomainError as exc:  # the directory changed since the preview
+            except (DomainError, KeyError, AttributeError) as exc:  # the directory or the ZIP changed since the preview
+                if not isinstance(exc, DomainError):
+                    exc = DomainError.of("poe_zip_unreadable")
                 columns = row_input({k: (v, False) for k, v in row.raw.items()})[1]
                 ImportRow.objects.filter(pk=row.pk).update(ok=False, errors=[_error(i, columns) for i in exc.errors])
                 done["invalid"] += 1
@@ -587,6 +658,8 @@ def commit_rows(import_id: int, actor_id: int) -> None:
                 done["imported"] += 1
         if done["n"] % 100 == 0:
             ClaimImport.objects.filter(pk=batch.pk).update(processed_rows=done["n"])
+    if archive is not None:
+        archive.close()
     ClaimImport.objects.filter(pk=batch.pk).update(
         status=ImportStatus.DONE, processed_rows=done["n"], imported_rows=done["imported"], skipped_rows=done["skipped"],
         valid_rows=batch.valid_rows - done["invalid"], invalid_rows=batch.invalid_rows + done["invalid"],

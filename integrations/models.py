@@ -126,6 +126,8 @@ class ClaimImport(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(upload_to=import_upload_to, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
+    # Optional: a ZIP of proof-of-execution files that rows name in their poe_files column.
+    poe_zip = models.FileField(upload_to=import_upload_to, max_length=255, blank=True)
     file_format = models.CharField(max_length=8)
     sha256 = models.CharField(max_length=64, db_index=True)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.VALIDATING)

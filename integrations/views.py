@@ -191,7 +191,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = imports.import_create(actor=request.user, upload=form.cleaned_data["file"])
+            batch = imports.import_create(
+                actor=request.user, upload=form.cleaned_data["file"], poe_zip=form.cleaned_data.get("poe_zip")
+            )
         except DomainError as exc:
             _form_errors(form, exc)
         else:

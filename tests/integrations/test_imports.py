@@ -245,3 +245,51 @@ def test_the_schema_has_the_import_endpoints(fab):
     for path in ["/api/v1/imports/", "/api/v1/imports/{id}/", "/api/v1/imports/{id}/rows/", "/api/v1/imports/{id}/commit/",
                  "/api/v1/imports/{id}/rejected.csv", "/api/v1/imports/template.csv", "/api/v1/imports/template.xlsx"]:  # fmt: skip
         assert path in paths, path
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(f"poe/{name}", content)
+    return out.getvalue()
+
+
+def test_poe_files_from_a_zip_are_checked_in_the_preview_and_attached_on_import(fab, fabrikam):
+    from claims.demo import demo_pdf
+
+    data = [
+        good_row(0) | {"poe_files": "signed-poe.pdf"},
+        good_row(1) | {"poe_files": "missing.pdf"},
+        good_row(2) | {"poe_files": "notes.exe"},
+        good_row(3),
+    ]
+    archive = _zip({"signed-poe.pdf": demo_pdf("import"), "notes.exe": b"MZ\x90\x00"})
+    response = fab.post(
+        API,
+        {"file": SimpleUploadedFile("c.csv", csv_bytes(data)), "poe_zip": SimpleUploadedFile("poe.zip", archive)},
+        format="multipart",
+    )
+    batch = response.json()
+    assert (batch["valid_rows"], batch["invalid_rows"]) == (2, 2), response.content
+    assert rejected(batch["id"]) == {3: [("poe_file_not_in_zip", "poe_files")], 4: [("evidence_type_not_allowed", "poe_files")]}
+    assert fab.post(f"{API}{batch['id']}/commit/").json()["imported_rows"] == 2
+    with_poe = Claim.objects.get(name="Imported claim 0")
+    assert [e.original_name for e in with_poe.evidence.all()] == ["signed-poe.pdf"]
+    assert not Claim.objects.get(name="Imported claim 3").evidence.exists()
+    without_zip = upload(fab, "d.csv", csv_bytes([good_row(5) | {"poe_files": "signed-poe.pdf"}])).json()
+    assert rejected(without_zip["id"]) == {2: [("poe_zip_missing", "poe_files")]}
+    bad_zip = fab.post(
+        API, {"file": SimpleUploadedFile("e.csv", csv_bytes([good_row(6)])), "poe_zip": SimpleUploadedFile("p.zip", b"PK\x03\x04 no")}, format="multipart"
+    )  # fmt: skip
+    assert bad_zip.status_code == 400 and codes(bad_zip) == ["poe_zip_unreadable"]
+
+
+def test_every_code_has_a_message_and_an_http_status():
+    from claims.errors import MESSAGES, STATUS
+    from integrations.errors import INTEGRATION_MESSAGES
+
+    assert set(INTEGRATION_MESSAGES) <= set(MESSAGES)
+    assert all(isinstance(code, int) for code in STATUS.values())
