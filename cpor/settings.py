@@ -220,6 +220,8 @@ CPOR_WEBHOOK_TIMEOUT_SECONDS = env_int("CPOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimu
 # An attempt whose worker died is retried once this lease runs out (longer than any attempt).
 CPOR_WEBHOOK_LEASE_SECONDS = env_int("CPOR_WEBHOOK_LEASE_SECONDS", 60, minimum=2)
 CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS = env_int("CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS", 30, minimum=5)
+# Certificates of receivers are checked against the system's CAs, or this PEM bundle if set.
+CPOR_WEBHOOK_CA_BUNDLE = env_str("CPOR_WEBHOOK_CA_BUNDLE") or None
 # Hours both the old and the new secret sign, after a rotation.
 CPOR_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("CPOR_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
 # Development and tests only: lets endpoints on the loopback (http://127.0.0.1:port) receive events.

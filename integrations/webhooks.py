@@ -240,6 +240,7 @@ def _post(target: ssrf.Target, headers: dict, body: bytes) -> tuple[int | None, 
         pool = urllib3.HTTPSConnectionPool(
             address, target.port, timeout=timeout, retries=False, maxsize=1,
             server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.CPOR_WEBHOOK_CA_BUNDLE,
         )  # fmt: skip
     else:
         pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1)
