@@ -145,9 +145,13 @@ def record_events(events: list[ClaimEvent], *, now: datetime) -> list[WebhookDel
     mapped = [(ev, kind, fields) for ev in events for kind, fields in events_for(ev)]
     if not mapped:
         return []
-    companies = {ev.claim.company_id for ev, _kind, _fields in mapped}
+    company_of = {ev.claim_id: ev.claim.company_id for ev, _k, _f in mapped if ClaimEvent.claim.is_cached(ev)}
+    missing = {ev.claim_id for ev, _k, _f in mapped} - set(company_of)
+    if missing:  # history rows built without their claim loaded: one more query, not one per row
+        company_of.update(Claim.objects.filter(pk__in=missing).values_list("pk", "company_id"))
     by_company: dict[int, list[WebhookEndpoint]] = defaultdict(list)
-    for endpoint in WebhookEndpoint.objects.filter(company_id__in=companies, is_active=True).only("id", "company_id", "events"):
+    endpoints = WebhookEndpoint.objects.filter(company_id__in=set(company_of.values()), is_active=True)
+    for endpoint in endpoints.only("id", "company_id", "events"):
         by_company[endpoint.company_id].append(endpoint)
     rows = [
         WebhookDelivery(
@@ -161,7 +165,7 @@ def record_events(events: list[ClaimEvent], *, now: datetime) -> list[WebhookDel
             occurred_at=ev.at,
         )
         for ev, kind, fields in mapped
-        for endpoint in by_company.get(ev.claim.company_id, ())
+        for endpoint in by_company.get(company_of[ev.claim_id], ())
         if kind in endpoint.events
     ]
     if not rows:
