@@ -26,6 +26,7 @@ INTEGRATION_MESSAGES = {
     "import_bad_encoding": _(
         "This CSV file is not in UTF-8 or UTF-16 (%(detail)s). Save it again as “CSV UTF-8” and upload it again."
     ),
+    "import_bad_csv": _("This CSV file cannot be read (%(detail)s). Save it again as “CSV UTF-8” and upload it again."),
     "import_empty": _("This file has no claim rows. Fill in the template below its header row."),
     "import_too_many_rows": _(
         "This file has %(rows)s rows; at most %(max)s can be imported at once. Split it into smaller files."

@@ -188,7 +188,14 @@ def _csv_rows(handle) -> Iterator[Cells]:
             dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        for row in csv.reader(text, dialect):
+        reader = csv.reader(text, dialect)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DomainError.of("import_bad_csv", "file", detail=str(exc)[:200]) from None
             # A CSV has no formulas, but a cell starting with "=" would be one when opened in Excel.
             yield [(v, v.startswith("=")) for v in (_unescape(c.strip()) for c in row)]
     except UnicodeDecodeError as exc:
@@ -208,15 +215,24 @@ def _csv_rows(handle) -> Iterator[Cells]:
 def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
     from openpyxl import load_workbook
 
+    # openpyxl parses untrusted XML and raises many kinds of errors on a broken file: each one
+    # is this file's refusal, never a server error.
     try:
         wb = load_workbook(handle, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:
         raise DomainError.of("import_unreadable", "file") from None
     try:
         sheet = wb["claims"] if "claims" in wb.sheetnames else wb.worksheets[0]
         if size_hint is not None and sheet.max_row:
             size_hint(max(0, sheet.max_row - 1))  # from the sheet's dimension: for the progress bar only
-        for row in sheet.iter_rows():
+        rows = sheet.iter_rows()
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:
+                raise DomainError.of("import_unreadable", "file") from None
             yield [(_cell_text(c.value), getattr(c, "data_type", None) == "f") for c in row]
     finally:
         wb.close()

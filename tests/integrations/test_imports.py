@@ -130,6 +130,18 @@ def test_a_semicolon_csv_and_a_products_list_column(fab):
     assert (body["status"], body["valid_rows"]) == ("preview", 1), body
 
 
+def _broken_xlsx() -> bytes:
+    import zipfile
+
+    good = io.BytesIO(xlsx_bytes([good_row(0)]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, b"<worksheet><sheetData><row><c" if item.filename.endswith("sheet1.xml") else data)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "code", "says"),
     [
@@ -140,9 +152,12 @@ def test_a_semicolon_csv_and_a_products_list_column(fab):
         ("claims.csv", csv_bytes([]), "import_empty", "no claim rows"),
         ("claims.csv", b"name,mpn_id\nA,1\n", "import_missing_columns", "customer_tenant_id"),
         ("claims.xlsx", b"PK\x03\x04 not really a workbook", "import_unreadable", "cannot be read"),
+        ("claims.xlsx", _broken_xlsx(), "import_unreadable", "cannot be read"),
+        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_bad_csv", "field larger"),
     ],
 )
-def test_refusals_say_why_and_write_nothing(fab, name, content, code, says):
+def test_refusals_say_why_and_write_nothing(fab, settings, name, content, code, says):
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7  # validated in the request, so the refusal is the answer
     response = upload(fab, name, content)
     assert response.status_code == 400 and codes(response) == [code], response.content
     assert says in response.json()["errors"][0]["message"]
