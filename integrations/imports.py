@@ -36,7 +36,7 @@ from claims.choices import ACTIVITIES_BY_AREA, HOLDING_STATES, Activity, Solutio
 from claims.competition import OPEN_STATES
 from claims.errors import DomainError, ErrorItem
 from claims.models import Association, ClaimProduct, Product, User
-from claims.validation import validate_claim_input
+from claims.validation import CleanClaim, validate_claim_input
 
 from .models import ClaimImport, ImportedClaim, ImportRow, ImportStatus
 
@@ -358,20 +358,19 @@ def _error(item: ErrorItem, columns: dict[str, str]) -> dict:
     }
 
 
-DIRECTORY_KEYS = ("customer_tenant_id", "customer_domain", "solution_area", "activity", "mpn_id", "products")
-
-
 class DirectoryCache:
     """The directory part of a row's validation, by its input. Rows of one file name the same
-    few customers, MPN IDs and products, so each distinct combination is checked against the
-    database once per file (bounded, so memory stays flat)."""
+    few customers, MPN IDs and products, so each distinct input is checked against the
+    database once per file (bounded, so memory stays flat). The checks are split the way
+    validate_claim_input depends on its keys (customer; MPN; area, activity and products on
+    that customer), so a row with a new subscription re-checks only its products."""
 
     def __init__(self, company, limit: int = 2000) -> None:
         self.company, self.limit, self.results = company, limit, {}
         self.poe_index: dict[str, str | None] | None = None
 
-    def check(self, data: dict):
-        key = json.dumps([data[k] for k in DIRECTORY_KEYS], sort_keys=True)
+    def _check(self, data: dict):
+        key = json.dumps(data, sort_keys=True, default=str)
         if key not in self.results:
             if len(self.results) >= self.limit:
                 self.results.clear()
@@ -380,6 +379,21 @@ class DirectoryCache:
             except DomainError as exc:
                 self.results[key] = (None, exc.errors)
         return self.results[key]
+
+    def check(self, data: dict) -> tuple[CleanClaim | None, list[ErrorItem]]:
+        customer, customer_errors = self._check({k: data[k] for k in ("customer_tenant_id", "customer_domain")})
+        tenant_ok = not any(e.field == "customer_tenant_id" for e in customer_errors)
+        # As validate_claim_input does: products are checked against the tenant only when it is valid.
+        scope = {k: data[k] for k in ("solution_area", "activity", "products")}
+        if tenant_ok and data["customer_tenant_id"]:
+            scope["customer_tenant_id"] = data["customer_tenant_id"]
+        lines, line_errors = self._check(scope)
+        mpn, mpn_errors = self._check({"mpn_id": data["mpn_id"]})
+        errors = [*customer_errors, *line_errors, *mpn_errors]
+        if errors:
+            return None, errors
+        values = {**customer.values, **lines.values, **mpn.values}
+        return CleanClaim(values=values, products=lines.products), []
 
 
 def check_row(
@@ -396,7 +410,7 @@ def check_row(
         errors.append({"code": "formula_not_allowed", "field": None, "column": column, "params": {}})
     clean = None
     if not formula_columns:
-        clean, items = cache.check({k: data[k] for k in DIRECTORY_KEYS})
+        clean, items = cache.check(data)
         try:
             validate_claim_input({k: data[k] for k in ("name", "customer_contact", "partner_contact")}, company=company)
         except DomainError as exc:
