@@ -235,6 +235,7 @@ def _apply(outcome: Outcome, ids: list[int], now: datetime) -> int:
             details,
         ),
     )
+    _webhook_events(outcome, mine, now)
     if outcome.email:
         email = outcome.email
         constant = notifications.encode(email.context(now))
@@ -281,6 +282,32 @@ def _apply(outcome: Outcome, ids: list[int], now: datetime) -> int:
         if created:
             notifications.request_delivery_on_commit(created)
     return changed
+
+
+def _webhook_events(outcome: Outcome, mine: QuerySet[Claim], now: datetime) -> None:
+    """Partner webhooks (claim.deadline_passed and the matching event) for the claims of
+    companies that have an active endpoint: one query when none has, the usual case."""
+    from integrations.models import WebhookEndpoint
+    from integrations.webhooks import record_events
+
+    hooked = mine.filter(company_id__in=WebhookEndpoint.objects.filter(is_active=True).values("company_id"))
+    rows = list(hooked.values_list("pk", "company_id", "deadline_kind", "deadline_at"))
+    if not rows:
+        return
+    source, target = outcome.source, outcome.target
+    events = [
+        ClaimEvent(
+            claim=Claim(pk=pk, company_id=company_id),
+            at=now,
+            actor_role=ActorRole.SYSTEM,
+            action=outcome.action,
+            from_state=source if target else "",
+            to_state=target,
+            details={"deadline": kind, "due_at": due.isoformat() if due else None} if outcome.details else {},
+        )
+        for pk, company_id, kind, due in rows
+    ]
+    record_events(events, now=now)
 
 
 def _outcome_for(kind: str, state: str, disputed: bool) -> Outcome | None:

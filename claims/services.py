@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from cpor import i18n
+from integrations import webhooks
 
 from . import clocks, competition, notifications
 from .choices import (
@@ -129,6 +130,7 @@ def record(
     )
     if save_row:
         event.save()
+        webhooks.record_events([event], now=now)  # partner webhooks: outbox rows in this transaction
     return event
 
 

@@ -31,6 +31,11 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": float(settings.CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS),
             "options": {"queue": "deliveries", "expires": float(settings.CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS)},
         },
+        # Re-queues webhook deliveries that are due: retries, and attempts a dead worker left.
+        "webhook-retry": {
+            "task": "integrations.tasks.retry_webhooks",
+            "schedule": float(settings.CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS),
+        },
         # Forgets API Idempotency-Keys older than a day.
         "idempotency-prune": {
             "task": "claims.tasks.prune_idempotency_keys",

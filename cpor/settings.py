@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "csp",
     "claims",
     "reviews",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +303,36 @@ CPOR_REQUEST_MAX_BYTES = env_int("CPOR_REQUEST_MAX_BYTES", 5 * CPOR_EVIDENCE_MAX
 CPOR_MAX_URI_LENGTH = env_int("CPOR_MAX_URI_LENGTH", 4096, minimum=256)
 # JSON bodies nested deeper than this are refused (json_too_deep) instead of exhausting the stack.
 CPOR_MAX_JSON_DEPTH = env_int("CPOR_MAX_JSON_DEPTH", 32, minimum=2)
+# Webhooks (integrations/): seconds between attempts after each failure, exponential up to
+# about 3 days in all; a delivery whose schedule is used up is marked failed (redeliver by hand).
+try:
+    CPOR_WEBHOOK_RETRY_SCHEDULE = [
+        int(s) for s in env_list("CPOR_WEBHOOK_RETRY_SCHEDULE", "5,60,300,1800,7200,18000,36000,43200,43200,43200,43200,43200")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured("CPOR_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds") from exc
+# An endpoint with no successful delivery for this long is turned off and its Global admins emailed.
+CPOR_WEBHOOK_DISABLE_AFTER_SECONDS = env_int("CPOR_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600, minimum=60)
+CPOR_WEBHOOK_TIMEOUT_SECONDS = env_int("CPOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# An attempt whose worker died is retried once this lease runs out (longer than any attempt).
+CPOR_WEBHOOK_LEASE_SECONDS = env_int("CPOR_WEBHOOK_LEASE_SECONDS", 60, minimum=2)
+CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS = env_int("CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS", 30, minimum=5)
+# Certificates of receivers are checked against the system's CAs, or this PEM bundle if set.
+CPOR_WEBHOOK_CA_BUNDLE = env_str("CPOR_WEBHOOK_CA_BUNDLE") or None
+# Hours both the old and the new secret sign, after a rotation.
+CPOR_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("CPOR_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Development and tests only: lets endpoints on the loopback (http://127.0.0.1:port) receive events.
+CPOR_WEBHOOK_ALLOW_LOOPBACK = env_bool("CPOR_WEBHOOK_ALLOW_LOOPBACK", False)
+if CPOR_WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("CPOR_WEBHOOK_ALLOW_LOOPBACK is for development and tests only (DJANGO_DEBUG=1)")
+# Bulk claim imports.
+CPOR_IMPORT_MAX_ROWS = env_int("CPOR_IMPORT_MAX_ROWS", 10_000, minimum=1)
+CPOR_IMPORT_MAX_BYTES = env_int("CPOR_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# The ZIP of proof-of-execution files uploaded with a sheet (each file keeps CPOR_EVIDENCE_MAX_BYTES).
+CPOR_IMPORT_MAX_ZIP_BYTES = env_int("CPOR_IMPORT_MAX_ZIP_BYTES", 200 * 1024 * 1024, minimum=1)
+# Larger files are validated and imported by the worker, with a progress bar.
+CPOR_IMPORT_INLINE_BYTES = env_int("CPOR_IMPORT_INLINE_BYTES", 20_000, minimum=0)
+CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, minimum=0)
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.

@@ -20,6 +20,8 @@ urlpatterns = [
     path("consent/<str:token>/", claim_views.consent, name="consent"),
     path("notifications/", inbox.notifications_page, name="notifications"),
     path("api/v1/", include("claims.api.urls")),
+    path("api/v1/", include("integrations.urls_api")),
+    path("integrations/", include("integrations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,60 @@
+"""Refusal codes of webhooks and imports, registered in the shared catalogue (claims.errors)
+so DomainError renders them like every other code: stable code, helpful message."""
+
+from django.utils.translation import gettext_lazy as _
+
+from claims.errors import MESSAGES, STATUS
+
+INTEGRATION_MESSAGES = {
+    "global_admin_only": _("Only your company's Global admins can manage integrations. Ask one of them for help."),
+    "webhook_not_found": _("No such webhook endpoint."),
+    "delivery_not_found": _("No such delivery."),
+    "import_not_found": _("No such import."),
+    "invalid_url": _("Enter a full URL, such as https://crm.example.com/hooks/cpor."),
+    "url_not_https": _("Use an HTTPS URL: events carry your customers' data and must be encrypted in transit."),
+    "url_has_credentials": _("Remove the user name and password from the URL; every delivery is signed instead."),
+    "host_unresolvable": _("This host name does not resolve. Check the URL, or try again once its DNS record exists."),
+    "address_not_allowed": _(
+        "This URL points to a private, loopback, link-local or cloud metadata address (%(address)s). "
+        "Use an address reachable on the public internet."
+    ),
+    "events_required": _("Choose at least one event."),
+    "unknown_event": _("This is not an event we send. Choose from the listed events."),
+    "endpoint_disabled": _("This endpoint is turned off. Turn it on before sending events to it."),
+    "too_many_endpoints": _("A company can register at most %(max)s endpoints. Remove one first."),
+    "import_not_a_spreadsheet": _("Upload a CSV file (.csv) or an Excel workbook (.xlsx)."),
+    "import_bad_encoding": _(
+        "This CSV file is not in UTF-8 or UTF-16 (%(detail)s). Save it again as “CSV UTF-8” and upload it again."
+    ),
+    "import_bad_csv": _("This CSV file cannot be read (%(detail)s). Save it again as “CSV UTF-8” and upload it again."),
+    "import_empty": _("This file has no claim rows. Fill in the template below its header row."),
+    "import_too_many_rows": _(
+        "This file has %(rows)s rows; at most %(max)s can be imported at once. Split it into smaller files."
+    ),
+    "import_too_large": _("This file is too large. Upload a file of at most %(max_mb)s MB."),
+    "import_missing_columns": _("The header row lacks these columns: %(columns)s. Start from the downloadable template."),
+    "import_unreadable": _("This workbook cannot be read. Save it again in Excel as .xlsx and upload it again."),
+    "formula_not_allowed": _("Formulas are never evaluated. Type the value itself in this cell."),
+    "duplicate_row": _("This row repeats row %(row)s of the file; only the first one is imported."),
+    "poe_zip_missing": _("This row names proof-of-execution files: upload the ZIP that holds them together with the sheet."),
+    "poe_file_not_in_zip": _("The ZIP has no file named %(name)s. Check the name (with its extension) against the ZIP."),
+    "poe_zip_unreadable": _(
+        "The proof-of-execution ZIP cannot be read. Make it again (a plain .zip) and upload it with the sheet."
+    ),
+    "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
+    "import_already_committed": _("This import was already done; its claims are in your list."),
+    "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),
+}
+
+MESSAGES.update(INTEGRATION_MESSAGES)
+STATUS.update(
+    {
+        "global_admin_only": 403,
+        "webhook_not_found": 404,
+        "delivery_not_found": 404,
+        "import_not_found": 404,
+        "import_not_ready": 409,
+        "import_already_committed": 409,
+        "endpoint_disabled": 409,
+    }
+)

@@ -1,0 +1,399 @@
+"""Signed webhooks for claim events (Standard Webhooks: webhook-id, webhook-timestamp,
+webhook-signature, HMAC-SHA256).
+
+- `record_events(events, now=...)` runs in the caller's transaction: it maps history rows
+  (ClaimEvent) to webhook events and bulk-inserts one outbox row per subscribed endpoint
+  (one SELECT of endpoints, one INSERT, whatever the count), then schedules delivery on
+  the "deliveries" queue after commit.
+- `deliver(id)` takes a lease on the row, renders and freezes the payload on the first
+  attempt, checks the address again (DNS may have changed), posts with a 5 s timeout and no
+  redirects, and logs the attempt. Failures back off per CPOR_WEBHOOK_RETRY_SCHEDULE; an
+  endpoint without a success for CPOR_WEBHOOK_DISABLE_AFTER_SECONDS is turned off and its
+  company's Global admins are emailed.
+- `retry_due()` (beat) re-schedules due rows: retries, and rows whose worker died mid-attempt
+  (their lease ran out). Delivery is at-least-once; receivers dedupe on webhook-id and order
+  a claim's events by `data.sequence`.
+
+Payloads carry the claim's API representation and whitelisted event fields only: never the
+other partner's identity (no company, claim, user or id of the other side).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import urllib3
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from standardwebhooks.webhooks import Webhook
+
+from claims import notifications
+from claims.choices import EventAction, Role
+from claims.errors import DomainError
+from claims.models import Claim, ClaimComment, ClaimEvent, ClaimEvidence, ClaimProduct, User
+
+from . import ssrf
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+A = EventAction
+
+EVENT_TYPES: dict[str, str] = {
+    "claim.submitted": _("A claim was submitted."),
+    "claim.review_started": _("A reviewer started the review (or it started automatically, overdue)."),
+    "claim.info_requested": _("A reviewer asked for more information (Partner Action Required)."),
+    "claim.answered": _("Your company answered a request for information."),
+    "claim.approved": _("A claim was approved; the customer may deny consent for 7 days."),
+    "claim.rejected": _("A claim was rejected, with the reason (also withdrawals and missed answers)."),
+    "claim.disputed": _("Your company disputed a rejection."),
+    "claim.consent_denied": _("The customer denied consent to an approved association."),
+    "claim.eligibility_sent": _("The consent period passed: sent to incentive eligibility evaluation."),
+    "claim.association_ended": _("The customer and product were decided for another partner (arbitration)."),
+    "claim.comment_posted": _("A comment was posted on a claim."),
+    "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
+}
+TEST_EVENT = "webhook.test"
+
+# The deadline each system action acts on (the sweep's history rows).
+DEADLINE_OF = {
+    A.REVIEW_AUTO_STARTED: "review_pickup",
+    A.AUTO_REJECTED: "partner_answer",
+    A.CONSENT_PERIOD_PASSED: "consent_window",
+    A.DISPUTE_WINDOW_CLOSED: "dispute_window",
+}
+
+
+def _pick(details: dict, *keys: str) -> dict:
+    return {k: details[k] for k in keys if k in details}
+
+
+def events_for(event: ClaimEvent) -> list[tuple[str, dict]]:
+    """The webhook events (type, fields) a history row stands for. Fields are whitelisted:
+    reviewers' arbitration rationale and anything naming the other side stay out."""
+    d = event.details or {}
+    base = {"from_status": event.from_state or None, "to_status": event.to_state or None, "actor_role": event.actor_role}
+    a = event.action
+    if a == A.SUBMITTED:
+        return [("claim.submitted", base)]
+    if a == A.REVIEW_STARTED:
+        return [("claim.review_started", {**base, "automatic": False})]
+    if a == A.REVIEW_AUTO_STARTED:
+        return [
+            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "review_started"}),
+            ("claim.review_started", {**base, "automatic": True, "overdue": True}),
+        ]
+    if a == A.INFO_REQUESTED:
+        return [("claim.info_requested", {**base, **_pick(d, "reasons", "message", "remove_products")})]
+    if a == A.RESPONDED:
+        return [("claim.answered", {**base, **_pick(d, "message")})]
+    if a == A.APPROVED:
+        return [("claim.approved", {**base, **_pick(d, "message", "dispute")})]
+    if a == A.REJECTED:
+        return [("claim.rejected", {**base, **_pick(d, "reason", "message", "final")})]
+    if a == A.WITHDRAWN:
+        fields = {**base, "reason": "partner_request", "withdraw_reason": d.get("reason"), "message": d.get("message", "")}
+        return [("claim.rejected", fields)]
+    if a == A.AUTO_REJECTED:
+        return [
+            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "rejected"}),
+            ("claim.rejected", {**base, "reason": "no_partner_response", "message": ""}),
+        ]
+    if a == A.CONSENT_DENIED:
+        return [("claim.consent_denied", {**base, "reason": "customer_denial", "message": d.get("reason", "")})]
+    if a == A.DISPUTED:
+        return [("claim.disputed", {**base, **_pick(d, "justification", "files")})]
+    if a == A.CONSENT_PERIOD_PASSED:
+        return [
+            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "eligibility_sent"}),
+            ("claim.eligibility_sent", base),
+        ]
+    if a == A.ARBITRATION_DECIDED:
+        # `decided_by_claim` names the other partner's claim: never sent.
+        return [("claim.association_ended", {**base, "reason": "arbitration", **_pick(d, "products")})]
+    if a == A.COMMENTED:
+        return [("claim.comment_posted", {**base, **_pick(d, "comment_id")})]
+    if a == A.REVIEW_OVERDUE:
+        return [("claim.deadline_passed", {**base, "deadline": d.get("deadline"), "outcome": "review_overdue"})]
+    if a == A.DISPUTE_WINDOW_CLOSED:
+        return [("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "dispute_window_closed"})]
+    return []
+
+
+def new_msg_id() -> str:
+    return f"msg_{secrets.token_hex(12)}"
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def record_events(events: list[ClaimEvent], *, now: datetime) -> list[WebhookDelivery]:
+    """Writes the outbox rows for these history rows, in the caller's transaction, for every
+    active endpoint of the claim's company subscribed to the event type; delivery is
+    scheduled after commit. Set-based: one SELECT and one INSERT for any number of events
+    (none at all when no event maps to a webhook)."""
+    mapped = [(ev, kind, fields) for ev in events for kind, fields in events_for(ev)]
+    if not mapped:
+        return []
+    company_of = {ev.claim_id: ev.claim.company_id for ev, _k, _f in mapped if ClaimEvent.claim.is_cached(ev)}
+    missing = {ev.claim_id for ev, _k, _f in mapped} - set(company_of)
+    if missing:  # history rows built without their claim loaded: one more query, not one per row
+        company_of.update(Claim.objects.filter(pk__in=missing).values_list("pk", "company_id"))
+    by_company: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    endpoints = WebhookEndpoint.objects.filter(company_id__in=set(company_of.values()), is_active=True)
+    for endpoint in endpoints.only("id", "company_id", "events"):
+        by_company[endpoint.company_id].append(endpoint)
+    rows = [
+        WebhookDelivery(
+            endpoint_id=endpoint.pk,
+            event_type=kind,
+            claim_id=ev.claim_id,
+            msg_id=new_msg_id(),
+            data=fields,
+            next_attempt_at=now,
+            created_at=now,
+            occurred_at=ev.at,
+        )
+        for ev, kind, fields in mapped
+        for endpoint in by_company.get(company_of[ev.claim_id], ())
+        if kind in endpoint.events
+    ]
+    if not rows:
+        return []
+    saved = WebhookDelivery.objects.bulk_create(rows)
+    ids = [row.pk for row in saved]
+    transaction.on_commit(lambda: schedule(ids), robust=True)
+    return saved
+
+
+def schedule(ids: list[int]) -> None:
+    """Queues a delivery task per row on the "deliveries" queue. A broker that is down loses
+    nothing: the rows stay pending and the retry job picks them up."""
+    from .tasks import deliver_webhook
+
+    for pk in ids:
+        try:
+            deliver_webhook.apply_async((pk,), queue="deliveries")
+        except Exception:
+            log.warning("Could not queue webhook delivery %s; the retry job will send it.", pk, exc_info=True)
+
+
+# --- rendering and signing ---------------------------------------------------------
+
+
+def _claim_representation(claim_id: int) -> dict | None:
+    from .api import WebhookClaimSerializer
+
+    claim = (
+        Claim.objects.select_related("tenant", "mpn")
+        .prefetch_related(
+            Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
+            Prefetch("evidence", queryset=ClaimEvidence.objects.select_related("uploaded_by")),
+        )
+        .filter(pk=claim_id)
+        .first()
+    )
+    return None if claim is None else WebhookClaimSerializer(claim).data
+
+
+def render_payload(delivery: WebhookDelivery) -> str:
+    """{"type", "timestamp", "data": {sequence, claim_id, event fields, claim}} as sent."""
+    data = {"sequence": delivery.pk, "claim_id": delivery.claim_id, **delivery.data}
+    if delivery.event_type == "claim.comment_posted" and "comment_id" in data:
+        note = ClaimComment.objects.filter(pk=data["comment_id"], claim_id=delivery.claim_id).first()
+        if note is not None:
+            data["comment"] = {"id": note.pk, "author_role": note.author_role, "kind": note.kind, "body": note.body}
+    if delivery.claim_id:
+        data["claim"] = _claim_representation(delivery.claim_id)
+    body = {"type": delivery.event_type, "timestamp": delivery.occurred_at, "data": data}
+    return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def signature(endpoint: WebhookEndpoint, msg_id: str, at: datetime, body: str) -> str:
+    """v1 signatures with the current secret and, during a rotation's overlap, the previous one."""
+    signatures = [Webhook(endpoint.secret).sign(msg_id, at, body)]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > at:
+        signatures.append(Webhook(endpoint.previous_secret).sign(msg_id, at, body))
+    return " ".join(signatures)
+
+
+# --- delivery ------------------------------------------------------------------------
+
+
+def lease_seconds() -> int:
+    # Longer than any attempt can take, so only a dead worker's row is picked up again.
+    return max(settings.CPOR_WEBHOOK_LEASE_SECONDS, settings.CPOR_WEBHOOK_TIMEOUT_SECONDS + 1)
+
+
+def _post(target: ssrf.Target, headers: dict, body: bytes) -> tuple[int | None, str, str, str]:
+    """(status, response excerpt, error code, error). Connects to the checked address only,
+    with SNI and certificate checks for the URL's host name; never follows redirects."""
+    timeout = urllib3.Timeout(total=settings.CPOR_WEBHOOK_TIMEOUT_SECONDS)
+    address = target.addresses[0]
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address, target.port, timeout=timeout, retries=False, maxsize=1,
+            server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.CPOR_WEBHOOK_CA_BUNDLE,
+        )  # fmt: skip
+    else:
+        pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False, maxsize=1)
+    try:
+        response = pool.urlopen(
+            "POST", target.path, body=body, headers={**headers, "Host": target.host_header},
+            redirect=False, retries=False, preload_content=False, assert_same_host=False,
+        )  # fmt: skip
+        try:
+            excerpt = response.read(2000, decode_content=False).decode("utf-8", "replace")
+        finally:
+            response.release_conn()
+        return response.status, excerpt[:2000], "", ""
+    except urllib3.exceptions.TimeoutError as exc:
+        return None, "", "timeout", str(exc)[:500]
+    except urllib3.exceptions.HTTPError as exc:
+        return None, "", "connection_error", f"{type(exc).__name__}: {exc}"[:500]
+    finally:
+        pool.close()
+
+
+def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Takes the row for one attempt: pending, due, not leased by another worker."""
+    with transaction.atomic():
+        row = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if row is None:
+            return None
+        endpoint = WebhookEndpoint.objects.get(pk=row.endpoint_id)
+        if not endpoint.is_active:
+            row.status = DeliveryStatus.FAILED
+            row.last_error = "endpoint turned off"
+            row.save(update_fields=["status", "last_error"])
+            return None
+        if not row.payload:
+            row.payload = render_payload(row)
+        row.attempts += 1
+        row.next_attempt_at = now + timedelta(seconds=lease_seconds())
+        row.save(update_fields=["payload", "attempts", "next_attempt_at"])
+    row.endpoint = endpoint
+    return row
+
+
+def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
+    """One attempt of one delivery. True when the receiver answered 2xx. Safe to run twice
+    or concurrently; no transaction is held during the HTTP call."""
+    now = now or timezone.now()
+    row = _claim(delivery_id, now)
+    if row is None:
+        return False
+    endpoint = row.endpoint
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "CPOR-Claims-Webhooks/1.0",
+        "webhook-id": row.msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature(endpoint, row.msg_id, now, row.payload),
+    }
+    started = time.monotonic()
+    try:
+        target = ssrf.resolve(endpoint.url)
+    except DomainError as exc:
+        status, excerpt, error_code, error = None, "", exc.code, exc.errors[0].message
+    else:
+        status, excerpt, error_code, error = _post(target, headers, row.payload.encode())
+    latency = int((time.monotonic() - started) * 1000)
+    ok = status is not None and 200 <= status < 300
+    if status is not None and not ok:
+        error_code = "redirect_not_followed" if 300 <= status < 400 else "http_status"
+        error = f"HTTP {status}"
+    try:
+        _finish(row, endpoint, now, ok=ok, status=status, excerpt=excerpt, latency=latency, error_code=error_code, error=error,
+                headers={k: v for k, v in headers.items() if k != "webhook-signature"})  # fmt: skip
+    except IntegrityError:
+        log.info("Webhook delivery %s was removed with its endpoint during the attempt.", row.pk)
+        return False
+    return ok
+
+
+def _finish(row, endpoint, now, *, ok, status, excerpt, latency, error_code, error, headers) -> None:
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=row, at=now, url=endpoint.url[:500], request_headers=headers, status_code=status,
+            response_body=excerpt, latency_ms=latency, error_code=error_code, error=error[:500],
+        )  # fmt: skip
+        row.last_status_code = status
+        row.last_error = "" if ok else (error or error_code)[:500]
+        if ok:
+            row.status = DeliveryStatus.DELIVERED
+            row.delivered_at = now
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
+        else:
+            schedule_ = settings.CPOR_WEBHOOK_RETRY_SCHEDULE
+            if row.attempts <= len(schedule_):
+                row.next_attempt_at = now + timedelta(seconds=schedule_[row.attempts - 1])
+            else:
+                row.status = DeliveryStatus.FAILED
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+            since = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("failing_since", flat=True).first()
+            if since is not None and since <= now - timedelta(seconds=settings.CPOR_WEBHOOK_DISABLE_AFTER_SECONDS):
+                disable_failing(endpoint, since=since, now=now)
+                row.status = DeliveryStatus.FAILED
+        row.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error"])
+    log.info("Webhook delivery %s attempt %s: %s", row.pk, row.attempts, "ok" if ok else row.last_error)
+
+
+def disable_failing(endpoint: WebhookEndpoint, *, since: datetime, now: datetime) -> bool:
+    """Turns off an endpoint that has failed since `since`; emails the company's Global admins."""
+    changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
+        is_active=False, disabled_reason="failing", updated_at=now
+    )
+    if not changed:
+        return False
+    WebhookDelivery.objects.filter(endpoint_id=endpoint.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error="endpoint turned off after failing"
+    )
+    admins = User.objects.filter(company_id=endpoint.company_id, role=Role.GLOBAL_ADMIN, is_active=True).exclude(email="")
+    notifications.enqueue(
+        [
+            notifications.build(
+                "webhook_disabled",
+                to=admin.email,
+                claim=None,
+                context={
+                    "url": endpoint.url,
+                    "failing_since": since,
+                    "page_url": notifications.absolute_url(f"/integrations/webhooks/{endpoint.pk}/"),
+                },
+                now=now,
+            )
+            for admin in admins
+        ]
+    )
+    return True
+
+
+def due_ids(now: datetime, limit: int = 1000) -> list[int]:
+    return list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def retry_due(*, now: datetime | None = None) -> int:
+    """Schedules every due pending row (retries and expired leases). Returns how many."""
+    ids = due_ids(now or timezone.now())
+    schedule(ids)
+    return len(ids)

@@ -1,0 +1,99 @@
+"""The Global admin's webhook pages: add (secret shown once), log, test event, rotate, redeliver."""
+
+import pytest
+from django.test import Client
+
+from integrations.models import WebhookEndpoint
+
+from .conftest import hook_url, received, register, verify
+
+pytestmark = pytest.mark.usefixtures("loopback")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_add_an_endpoint_see_the_secret_once_and_send_a_test(fabrikam, httpserver, django_capture_on_commit_callbacks):
+    httpserver.expect_request("/hook").respond_with_data("thanks")
+    client = signed_in(fabrikam)
+    assert "Webhooks" in client.get("/claims/").content.decode()
+    response = client.post(
+        "/integrations/webhooks/new/", {"url": hook_url(httpserver), "events": ["claim.submitted", "claim.approved"]}
+    )
+    endpoint = WebhookEndpoint.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/integrations/webhooks/{endpoint.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert endpoint.secret in page and "shown only this once" in page
+    assert endpoint.secret not in client.get(response["Location"]).content.decode()  # once
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/integrations/webhooks/{endpoint.pk}/test/")
+    log = client.get(f"/integrations/webhooks/{endpoint.pk}/").content.decode()
+    assert "webhook.test" in log and "HTTP 200" in log and "thanks" in log
+    assert verify(endpoint.secret, received(httpserver)[0])["type"] == "webhook.test"
+
+
+def test_refusals_show_next_to_the_field(fabrikam, settings):
+    settings.CPOR_WEBHOOK_ALLOW_LOOPBACK = False
+    page = signed_in(fabrikam).post("/integrations/webhooks/new/", {"url": "https://10.1.2.3/x", "events": ["claim.submitted"]})
+    assert (
+        page.status_code == 200 and "private, loopback, link-local or cloud metadata address (10.1.2.3)" in page.content.decode()
+    )
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_rotate_shows_the_new_secret_and_redeliver_sends_again(fabrikam, httpserver, django_capture_on_commit_callbacks):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("no", status=500)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint, _secret = register(fabrikam, httpserver)
+    client = signed_in(fabrikam)
+    rotated = client.post(f"/integrations/webhooks/{endpoint.pk}/rotate/", follow=True).content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.secret in rotated and endpoint.previous_secret
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/integrations/webhooks/{endpoint.pk}/test/")
+    delivery = endpoint.deliveries.get()
+    assert delivery.status == "pending" and delivery.last_status_code == 500
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/integrations/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/redeliver/")
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(received(httpserver)) == 2
+
+
+def test_turn_off_and_remove(fabrikam, httpserver):
+    endpoint, _ = register(fabrikam, httpserver)
+    client = signed_in(fabrikam)
+    client.post(
+        f"/integrations/webhooks/{endpoint.pk}/edit/", {"url": endpoint.url, "events": ["claim.submitted"], "description": "x"}
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.is_active is False and endpoint.events == ["claim.submitted"]
+    client.post(f"/integrations/webhooks/{endpoint.pk}/delete/")
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_only_global_admins_and_never_another_companys(fabrikam, fabrikam_incentives, northwind, httpserver):
+    endpoint, _ = register(fabrikam, httpserver)
+    denied = signed_in(fabrikam_incentives).get("/integrations/webhooks/")
+    assert denied.status_code == 403 and "Global admins" in denied.content.decode()
+    other = signed_in(northwind)
+    assert other.get(f"/integrations/webhooks/{endpoint.pk}/").status_code == 404
+    assert other.post(f"/integrations/webhooks/{endpoint.pk}/delete/").status_code == 404
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert endpoint.url not in other.get("/integrations/webhooks/").content.decode()
+
+
+def test_the_delivery_log_has_a_constant_query_count(
+    fabrikam, httpserver, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint, _ = register(fabrikam, httpserver)
+    client = signed_in(fabrikam)
+    for _i in range(12):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/integrations/webhooks/{endpoint.pk}/test/")
+    with django_assert_max_num_queries(8):
+        page = client.get(f"/integrations/webhooks/{endpoint.pk}/")
+    assert page.content.decode().count("webhook.test") >= 12
