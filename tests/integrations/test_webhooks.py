@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from claims import deadlines, services
+from claims import deadlines, outbox, services
 from claims.models import ClaimEvent, Notification
 from integrations import webhooks
 from integrations.models import WebhookDelivery, WebhookEndpoint
@@ -43,9 +43,12 @@ def test_every_event_arrives_signed_and_verifies(httpserver, build, fabrikam, no
         # consent_denied
         c = build.approved(claim_data(name="Customer Service", products=[{"product": "d365_customer_service", "subscription_id": "22222222-2222-4222-8222-222222222222"}]))  # fmt: skip
         services.consent_deny(claim_id=c.pk, nonce=c.consent_nonce.hex)
-        # association_ended: Northwind wins the arbitration for Contoso / Teams
-        d = build.approved(m365_data(name="Teams adoption"))
-        nw = build.under_review(m365_data(name="Northwind Teams", mpn_id="5678901"), partner=northwind)
+        # association_ended: Northwind wins the arbitration for Contoso / Intune (Teams is `b`'s,
+        # and a company has one live claim per customer and product)
+        d = build.approved(m365_data(name="Intune adoption", products=[{"product": "intune"}]))
+        nw = build.under_review(
+            m365_data(name="Northwind Intune", mpn_id="5678901", products=[{"product": "intune"}]), partner=northwind
+        )
         review.review_approve(claim=nw, reviewer=ana, rationale="Northwind's PoE is signed and current.")
     with time_machine.travel(start + timedelta(days=8), tick=False):
         # deadline_passed + eligibility_sent (consent window of `a`)
@@ -217,7 +220,8 @@ def test_an_endpoint_failing_for_3_days_is_turned_off_and_admins_are_emailed(htt
     row = WebhookDelivery.objects.get(endpoint=endpoint)
     assert row.status == "failed" and row.attempts >= 10
     mails = Notification.objects.filter(kind="webhook_disabled")
-    assert {m.to for m in mails} == {fabrikam.email} and endpoint.url in mails.get().body_text
+    # The outbox row stores what to render; the delivering worker renders it like this.
+    assert {m.to for m in mails} == {fabrikam.email} and endpoint.url in outbox.render(mails.get(), None).body
 
 
 def test_a_rotated_secret_overlaps_then_expires(httpserver, build, fabrikam, settings):
