@@ -79,7 +79,7 @@ class User(AbstractUser):
         help_text=_("The language of the pages and emails. Empty: the browser's language."),
     )
     # The in-app notifications page: emails newer than this are unread.
-    notifications_seen_at = models.DateTimeField(null=True, blank=True)
+    notifications_seen_at = models.DateTimeField(_("notifications read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -374,7 +374,9 @@ class ClaimEvidence(models.Model):
     for_dispute = models.BooleanField(_("for the dispute"), default=False)
     # Removed by the partner after submission: kept for audit, no longer the claim's PoE.
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
-    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("removed by")
+    )
     removal_reason = models.TextField(_("reason for removal"), blank=True)
 
     class Meta:
@@ -470,7 +472,9 @@ class Association(models.Model):
     end_reason = models.CharField(_("end reason"), max_length=40, blank=True)
     # The winning claim whose approval ended this one (end_reason "arbitration"): a customer
     # denial of that winner restores it.
-    ended_by_claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ended_by_claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ended by claim")
+    )
 
     class Meta:
         verbose_name = _("customer association")
@@ -497,25 +501,29 @@ class Notification(models.Model):
     renders and sends it (claims/outbox.py), retrying with backoff until
     `give_up_at`, after which it is failed and listed for staff to retry."""
 
-    kind = models.CharField(max_length=60)
-    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    to = models.EmailField()
-    language = models.CharField(max_length=16, blank=True)
-    context = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(_("email"), max_length=60)
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("claim")
+    )
+    to = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    context = models.JSONField(_("what the email says"), default=dict, blank=True)
     # Filled when the email is sent, for the admin and the failed list.
-    subject = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
-    created_at = models.DateTimeField()
-    next_attempt_at = models.DateTimeField()
-    give_up_at = models.DateTimeField()
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    created_at = models.DateTimeField(_("created at"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    give_up_at = models.DateTimeField(_("retried until"))
     # A drain that took this row holds it until then; a killed drain's rows come back after it.
-    locked_until = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    locked_until = models.DateTimeField(_("held by a delivery until"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
         ordering = ["created_at", "id"]
         indexes = [
             # The drain's only lookup: pending rows whose next attempt is due.

@@ -6,8 +6,8 @@ from django.apps import apps
 from django.utils import translation
 from django.utils.functional import Promise
 
-# Not shown to partners or reviewers; the outbox model's labels come with its rework (issue 8).
-EXEMPT_MODELS = {"Notification", "IdempotencyKey"}
+# Not shown to partners or reviewers.
+EXEMPT_MODELS = {"IdempotencyKey"}
 INTERNAL_FIELDS = {("Claim", "deadline_expired"), ("Claim", "arbitration_notified_at"), ("Claim", "consent_nonce")}
 
 
