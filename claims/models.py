@@ -214,6 +214,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             # The deadline sweep's only lookup: due and not yet acted on.
             models.Index(fields=["deadline_at"], name="claim_due_idx", condition=Q(deadline_expired=False)),
             models.Index(fields=["company", "state"], name="claim_company_state_idx"),
+            # Search by a tenant ID or its first characters (a range scan, see selectors.guid_prefix_range).
+            models.Index(fields=["customer_tenant_id"], name="claim_tenant_guid_idx"),
         ]
 
     def __str__(self) -> str:
