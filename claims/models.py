@@ -281,6 +281,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             ),
             # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,
             # created on PostgreSQL only.
+            # Search by a tenant ID or its first characters (a range scan, see selectors.guid_prefix_range).
+            models.Index(fields=["customer_tenant_id"], name="claim_tenant_guid_idx"),
         ]
 
     def __str__(self) -> str:

@@ -238,7 +238,9 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         ending = competitors(claim)["associations"]
         if not ending or form.cleaned_data["rationale"].strip():  # else the service explains the rationale
             effects = [
-                _("%(partner)s's association for %(product)s (since %(date)s) ends: the arbitration is decided for %(winner)s.")
+                _(
+                    "The association of %(partner)s for %(product)s (since %(date)s) ends: the arbitration is decided for %(winner)s."
+                )
                 % {
                     "partner": a.company.name,
                     "product": a.product.name,

@@ -96,7 +96,7 @@ def test_arbitration_between_fabrikam_and_northwind_on_contoso_sales(live_server
     page.get_by_label("Arbitration rationale").fill("Fabrikam's PoE is signed and dated 2026; Northwind's covers 2024 only.")
     page.get_by_role("button", name="Approve").click()
     # The confirmation says whose association this ends (reviewers see both sides).
-    page.get_by_text("Northwind Solutions's association for Dynamics 365 Sales").wait_for()
+    page.get_by_text("The association of Northwind Solutions for Dynamics 365 Sales").wait_for()
     screenshot(page, "approve-confirmation")
     page.get_by_role("button", name="Confirm approval").click()
     page.get_by_text("Approved.").first.wait_for()

@@ -27,7 +27,7 @@ def test_the_approve_confirmation_says_it_ends_another_partners_association(clie
     claim = build.under_review()
     client.force_login(ana)
     html = client.post(f"/review/claims/{claim.pk}/approve/", {"rationale": "Signed PoE."}).content.decode()
-    assert "Northwind Solutions&#x27;s association for Dynamics 365 Sales" in html
+    assert "The association of Northwind Solutions for Dynamics 365 Sales" in html
     # Without a rationale the page explains that first, before any confirmation.
     refused = client.post(f"/review/claims/{claim.pk}/approve/", {"rationale": ""})
     assert refused.status_code == 409 and "Write the rationale" in refused.content.decode()
