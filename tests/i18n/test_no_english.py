@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from claims import demo, notifications
-from claims.choices import ClaimState, RejectionReason
+from claims import demo, notifications, outbox
+from claims.choices import ClaimState, RejectionReason, WithdrawReason
 from claims.consent import consent_url
 from claims.models import Claim, Mpn, User
 
@@ -24,12 +24,12 @@ EMAIL_CONTEXTS = {
     "claim_submitted": lambda c, now: {"review_by": now + timedelta(days=7)},
     "claim_approved": lambda c, now: {"products": ["Dynamics 365 Sales"]},
     "claim_rejected": lambda c, now: {
-        "reason": RejectionReason.INSUFFICIENT_POE.label,
+        "reason": RejectionReason.INSUFFICIENT_POE,  # a code, as the services store it
         "message": "",
         "dispute_until": now + timedelta(days=30),
         "is_final": False,
     },  # fmt: skip
-    "claim_withdrawn": lambda c, now: {"reason": RejectionReason.PARTNER_REQUEST.label, "message": ""},
+    "claim_withdrawn": lambda c, now: {"reason": WithdrawReason.values[0], "message": ""},
     "comment_posted": lambda c, now: {"body": "—"},
     "consent_period_passed": lambda c, now: {},
     "consent_request": lambda c, now: {
@@ -147,8 +147,10 @@ def test_every_email_is_in_the_language(language, demo_in):
     rendered = {}
     for kind, context in EMAIL_CONTEXTS.items():
         n = notifications.build(kind, to="x@example.com", claim=claim, context=context(claim, now), now=now, language=language)
-        rendered[kind] = "\n".join([n.subject, n.body_text, n.body_html])
-        assert n.subject and n.body_text and n.body_html
+        message = outbox.render(n, claim)  # as the delivering worker renders the outbox row
+        html = message.alternatives[0][0]
+        rendered[kind] = "\n".join([message.subject, message.body, html])
+        assert message.subject and message.body and html
     assert_no_english(rendered, language)
 
 
