@@ -44,13 +44,12 @@ class ContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.CharField(help_text=_("Empty while not known."))
     phone = serializers.CharField()
+
+
+class CustomerContactSerializer(ContactSerializer):
     language = serializers.CharField(
-        allow_blank=True, required=False, max_length=10,
-        help_text=_(
-            "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "
-            "Default: the partner user's language."
-        ),
-    )  # fmt: skip
+        help_text=_("The language of the consent email and page (en, pt-BR, it, zh-Hans, es); empty: the default.")
+    )
 
 
 class ContactInSerializer(serializers.Serializer):
@@ -220,7 +219,7 @@ class ClaimDetailSerializer(ClaimListSerializer):
             return []
         return conflicts(obj)
 
-    @extend_schema_field(ContactSerializer)
+    @extend_schema_field(CustomerContactSerializer)
     def get_customer_contact(self, obj):
         return _contact(obj, "customer")
 

@@ -1,6 +1,8 @@
 """The five languages in the browser: the header picker, the browser's Accept-Language,
 a claim filed in Portuguese, a customer denying consent from an Italian email."""
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -85,7 +87,7 @@ def test_a_claim_filed_in_portuguese_shows_its_errors_in_portuguese(live_server,
         page.get_by_label("Email do contato do cliente").fill("megan-na-contoso")
         assert page.get_by_label("Idioma do contato do cliente").input_value() == "pt-br"
         page.get_by_role("button", name="Salvar").click()
-        page.get_by_text("Alguns campos precisam da sua atenção").wait_for()
+        page.get_by_text(re.compile(r"^\d+ itens? a corrigir$")).wait_for()  # the error summary, in Portuguese
         errors = page.locator(".error").all_inner_texts()
         assert any(e.startswith("Nenhum locatário de cliente tem esta ID de locatário") for e in errors), errors
         assert any(e.startswith("Informe um endereço de email válido") for e in errors), errors
@@ -111,6 +113,7 @@ def test_a_customer_denies_consent_from_an_italian_email(live_server, chromium, 
         assert page.locator("html").get_attribute("lang") == "it"
         page.get_by_label("Perché (facoltativo)").fill("Non abbiamo mai lavorato con Fabrikam.")
         page.get_by_role("button", name="Nega questa associazione").click()
+        page.get_by_role("button", name="Sì, nega l'associazione").click()  # the confirmation step
         page.get_by_role("heading", name="Associazione negata").wait_for()
     finally:
         page.context.close()

@@ -48,10 +48,20 @@ def test_the_schema_lints_clean(tmp_path, db):
 @pytest.fixture
 def python_client(tmp_path, db):
     (tmp_path / "schema.json").write_text(json.dumps(schema()))
+    # The tool's documented option for a binary download it has no type for (the XLSX import template).
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "content_type_overrides": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "application/octet-stream"
+                }
+            }
+        )
+    )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
         [str(Path(sys.executable).with_name("openapi-python-client")), "generate", "--path", "schema.json",
-         "--output-path", "cpor_client", "--meta", "none"],
+         "--output-path", "cpor_client", "--meta", "none", "--config", "config.json"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
