@@ -40,6 +40,8 @@ def process_env(database: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": SECRET,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_SSL_REDIRECT": "0",  # plain HTTP on the loopback; production sits behind the TLS proxy
+        "CPOR_HSTS_SECONDS": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CPOR_SITE_URL": "http://127.0.0.1:8000",

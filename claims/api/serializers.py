@@ -58,7 +58,7 @@ class ContactInSerializer(serializers.Serializer):
         allow_null=True, required=False, max_length=254, help_text=_("An email address; null or left out while not known.")
     )
     phone = StrictCharField(allow_blank=True, required=False, max_length=40)
-    language = serializers.CharField(
+    language = StrictCharField(
         allow_blank=True, required=False, max_length=10,
         help_text=_(
             "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "

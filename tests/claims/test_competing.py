@@ -263,10 +263,10 @@ def test_neither_side_can_read_anything_that_identifies_the_other(
         assert "decided_by_claim" not in text and "restored_by_denial_of" not in text and '"company"' not in text
         assert "unsigned 2024 slide" not in text  # the reviewer's rationale
     # Reviewers read both sides and the rationale.
-    history = api(ana).get(f"/api/v1/claims/{winner.pk}/history/").json()
+    history = api(ana).get(f"/api/v1/claims/{winner.pk}/history/").json()["results"]
     approved = [e for e in history if e["action"] == "approved"][0]
     assert approved["details"]["rationale"] == RATIONALE
     assert approved["details"]["associations_ended"][0]["claim"] == held.pk
-    loser_history = api(ana).get(f"/api/v1/claims/{held.pk}/history/").json()
+    loser_history = api(ana).get(f"/api/v1/claims/{held.pk}/history/").json()["results"]
     assert any(e["details"].get("decided_by_claim") == winner.pk for e in loser_history)
     assert ClaimEvent.objects.filter(claim=held, action="arbitration_decided").count() == 1
