@@ -75,10 +75,14 @@ class Outcome:
     action: str
     state: str = ""  # required state when there is no transition
     transition: str = ""  # the state machine's transition to fire, if any
-    when: Q = field(default_factory=Q)  # a further condition on the claim
+    disputed: bool | None = None  # only claims disputed before (True) or never disputed (False)
     updates: Callable[[datetime], dict] = lambda now: {}
     details: dict = field(default_factory=dict)  # history details from the row: key -> expression
     email: Email | None = None
+
+    @property
+    def when(self) -> Q:
+        return Q() if self.disputed is None else Q(disputed_at__isnull=not self.disputed)
 
     @property
     def source(self) -> str:
@@ -106,6 +110,27 @@ def _rejection(now: datetime) -> dict:
     }
 
 
+def _no_answer(*, final: bool) -> Outcome:
+    return Outcome(
+        name="answer_passed_final" if final else "answer_passed",
+        kinds=(K.PARTNER_ANSWER,),
+        transition="expire_answer",
+        disputed=final,
+        action=EventAction.AUTO_REJECTED,
+        updates=lambda now: {**_rejection(now), **(NO_CLOCK if final else _clock(K.DISPUTE_WINDOW, now))},
+        email=Email(
+            "claim_rejected",
+            to="partner_contact_email",
+            context=lambda now: {
+                "reason": RejectionReason.NO_PARTNER_RESPONSE,
+                "message": "",
+                "dispute_until": None if final else clocks.deadline_for(K.DISPUTE_WINDOW, now),
+                "is_final": final,
+            },
+        ),
+    )
+
+
 OUTCOMES: tuple[Outcome, ...] = (
     # Submitted and nobody started the review: Under Review, flagged overdue, head of queue.
     Outcome(
@@ -130,45 +155,10 @@ OUTCOMES: tuple[Outcome, ...] = (
             language=lambda: F("assigned_reviewer__language"),
         ),
     ),
-    # No answer to a request for information in time: rejected (no partner response),
-    # with the 30-day dispute window ...
-    Outcome(
-        name="answer_passed",
-        kinds=(K.PARTNER_ANSWER,),
-        transition="expire_answer",
-        when=Q(disputed_at__isnull=True),
-        action=EventAction.AUTO_REJECTED,
-        updates=lambda now: {**_rejection(now), **_clock(K.DISPUTE_WINDOW, now)},
-        email=Email(
-            "claim_rejected",
-            to="partner_contact_email",
-            context=lambda now: {
-                "reason": RejectionReason.NO_PARTNER_RESPONSE,
-                "message": "",
-                "dispute_until": clocks.deadline_for(K.DISPUTE_WINDOW, now),
-                "is_final": False,
-            },
-        ),
-    ),
-    # ... or final, when the claim was already disputed once.
-    Outcome(
-        name="answer_passed_final",
-        kinds=(K.PARTNER_ANSWER,),
-        transition="expire_answer",
-        when=Q(disputed_at__isnull=False),
-        action=EventAction.AUTO_REJECTED,
-        updates=lambda now: {**_rejection(now), **NO_CLOCK},
-        email=Email(
-            "claim_rejected",
-            to="partner_contact_email",
-            context=lambda now: {
-                "reason": RejectionReason.NO_PARTNER_RESPONSE,
-                "message": "",
-                "dispute_until": None,
-                "is_final": True,
-            },
-        ),
-    ),
+    # No answer to a request for information in time: rejected (no partner response), with
+    # the 30-day dispute window, or final when the claim was already disputed once.
+    _no_answer(final=False),
+    _no_answer(final=True),
     # Seven days without a denial: sent on to incentive eligibility evaluation.
     Outcome(
         name="consent_passed",
@@ -312,11 +302,7 @@ def _webhook_events(outcome: Outcome, mine: QuerySet[Claim], now: datetime) -> N
 
 def _outcome_for(kind: str, state: str, disputed: bool) -> Outcome | None:
     for outcome in OUTCOMES:
-        if kind in outcome.kinds and state == outcome.source:
-            if outcome.name == "answer_passed" and disputed:
-                continue
-            if outcome.name == "answer_passed_final" and not disputed:
-                continue
+        if kind in outcome.kinds and state == outcome.source and outcome.disputed in (None, disputed):
             return outcome
     return None
 
