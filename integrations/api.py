@@ -78,16 +78,21 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-PaginatedDeliveries = type(
-    "PaginatedDeliveryList",
-    (serializers.Serializer,),
-    {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": DeliverySerializer(many=True),
-    },
-)
+def paginated(list_name: str, child: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of a page of `child` rows (count, next, previous, results), as every API list answers."""
+    return type(
+        list_name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": child(many=True),
+        },
+    )
+
+
+PaginatedDeliveries = paginated("PaginatedDeliveryList", DeliverySerializer)
 
 
 def _own_endpoint(request, pk: int) -> WebhookEndpoint:
@@ -272,16 +277,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-PaginatedImportRows = type(
-    "PaginatedImportRowList",
-    (serializers.Serializer,),
-    {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": ImportRowSerializer(many=True),
-    },
-)
+PaginatedImportRows = paginated("PaginatedImportRowList", ImportRowSerializer)
 
 
 def _own_import(request, pk: int) -> ClaimImport:
