@@ -2,11 +2,13 @@
 
 Runs on the delivery queue only (its own worker in production), so a slow or
 hung mail server can never hold a deadline. Every network call has a timeout
-(EMAIL_TIMEOUT). A batch is leased (SKIP LOCKED, then `locked_until`), sent over
-one SMTP connection, and each email is marked sent in its own commit right after
-the server accepted it: a worker killed mid-batch leaves the rest leased, and the
-next drain after the lease takes them, so nothing is lost and nothing sent twice
-(short of a crash in the instant between the server's "250 OK" and that commit).
+(EMAIL_TIMEOUT). A batch is leased (SKIP LOCKED, then `locked_until`), sent over a
+few SMTP connections (CPOR_OUTBOX_CONNECTIONS; the first must deliver before the
+others open), and each email is marked sent as soon as the drain sees the server's
+acceptance (those that came back together in one commit): a worker killed mid-batch
+leaves the rest leased, and the next drain after the lease takes them, so nothing is
+lost and nothing sent twice (short of a crash in the instant between the server's
+"250 OK" and that commit).
 
 A failed attempt backs off exponentially (CPOR_OUTBOX_RETRY_* settings) and is
 retried for CPOR_OUTBOX_RETRY_FOR_SECONDS (3 days by default). Only then is the
@@ -22,15 +24,18 @@ import smtplib
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
+from . import wire
 from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
 from .models import Claim, Notification
 from .notifications import DT_KEY, claim_url, give_up_at
@@ -119,12 +124,34 @@ def _lease(now: datetime, batch_size: int, only: list[int] | None = None) -> lis
     return list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
 
 
-def _mark_sent(n: Notification, subject: str, now: datetime) -> None:
-    # One autocommitted UPDATE right after the server's "250": the drain runs with
-    # synchronous_commit off (see _fast_commits), so this costs no WAL flush.
-    Notification.objects.filter(pk=n.pk).update(
-        status=P.SENT, sent_at=now, subject=subject, attempts=F("attempts") + 1, last_error="", locked_until=None
-    )
+@lru_cache(maxsize=1)
+def _columns() -> dict[str, str]:
+    meta, q = Notification._meta, connection.ops.quote_name
+    names = ("status", "sent_at", "subject", "attempts", "last_error", "locked_until")
+    return {"table": q(meta.db_table), "pk": q(meta.pk.column), **{n: q(meta.get_field(n).column) for n in names}}
+
+
+def _mark_sent(sent: list[tuple[Notification, str]], now: datetime) -> None:
+    """Marks the emails the server just accepted, in one autocommitted UPDATE: the drain runs
+    with synchronous_commit off (see _fast_commits), so this costs no WAL flush. It runs once
+    per handful of emails, so it is written once from the model's own names rather than
+    compiled through the ORM each time (which cost more than running it)."""
+    if not sent:
+        return
+    c = _columns()
+    cases = " ".join(["WHEN %s THEN %s"] * len(sent))
+    params: list = [str(P.SENT), connection.ops.adapt_datetimefield_value(now)]
+    for n, subject in sent:
+        params += [n.pk, subject[:255]]
+    params += [n.pk for n, _subject in sent]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {c['table']} SET {c['status']} = %s, {c['sent_at']} = %s, "
+            f"{c['subject']} = CASE {c['pk']} {cases} END, {c['attempts']} = {c['attempts']} + 1, "
+            f"{c['last_error']} = '', {c['locked_until']} = NULL "
+            f"WHERE {c['pk']} IN ({', '.join(['%s'] * len(sent))})",
+            params,
+        )
 
 
 class _fast_commits:
@@ -173,19 +200,44 @@ def _release(rows: list[Notification]) -> None:
         Notification.objects.filter(pk__in=[n.pk for n in rows], status=P.PENDING).update(locked_until=None)
 
 
-class _Sender(threading.Thread):
-    """Talks to the mail server over one connection while the drain renders the next
-    email, so rendering overlaps the network round trips. It never touches the database:
-    the drain marks each result as soon as it comes back."""
+class _Senders:
+    """A few connections to the mail server, each talked to by its own thread, all taking
+    the rendered emails from one queue. A mail server answers each command after a round
+    trip; several connections keep it busy while the drain renders the next emails. The
+    first connection goes alone until the server has accepted an email: a server that is
+    down or hung costs one connection attempt per drain, not one per connection. The
+    threads never touch the database: the drain marks each result as it comes back."""
 
-    def __init__(self, smtp) -> None:
-        super().__init__(daemon=True, name="outbox-sender")
-        self.smtp = smtp
+    def __init__(self, count: int) -> None:
         self.inbox: queue.Queue = queue.Queue()
         self.results: queue.Queue = queue.Queue()
         self.server_down = threading.Event()
+        self.count = max(count, 1)
+        self.threads: list[threading.Thread] = []
+        self.stopping = False
 
-    def run(self) -> None:
+    def _add(self) -> None:
+        thread = threading.Thread(target=self._run, daemon=True, name=f"outbox-sender-{len(self.threads)}")
+        self.threads.append(thread)
+        thread.start()
+
+    def start(self) -> None:
+        self._add()
+
+    def grow(self) -> None:
+        """The server accepted an email: open the other connections."""
+        while len(self.threads) < self.count and not (self.server_down.is_set() or self.stopping):
+            self._add()
+
+    def stop(self) -> None:
+        self.stopping = True  # every thread started gets its end-of-work marker
+        for _ in self.threads:
+            self.inbox.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def _run(self) -> None:
+        smtp = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
         try:
             while (item := self.inbox.get()) is not None:
                 n, message = item
@@ -193,10 +245,17 @@ class _Sender(threading.Thread):
                     self.results.put((n, message, None, "skipped"))
                     continue
                 try:
-                    # Opened once, before the first email: send_messages would otherwise
-                    # open and close a connection per call.
-                    self.smtp.open()
-                    self.smtp.send_messages([message])
+                    # Opened once, before this connection's first email: send_messages
+                    # would otherwise open and close a connection per call.
+                    smtp.open()
+                    if isinstance(smtp, SmtpBackend):
+                        # The bytes written directly (claims/wire.py), over the backend's own
+                        # connection (its TLS, login and timeout settings).
+                        sender, recipients = wire.envelope(message)
+                        smtp.connection.sendmail(sender, recipients, wire.message_bytes(message))
+                    else:  # the console, file or test backends keep Django's own path
+                        message.connection = smtp
+                        smtp.send_messages([message])
                 except SERVER_ERRORS as exc:
                     self.server_down.set()  # down or hung: the rest wait for their next drain
                     self.results.put((n, message, exc, "server"))
@@ -206,49 +265,52 @@ class _Sender(threading.Thread):
                     self.results.put((n, message, None, "sent"))
         finally:
             try:
-                self.smtp.close()
+                smtp.close()
             except Exception:  # closing a dead connection must not hide what was sent
                 log.debug("closing the SMTP connection failed", exc_info=True)
 
 
-IN_FLIGHT = 4  # emails rendered ahead of the one being sent
-
-
 def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: list[int] | None = None) -> int:
-    """Sends one batch of due emails (of `ids` only, if given) over one SMTP connection.
-    Returns how many were sent."""
+    """Sends one batch of due emails (of `ids` only, if given) over a few SMTP connections
+    (CPOR_OUTBOX_CONNECTIONS, never more than the batch has emails). Returns how many were sent."""
     now = now or timezone.now()
     batch = _lease(now, batch_size or settings.CPOR_OUTBOX_BATCH_SIZE, ids)
     if not batch:
         return 0
     # The templates read the claim's company and tenant names.
     claims = Claim.objects.select_related("company", "tenant").in_bulk({n.claim_id for n in batch if n.claim_id})
-    sender = _Sender(get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT))
+    senders = _Senders(min(settings.CPOR_OUTBOX_CONNECTIONS, len(batch)))
+    ahead = 2 * senders.count  # emails rendered and waiting for a free connection
     sent, in_flight, not_tried = 0, 0, []
 
     def settle(*, wait_one: bool = False, wait_all: bool = False) -> None:
-        """Marks the results that came back (waiting for one, or for all, if asked)."""
+        """Marks the results that came back (waiting for one, or for all, if asked): the sent
+        ones in one UPDATE as soon as the drain sees them, so a worker killed a moment later
+        sends none of them again."""
         nonlocal sent, in_flight
+        accepted: list[tuple[Notification, str]] = []
         while in_flight:
             try:
-                n, message, exc, outcome = sender.results.get(block=wait_one or wait_all)
+                n, message, exc, outcome = senders.results.get(block=wait_one or wait_all)
             except queue.Empty:
-                return
+                break
             in_flight -= 1
             wait_one = False
             if outcome == "sent":
-                _mark_sent(n, message.subject, timezone.now())
-                sent += 1
+                accepted.append((n, message.subject))
+                senders.grow()
             elif outcome == "skipped":
                 not_tried.append(n)
             else:
                 _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
+        _mark_sent(accepted, timezone.now())
+        sent += len(accepted)
 
     with _fast_commits():
-        sender.start()
+        senders.start()
         try:
             for i, n in enumerate(batch):
-                if sender.server_down.is_set():
+                if senders.server_down.is_set():
                     not_tried.extend(batch[i:])
                     break
                 try:
@@ -257,14 +319,12 @@ def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: li
                     log.exception("Email %s could not be rendered", n.pk)
                     _mark_failed_attempt(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
                     continue
-                message.connection = sender.smtp
-                sender.inbox.put((n, message))
+                senders.inbox.put((n, message))
                 in_flight += 1
-                settle(wait_one=in_flight >= IN_FLIGHT)
+                settle(wait_one=in_flight >= ahead)
         finally:
-            sender.inbox.put(None)
+            senders.stop()
             settle(wait_all=True)
-            sender.join()
             _release(not_tried)
     return sent
 

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpor.settings")
 
@@ -56,3 +56,12 @@ def _refuse_to_start_without_a_secret(**kwargs) -> None:
     except ImproperlyConfigured as exc:
         # Celery logs and ignores exceptions from signal handlers; SystemExit stops the process.
         raise SystemExit(str(exc)) from exc
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _freeze_startup_objects(**kwargs) -> None:
+    """A worker keeps its startup objects for life: out of the collector's way (cpor.startup)."""
+    from .startup import freeze_startup_objects
+
+    freeze_startup_objects()

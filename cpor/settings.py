@@ -278,6 +278,8 @@ CPOR_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SWEEP_INTERVAL_SECONDS", 120, minimu
 # before the email is marked failed, logged at ERROR and listed for staff to retry.
 CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS = env_int("CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS", 30, minimum=1)
 CPOR_OUTBOX_BATCH_SIZE = env_int("CPOR_OUTBOX_BATCH_SIZE", 200, minimum=1)
+# Connections a drain opens to the mail server at once (each email still goes over one).
+CPOR_OUTBOX_CONNECTIONS = env_int("CPOR_OUTBOX_CONNECTIONS", 4, minimum=1)
 CPOR_OUTBOX_RETRY_BASE_SECONDS = env_int("CPOR_OUTBOX_RETRY_BASE_SECONDS", 60, minimum=1)
 CPOR_OUTBOX_RETRY_MAX_SECONDS = env_int("CPOR_OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
 CPOR_OUTBOX_RETRY_FOR_SECONDS = env_int("CPOR_OUTBOX_RETRY_FOR_SECONDS", 3 * 24 * 3600, minimum=1)

@@ -21,11 +21,14 @@ def free_port() -> int:
 class SmtpSink:
     """Accepts every message and records its Message-ID, counting a message only once
     it answered "250" for it (as a real MTA takes responsibility). `hold_at=n` makes the
-    n-th message wait before that answer until `release()`, then refuse it with 451."""
+    n-th message and every later one (on any connection) wait before that answer until
+    `release()`, then refuses them with 451; messages that arrive after the release are
+    accepted."""
 
     def __init__(self, port: int | None = None, *, hold_at: int | None = None) -> None:
         self.port = port or free_port()
         self.accepted: list[str] = []
+        self.peers: set = set()  # the client connections that delivered a message
         self.hold_at = hold_at
         self.holding = threading.Event()
         self._release = threading.Event()
@@ -37,13 +40,14 @@ class SmtpSink:
         with self._lock:
             self._seen += 1
             seen = self._seen
-        if self.hold_at is not None and seen == self.hold_at:
+        if self.hold_at is not None and seen >= self.hold_at and not self._release.is_set():
             self.holding.set()
             await asyncio.get_running_loop().run_in_executor(None, self._release.wait)
             return "451 4.3.0 Try again later"
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         with self._lock:
             self.accepted.append(message["Message-ID"])
+            self.peers.add(session.peer)
         return "250 OK"
 
     def start(self) -> SmtpSink:

@@ -82,7 +82,8 @@ def test_delivery_is_idempotent(build):
 
 
 def test_a_leased_row_is_left_to_its_drain_until_the_lease_ends(build):
-    build.submitted()
+    with time_machine.travel(T0, tick=False):  # written at T0: due from T0, whatever today's date
+        build.submitted()
     with time_machine.travel(T0, tick=False):
         taken = outbox._lease(T0, 10)  # a drain that was killed after taking the batch
         assert [n.kind for n in taken] == ["claim_submitted"]

@@ -234,10 +234,11 @@ def test_a_worker_killed_mid_drain_loses_nothing_and_doubles_nothing(build, tmp_
         stack.start("deliveries", "-Q", "deliveries")
         stack.drain(ids)
         wait_for(sink.holding.is_set, what="the 40th email to reach the server")
-        # Each accepted email is marked as soon as the server said "250".
+        # Each accepted email is marked as soon as the server said "250" (the drain's other
+        # connections are held too, each at its next email).
         wait_for(lambda: Notification.objects.filter(status="sent").count() == 39, what="the first 39 marked sent")
-        stack.kill("deliveries")  # between the 40th message's data and the server's answer
-        sink.release()  # the server refuses it: it was never accepted
+        stack.kill("deliveries")  # between the held messages' data and the server's answer
+        sink.release()  # the server refuses them: they were never accepted
         assert len(sink.accepted) == 39
         stack.start("deliveries2", "-Q", "deliveries")
         stack.start("beat")  # the periodic drain takes the killed drain's rows once their lease ends
