@@ -309,10 +309,12 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 name="claim_waiting_idx",
                 condition=Q(state="partner_action_required"),
             ),
-            # Competition: other companies' open claims on a tenant.
+            # Competition: other companies' open claims on a tenant (covering the id: the check
+            # of each queue row is an index-only scan).
             models.Index(
                 fields=["tenant", "company"],
                 name="claim_open_tenant_idx",
+                include=["id"],
                 condition=Q(state__in=["submitted", "under_review", "partner_action_required"]),
             ),
             # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,

@@ -5,7 +5,9 @@
 - the queue's disputes and the Partner Action Required claims ("waiting"): partial indexes
   of exactly those claims, in the queue order (small: only their rows are written);
 - the dashboard by deadline: running clocks first, soonest first, replacing the plain
-  (company, deadline_at) index that this sort (since the running-clock key) no longer used.
+  (company, deadline_at) index that this sort (since the running-clock key) no longer used;
+- the competition check (the "competing" filter reads the queue in order and checks each
+  row): the open-claims-by-tenant index covers the claim id, an index-only scan.
 """
 
 import django.db.models.functions.comparison
@@ -63,6 +65,17 @@ class Migration(migrations.Migration):
                 condition=models.Q(("state", "partner_action_required")),
                 fields=["-is_overdue", "deadline_at", "id"],
                 name="claim_waiting_idx",
+            ),
+        ),
+        # Covering the id: the competition check of a queue row reads no claim row.
+        migrations.RemoveIndex(model_name="claim", name="claim_open_tenant_idx"),
+        migrations.AddIndex(
+            model_name="claim",
+            index=models.Index(
+                fields=["tenant", "company"],
+                name="claim_open_tenant_idx",
+                include=["id"],
+                condition=models.Q(state__in=["submitted", "under_review", "partner_action_required"]),
             ),
         ),
     ]
