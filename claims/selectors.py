@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Association, Claim, ClaimProduct, CustomerTenant, User
+from .models import Association, Claim, ClaimProduct, CustomerTenant, User, clock_order
 from .validation import parse_guid
 
 
@@ -83,9 +83,9 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
     ]
     if key == "deadline":
         # Open deadlines first (soonest first, or latest first descending); closed ones
-        # (acted on, or no clock running) always last.
-        closed = Case(When(deadline_at__isnull=False, deadline_expired=False, then=Value(0)), default=Value(1))
-        ordering = [closed.asc(), *ordering]
+        # (acted on, or no clock running) always last. Ascending, a page is read in order
+        # from claim_company_due_idx.
+        ordering = [clock_order().asc(), *ordering]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
 
 

@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models.lookups import Exact
 from django.db.models.query import ModelIterable
 
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.choices import ClaimState
 from claims.competition import competing_condition, count_competing, mark_competing
-from claims.models import Claim, ClaimEvent, User
+from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
 from claims.selectors import _with_list_relations, guid_prefix_range
 from claims.validation import parse_guid
 
@@ -21,14 +22,20 @@ WAITING_STATES = (ClaimState.PARTNER_ACTION_REQUIRED,)
 IN_QUEUE = Q(state__in=QUEUE_STATES)
 
 
+def assigned_to(reviewer: User | None) -> Q:
+    """Claims assigned to `reviewer` (None: to nobody), as claim_queue_reviewer_idx reads them
+    in the queue order."""
+    return Q(Exact(reviewer_or_zero(), reviewer.pk if reviewer is not None else 0))
+
+
 def _filters(me: User | None) -> dict[str, Q]:
     """Queue filter key -> condition on the queue."""
     return {
         "overdue": IN_QUEUE & Q(is_overdue=True),
         "competing": IN_QUEUE & Q(competing_condition()),
         "dispute": IN_QUEUE & Q(is_dispute=True),
-        "mine": IN_QUEUE & Q(assigned_reviewer=me),
-        "unassigned": IN_QUEUE & Q(assigned_reviewer__isnull=True),
+        "mine": IN_QUEUE & assigned_to(me),
+        "unassigned": IN_QUEUE & assigned_to(None),
         "submitted": Q(state=ClaimState.SUBMITTED),
         "under_review": Q(state=ClaimState.UNDER_REVIEW),
         "waiting": Q(state__in=WAITING_STATES),
@@ -60,10 +67,6 @@ class QueueQuerySet(QuerySet):
             mark_competing(self._result_cache)
 
 
-def _queue_base() -> QuerySet[Claim]:
-    return QueueQuerySet(Claim).filter(state__in=(*QUEUE_STATES, *WAITING_STATES))
-
-
 def search_queue(qs: QuerySet[Claim], q: str) -> QuerySet[Claim]:
     """Claim number (#12 or 12), claim name, partner name, customer name or domain, tenant ID (whole
     GUID, or its first characters: a prefix range on the indexed UUID column)."""
@@ -86,11 +89,9 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
     """Claims that need a reviewer (Submitted; Under Review, including disputes and answered
     requests): overdue first, then the deadline that falls first. `show=waiting` lists the
     Partner Action Required claims instead (waiting on the partner, with their answer deadline)."""
-    qs = _queue_base()
-    if me is not None and show in FILTER_KEYS:
-        qs = qs.filter(_filters(me)[show])
-    else:
-        qs = qs.filter(IN_QUEUE)
+    # Each filter names its states: one condition on the state, so the planner estimates
+    # the rows well and reads the filter's index in order.
+    qs = QueueQuerySet(Claim).filter(_filters(me)[show] if me is not None and show in FILTER_KEYS else IN_QUEUE)
     if area:
         qs = qs.filter(solution_area=area)
     qs = search_queue(qs, q)
@@ -142,7 +143,7 @@ def _shared_counts(area: str) -> dict[str, int]:
 
 
 def _count_mine(me: User, area: str) -> int:
-    mine = Claim.objects.filter(state__in=QUEUE_STATES, assigned_reviewer=me)
+    mine = Claim.objects.filter(IN_QUEUE & assigned_to(me))
     return (mine.filter(solution_area=area) if area else mine).count()
 
 

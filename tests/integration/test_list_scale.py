@@ -7,6 +7,8 @@ bulk_create (the pages only read, so the clones need no history of their own).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -15,7 +17,7 @@ from rest_framework.test import APIClient
 
 from claims.models import Claim, ClaimProduct
 from reviews.selectors import FILTER_KEYS
-from tests.conftest import claim_data, m365_data
+from tests.conftest import another_customer, claim_data, m365_data
 
 API = "/api/v1"
 
@@ -54,6 +56,7 @@ def queries(client, path: str, **headers) -> list[str]:
 def fleet(build, northwind, ana):
     """Claims in every queue situation: plain, competing (Northwind on the same customer and
     product), disputed, assigned; then cloned to 1,000."""
+    from claims import services
     from tests.conftest import Builder
 
     made = [
@@ -62,6 +65,11 @@ def fleet(build, northwind, ana):
         build.par(m365_data(name="intune", products=[{"product": "intune"}, {"product": "onedrive"}])),
         build.editing(m365_data(name="draft", products=[{"product": "exchange_online"}]), poe=False),
         Builder(northwind, ana).submitted(m365_data(name="rival", mpn_id="5678901")),
+        services.claim_dispute(
+            claim=build.rejected(m365_data(name="appeal", **another_customer(1))),
+            actor=build.partner,
+            justification="The PoE is signed.",
+        ),
     ]
     clone(made, 1_000)
     return made
@@ -157,3 +165,47 @@ def test_no_page_plan_scans_the_claims_table(fleet, client, fabrikam, ana):
     for sql in partner["/claims/"]:
         if "COUNT(" in sql.upper():
             assert "claims_claimevent" not in sql
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+# Filtered pages each read by an index of exactly what they show, in the page's order.
+ORDERED_PAGES = [
+    "/claims/?sort=deadline",
+    "/review/?show=dispute",
+    "/review/?show=waiting",
+    "/review/?show=mine",
+    "/review/?show=unassigned",
+]
+
+
+@pytest.mark.postgres
+def test_filtered_pages_read_one_page_in_index_order(fleet, client, fabrikam, ana):
+    """With sorting and sequential scans priced out, each page's query still finds an index
+    scan of the claims that holds only the rows it lists (every condition an index condition
+    or the index's own predicate: no Filter), in the page's order (no Sort): the LIMIT stops
+    after one page. An index that gives the order but not the subset (the queue index with a
+    filter), or the subset but not the order (a sort), fails."""
+    client.force_login(fabrikam)
+    pages = {path: queries(client, path) for path in ORDERED_PAGES if path.startswith("/claims/")}
+    client.force_login(ana)
+    pages |= {path: queries(client, path) for path in ORDERED_PAGES if path.startswith("/review/")}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        for path, sqls in pages.items():
+            page_query = [s for s in sqls if 'FROM "claims_claim"' in s and "LIMIT" in s and "COUNT(" not in s]
+            assert len(page_query) == 1, (path, sqls)
+            sql = page_query[0]
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            nodes = list(_nodes(plan[0]["Plan"]))
+            scans = [n for n in nodes if n.get("Relation Name") == "claims_claim"]
+            assert [n["Node Type"] for n in scans] in (["Index Scan"], ["Index Only Scan"]), (path, plan)
+            assert "Filter" not in scans[0], (path, scans[0])
+            assert not [n for n in nodes if "Sort" in n["Node Type"]], (path, plan)
