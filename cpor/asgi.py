@@ -7,3 +7,7 @@ from .startup import require_secret_key  # noqa: E402
 
 require_secret_key()
 application = get_asgi_application()
+
+from claims import calendar  # noqa: E402
+
+calendar.load()  # not in a first request: see calendar.load

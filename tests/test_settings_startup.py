@@ -36,3 +36,11 @@ def test_a_celery_worker_refuses_to_start_without_a_secret():
         "from celery.__main__ import main; import sys; sys.argv = ['celery', '-A', 'cpor', 'worker', '--pool=solo']; main()"
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_the_web_process_loads_the_holiday_calendar_before_its_first_request():
+    # Its first lookup imports every country of the holidays package (~0.8 s, several MB):
+    # not in the first request that shows a review deadline (claims/calendar.py load).
+    code = "import sys, cpor.wsgi; print('holidays.countries.united_states' in sys.modules)"
+    result = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment")
+    assert result.returncode == 0 and result.stdout.split()[-1] == "True", result.stderr
