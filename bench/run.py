@@ -553,7 +553,7 @@ def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
 
     from claims.models import Claim
     from claims.services import partner_email
-    from cpor.startup import freeze_startup_objects
+    from cpor.startup import prepare_serving_process
 
     sink = Sink()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -587,7 +587,7 @@ def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
         sets = ", ".join(f'"{c}" = s."{c}"' for c in cols)
         samples: list = []
         # The harness drains in its own process: set up as the delivery worker sets itself up (cpor.celery).
-        freeze_startup_objects()
+        prepare_serving_process()
         for run in range(cfg.runs):
             with connection.cursor() as cursor:
                 cursor.execute(f"UPDATE claims_notification n SET {sets} FROM bench_outbox_snapshot s WHERE n.id = s.id")

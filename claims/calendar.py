@@ -16,6 +16,16 @@ def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayB
     return holidays.country_holidays(country, subdiv=subdivision)
 
 
+def load() -> None:
+    """Builds the configured calendar now. A serving process calls this at start (cpor/wsgi.py,
+    cpor/asgi.py): the first lookup imports every country module of the holidays package
+    (about 0.8 s and several MB), which would otherwise land in the first request that shows a
+    review deadline, in the middle of a page or a streamed CSV export."""
+    country = settings.CPOR_HOLIDAY_COUNTRY
+    if country:
+        _public_holidays(country, settings.CPOR_HOLIDAY_SUBDIVISION).get(date.today())
+
+
 def is_business_day(day: date) -> bool:
     if day.weekday() >= 5:
         return False

@@ -60,8 +60,8 @@ def _refuse_to_start_without_a_secret(**kwargs) -> None:
 
 @worker_init.connect
 @worker_process_init.connect
-def _freeze_startup_objects(**kwargs) -> None:
-    """A worker keeps its startup objects for life: out of the collector's way (cpor.startup)."""
-    from .startup import freeze_startup_objects
+def _prepare(**kwargs) -> None:
+    """URLconf and holiday calendar loaded, startup objects out of the collector's way (cpor.startup)."""
+    from .startup import prepare_serving_process
 
-    freeze_startup_objects()
+    prepare_serving_process()

@@ -36,3 +36,15 @@ def test_a_celery_worker_refuses_to_start_without_a_secret():
         "from celery.__main__ import main; import sys; sys.argv = ['celery', '-A', 'cpor', 'worker', '--pool=solo']; main()"
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_the_web_process_loads_the_holiday_calendar_and_its_views_before_its_first_request():
+    # The calendar's first lookup imports every country of the holidays package (~0.8 s, several
+    # MB): not in the first request that shows a review deadline (claims/calendar.py load). Then
+    # what was loaded is frozen out of the garbage collector's full passes (cpor/startup.py).
+    code = (
+        "import gc, sys, cpor.wsgi; "
+        "print('holidays.countries.united_states' in sys.modules, 'claims.api.views' in sys.modules, gc.get_freeze_count() > 10000)"
+    )
+    result = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment")
+    assert result.returncode == 0 and result.stdout.split()[-3:] == ["True", "True", "True"], result.stderr
