@@ -179,11 +179,16 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
     try:
         due = cfg.params().due
         for run in range(cfg.runs):
+            # Each timed run starts from the same state: due claims restored, the previous
+            # run's dead rows vacuumed, a fresh checkpoint (see sweep_worker "settle").
             big.call("restore")
+            big.call("settle")
             p = big.call("product")
             big.call("restore")
+            big.call("settle")
             f = big.call("floor")
             small.call("restore")
+            small.call("settle")
             s = small.call("product")
             log(
                 f"  run {run + 1}: product {p['seconds']:.1f} s ({p['rows']} claims), floor {f['seconds']:.1f} s "

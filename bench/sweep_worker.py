@@ -1,6 +1,7 @@
 """B1: one process per data set, driven by the harness over stdin/stdout (JSON lines).
 
-Commands: `restore` (put the due claims back), `product` (the product's own
+Commands: `restore` (put the due claims back), `settle` (vacuum what the last run left, then a
+checkpoint: every timed run starts alike), `product` (the product's own
 `claims.tasks.run_deadline_sweep` task, called directly until it returns 0), `floor`
 (raw SQL making the same changes: UPDATE per outcome, history INSERT ... SELECT,
 outbox INSERT ... SELECT, in one transaction). Each answers {"seconds": ..., "rows": ...}.
@@ -190,6 +191,11 @@ def main() -> None:
         if command == "vacuum":
             t0 = time.perf_counter()
             datagen.vacuum()
+            result = {"seconds": time.perf_counter() - t0, "rows": 0}
+        elif command == "settle":
+            t0 = time.perf_counter()
+            datagen.vacuum()
+            datagen.checkpoint()
             result = {"seconds": time.perf_counter() - t0, "rows": 0}
         elif command == "restore":
             t0 = time.perf_counter()
