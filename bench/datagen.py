@@ -109,6 +109,7 @@ def generate(p: Params, log=print) -> None:
         if t.startswith(("claims_", "authtoken_", "django_session", "django_admin_log"))
         or t.startswith(("integrations_", "reviews_"))
     ]
+    # TRUNCATE keeps the tables' storage options (claims_claim's fillfactor, migration 0014).
     _exec("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     # Bulk loads run several times faster without the secondary indexes: drop them (unique
     # ones stay, the association insert relies on one) and build them again at the end.

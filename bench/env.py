@@ -71,3 +71,23 @@ def configure(database: str) -> None:
     import django
 
     django.setup()
+
+
+SETTINGS = ("server_version", "shared_buffers", "wal_compression", "max_wal_size", "synchronous_commit")
+
+
+def server_settings() -> str:
+    """The PostgreSQL settings the figures depend on, for the report's header (docker-compose's
+    db service sets the production ones; a package's defaults are a 128 MB toy)."""
+    import psycopg2
+
+    conn = psycopg2.connect(database_url("postgres"))
+    try:
+        with conn.cursor() as cursor:
+            values = []
+            for name in SETTINGS:
+                cursor.execute(f"SHOW {name}")
+                values.append(f"{name}={cursor.fetchone()[0]}")
+        return ", ".join(values)
+    finally:
+        conn.close()

@@ -176,6 +176,7 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
     sweep = out["B1 sweep"] = Verdict("B1 sweep")
     scale = out["B1 scale"] = Verdict("B1 scale")
     big, small = SweepWorker(cfg.main_db, cfg.params()), SweepWorker(cfg.scale_db, cfg.scale_params())
+    small_floor: list[float] = []
     try:
         due = cfg.params().due
         for run in range(cfg.runs):
@@ -190,10 +191,15 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
             small.call("restore")
             small.call("settle")
             s = small.call("product")
+            small.call("restore")
+            small.call("settle")
+            sf = small.call("floor")
             log(
                 f"  run {run + 1}: product {p['seconds']:.1f} s ({p['rows']} claims), floor {f['seconds']:.1f} s "
-                f"({f['rows']}), product on {cfg.scale_params().claims:,} claims {s['seconds']:.1f} s ({s['rows']})"
+                f"({f['rows']}), on {cfg.scale_params().claims:,} claims: product {s['seconds']:.1f} s ({s['rows']}), "
+                f"floor {sf['seconds']:.1f} s"
             )
+            small_floor.append(sf["seconds"])
             if p["rows"] != due or s["rows"] != due:
                 sweep.note = f"product handled {p['rows']} / {s['rows']} of {due} due"
             sweep.product.append(p["seconds"])
@@ -206,7 +212,12 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
     finally:
         big.close()
         small.close()
-    scale.note = f"floor column: the same sweep on {cfg.scale_params().claims:,} claims (all due)"
+    floors = statistics.median(sweep.floor) / statistics.median(small_floor) if small_floor else 0
+    scale.note = (
+        f"floor column: the same sweep on {cfg.scale_params().claims:,} claims (all due); the raw SQL's own time "
+        f"on {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims: {floors:.2f}x "
+        f"({_spread(sweep.floor)} s vs {_spread(small_floor)} s)"
+    )
 
 
 # --- Web benchmarks (B2, B3, B4) ----------------------------------------------------------
@@ -668,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         f"CPOR bench: {'small' if cfg.small else 'full'} ({cfg.params().claims:,} claims, {cfg.params().due:,} due), "
         f"{cfg.runs} runs, {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
     )
-    log(f"data sets: {cfg.main_db}, {cfg.scale_db}")
+    log(f"data sets: {cfg.main_db}, {cfg.scale_db}; PostgreSQL {env.server_settings()}")
     prepare_database(cfg.main_db, cfg.params())
     if want("B1"):
         prepare_database(cfg.scale_db, cfg.scale_params())
