@@ -169,6 +169,19 @@ def test_queue_filters_and_counts(build, northwind, ana, ben):
     assert len(review_queue(me=ana, area="business_applications")) == 1
 
 
+def test_the_competing_filter_follows_every_change(build, northwind, ana):
+    """The filter reads the competing claims cached with the counts: a change that ends the
+    competition (the rival withdrawn) shows on the next read, as the claim-by-claim check would."""
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    assert {c.pk for c in review_queue(me=ana, show="competing")} == {rival.pk, mine.pk, teams.pk}
+    services.claim_withdraw(claim=rival, actor=rival.created_by, reason="no_longer_working_with_customer")
+    assert {c.pk for c in review_queue(me=ana, show="competing")} == {mine.pk}  # Northwind still holds mine's product
+    assert queue_counts(me=ana)["competing"] == 1
+    # A search checks claim by claim: the same answer.
+    assert {c.pk for c in review_queue(me=ana, show="competing", q="Fabrikam")} == {mine.pk}
+    assert {c.pk for c in review_queue(me=ana, show="competing", q=str(mine.pk))} == {mine.pk}
+
+
 def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind, ana):
     _competing(build, northwind, ana)
     with CaptureQueriesContext(connection) as few:
