@@ -46,5 +46,8 @@ def test_search_sort_and_bulk_assign_then_the_sla_dashboard_counts_a_pickup_brea
     page.goto(f"{live_server.url}/review/overview/?from=2026-11-01&to=2026-11-30")
     sla = page.locator("#sla")
     assert "0%" in sla.inner_text() and "Review pickup" in sla.inner_text()
-    assert page.locator("#late").get_by_text(f"#{ignored.pk} Nobody picked this up").is_visible()
+    # Its pickup breach is listed (once the review clock that followed has passed too, as it
+    # has after 23 November, the claim is listed a second time for that one).
+    pickup = page.locator("#late").get_by_role("row").filter(has_text="Review pickup")
+    assert pickup.get_by_role("link", name=f"#{ignored.pk} Nobody picked this up").is_visible()
     screenshot(page, "sla-dashboard")
