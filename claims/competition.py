@@ -53,8 +53,8 @@ def mark_competing(claims: list[Claim]) -> list[Claim]:
     return claims
 
 
-def competing_ids(*, states: tuple[str, ...], area: str = "") -> list[int]:
-    """The claims in `states` (a subset of OPEN_STATES) that compete, set-based: the same
+def count_competing(*, states: tuple[str, ...], area: str = "") -> int:
+    """How many claims in `states` (a subset of OPEN_STATES) compete, set-based: the same
     answer as `with_competing`, without an EXISTS per claim (seconds at a million claims).
 
     A customer tenant and product is contested when more than one company holds it among
@@ -78,15 +78,16 @@ def competing_ids(*, states: tuple[str, ...], area: str = "") -> list[int]:
             ) holders
             GROUP BY tenant_id, product_id HAVING MIN(company_id) <> MAX(company_id)
         )
-        SELECT DISTINCT l.id FROM open_lines l
-        JOIN contested k ON k.tenant_id = l.tenant_id AND k.product_id = l.product_id
-        WHERE l.state IN ({state_marks}){area_sql}
-        ORDER BY l.id
+        SELECT COUNT(*) FROM (
+            SELECT DISTINCT l.id FROM open_lines l
+            JOIN contested k ON k.tenant_id = l.tenant_id AND k.product_id = l.product_id
+            WHERE l.state IN ({state_marks}){area_sql}
+        ) competing
     """
     params = [*OPEN_STATES, *states, *([area] if area else [])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchone()[0]
 
 
 def competitors(claim: Claim) -> dict:

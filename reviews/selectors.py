@@ -11,7 +11,7 @@ from django.db.models.query import ModelIterable
 
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.choices import ClaimState
-from claims.competition import competing_condition, competing_ids, mark_competing
+from claims.competition import competing_condition, count_competing, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
 from claims.selectors import _with_list_relations, guid_prefix_range
 from claims.validation import parse_guid
@@ -91,14 +91,7 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
     Partner Action Required claims instead (waiting on the partner, with their answer deadline)."""
     # Each filter names its states: one condition on the state, so the planner estimates
     # the rows well and reads the filter's index in order.
-    if me is not None and show == "competing" and not (q or "").strip():
-        # The queue's competing claims come with its cached counts (one set-based query per
-        # change of the claims): the page reads them by id instead of checking competition
-        # claim by claim down the queue until it has a page.
-        condition = IN_QUEUE & Q(pk__in=_shared_counts(area)["competing_ids"])
-    else:
-        condition = _filters(me)[show] if me is not None and show in FILTER_KEYS else IN_QUEUE
-    qs = QueueQuerySet(Claim).filter(condition)
+    qs = QueueQuerySet(Claim).filter(_filters(me)[show] if me is not None and show in FILTER_KEYS else IN_QUEUE)
     if area:
         qs = qs.filter(solution_area=area)
     qs = search_queue(qs, q)
@@ -130,8 +123,7 @@ def queue_counts(*, me: User, area: str = "", q: str = "") -> dict[str, int]:
     id); "mine" is one indexed count of the caller's own claims."""
     if (q or "").strip():
         return _count_queue(area=area, q=q, me=me)
-    counts = {k: v for k, v in _shared_counts(area).items() if k != "competing_ids"}
-    return {**counts, "mine": _count_mine(me, area)}
+    return {**_shared_counts(area), "mine": _count_mine(me, area)}
 
 
 def queue_total(*, me: User, show: str = "", area: str = "", q: str = "") -> int:
@@ -141,9 +133,8 @@ def queue_total(*, me: User, show: str = "", area: str = "", q: str = "") -> int
     return _count_mine(me, area) if show == "mine" else _shared_counts(area)[show if show in FILTER_KEYS else "all"]
 
 
-def _shared_counts(area: str) -> dict:
-    """The counts of every filter but "mine", and the ids of the queue's competing claims."""
-    key = f"cpor:queue-counts:v4:{area}:{_queue_generation()}"
+def _shared_counts(area: str) -> dict[str, int]:
+    key = f"cpor:queue-counts:v3:{area}:{_queue_generation()}"
     counts = cache.get(key)
     if counts is None:
         counts = _count_queue(area=area)
@@ -166,8 +157,7 @@ def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str,
     shared = {key: cond for key, cond in _filters(me).items() if key not in skip}
     counts = qs.aggregate(all=Count("pk", filter=IN_QUEUE), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
     if not q:
-        counts["competing_ids"] = competing_ids(states=QUEUE_STATES, area=area)
-        counts["competing"] = len(counts["competing_ids"])
+        counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
     return counts
 
 
