@@ -16,13 +16,12 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils.functional import Promise
 
+from . import links
 from .models import Claim, Notification
 
 log = logging.getLogger(__name__)
@@ -37,17 +36,9 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-_PK = 987654321  # a placeholder id: the URL pattern is reversed once, then formatted per email
-
-
-@lru_cache(maxsize=1)
-def _claim_path() -> str:
-    return reverse("claims:detail", args=[_PK]).replace(str(_PK), "{}")
-
-
 def claim_url(claim: Claim) -> str:
-    """The claim's page (the outbox builds thousands of these: the pattern is reversed once)."""
-    return absolute_url(_claim_path().format(claim.pk))
+    """The claim's page (the outbox builds thousands of these: see claims.links)."""
+    return absolute_url(links.path("claims:detail", claim.pk))
 
 
 def encode(value):

@@ -35,7 +35,7 @@ TENANT_MATCHES = 500
 
 def claims_for_company(company_id: int, *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
     """The company's claims, filtered, searched and sorted as the dashboard asks."""
-    return filter_claims(Claim.objects.filter(company_id=company_id), state=state, q=q, sort=sort)
+    return filter_claims(company_claims(company_id), state=state, q=q, sort=sort)
 
 
 def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
@@ -99,12 +99,16 @@ def guid_prefix_range(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
+def company_claims(company_id: int) -> QuerySet[Claim]:
+    return Claim.objects.filter(company_id=company_id)
+
+
 def visible_claims(user: User) -> QuerySet[Claim]:
     """Every claim the user may see: reviewers all, partners their company's, others none."""
     if user.is_reviewer:
         return Claim.objects.all()
     if user.is_partner:
-        return Claim.objects.filter(company_id=user.company_id)
+        return company_claims(user.company_id)
     return Claim.objects.none()
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from claims import links
 from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
@@ -63,18 +64,14 @@ def _queue_params(request: HttpRequest) -> dict:
     }
 
 
-REVIEW_PK = 987654321  # a placeholder id: the review URL is reversed once per page
-
-
 @reviewer_required
 def queue(request: HttpRequest) -> HttpResponse:
     params = _queue_params(request)
     counts = queue_counts(me=request.user, area=params["area"], q=params["q"])
     total = counts[params["show"] or "all"]
     page = CountedPaginator(review_queue(me=request.user, **params), 50, total=total).get_page(request.GET.get("page"))
-    review_path = reverse("reviews:review", args=[REVIEW_PK]).replace(str(REVIEW_PK), "{}")  # reversed once, not per row
     for claim in page.object_list:
-        claim.review_path = review_path.format(claim.pk)
+        claim.review_path = links.path("reviews:review", claim.pk)
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),

@@ -114,13 +114,13 @@ class PreparedPage:
 def prepared_claims(user, *, state: str | None, sort: str) -> PreparedPage:
     """The claims a user's list shows without a search, as a prepared page: visible_claims
     and filter_claims build the shape, so its rows are theirs."""
-    from claims.selectors import filter_claims
+    from claims.selectors import company_claims, filter_claims
 
     if user.is_reviewer:  # visible_claims: every claim
         base, values, who = (lambda *_: Claim.objects.all()), (), "all"
-    else:  # a partner (the view refuses anybody else): the company's
+    else:  # a partner (the view refuses anybody else): visible_claims, the company's
         assert user.is_partner, "the claims list refuses users without a claims role"
-        base, values, who = (lambda company_id, *_: Claim.objects.filter(company_id=company_id)), (user.company_id,), "company"
+        base, values, who = (lambda company_id, *_: company_claims(company_id)), (user.company_id,), "company"
 
     def claims(*marks):
         return filter_claims(base(*marks), state=marks[-1] if state else None, sort=sort)
