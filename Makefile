@@ -46,7 +46,7 @@ screenshots: $(BIN)/.installed $(MO)
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-# Benchmarks of issue 8 on PostgreSQL (DATABASE_URL's server, databases cpor_bench*), see README.
+# Benchmarks of issue 8 on a PostgreSQL server of their own (bench/pgserver.py), see README.
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench $(ARGS)
 

@@ -673,6 +673,21 @@ def main(argv: list[str] | None = None) -> int:
         outbox=5_000 if args.small else 50_000,
     )
     only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    private = None
+    if not os.environ.get("BENCH_DATABASE_URL") and os.environ.get("BENCH_SERVER", "private") != "existing":
+        from .pgserver import PrivateServer
+
+        private = PrivateServer()
+        os.environ["BENCH_DATABASE_URL"] = private.start()  # every bench process inherits it
+        log(f"PostgreSQL: the bench's own server ({private.data}, port {private.port}), docker-compose's settings")
+    try:
+        return _run(cfg, only)
+    finally:
+        if private is not None:
+            private.stop()
+
+
+def _run(cfg: Config, only: set[str]) -> int:
     want = lambda key: not only or key in only  # noqa: E731
     started = time.perf_counter()
     log(

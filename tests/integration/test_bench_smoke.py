@@ -24,10 +24,12 @@ LINE = re.compile(
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_bench_small_prints_one_verdict_line_per_benchmark():
-    # Data sets of their own, next to this checkout's database, so parallel runs keep apart.
+    # As `make bench` runs: on the bench's own PostgreSQL server (bench/pgserver.py), here
+    # with a data directory of its own, so a `make bench` running beside it keeps apart.
     base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") or "cpor"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in ("BENCH_DATABASE_URL", "BENCH_SERVER")},
+        "BENCH_PGDATA": str(ROOT / "var" / f"bench-smoke-pg-{base}"),
         "BENCH_DATABASE": f"{base}_bench_smoke",
         "BENCH_SCALE_DATABASE": f"{base}_bench_smoke_scale",
     }
@@ -40,6 +42,8 @@ def test_bench_small_prints_one_verdict_line_per_benchmark():
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "the bench's own server" in result.stdout and "shared_buffers=" in result.stdout, result.stdout[:2000]
+    assert not (Path(env["BENCH_PGDATA"]) / "postmaster.pid").exists(), "the bench left its server running"
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("bench ")]
     assert [LINE.match(line)["name"] for line in verdicts if LINE.match(line)] == LINES, "\n".join(verdicts)
     # Every benchmark ran (B6 may wait for the outbox drain it measures).
