@@ -11,6 +11,7 @@ measures another server instead, with whatever settings it has.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -61,11 +62,25 @@ class PrivateServer:
         if self.bin is None:
             raise RuntimeError("no PostgreSQL server binaries (install postgresql, or set BENCH_DATABASE_URL)")
         version = self.bin.parent.name if self.bin.parent.name.isdigit() else "pg"
-        self.data = data_dir or Path(os.environ.get("BENCH_PGDATA", env.ROOT / "var" / f"bench-pg{version}"))
+        self.as_postgres = os.geteuid() == 0
+        self.data = self._reachable(data_dir or Path(os.environ.get("BENCH_PGDATA", env.ROOT / "var" / f"bench-pg{version}")))
         self.password_file = self.data.parent / f"{self.data.name}.password"
         self.log_file = self.data.parent / f"{self.data.name}.log"
         self.port = 0
-        self.as_postgres = os.geteuid() == 0
+
+    def _reachable(self, data: Path) -> Path:
+        """`data`, or when the postgres user cannot reach it (a checkout under root's home
+        directory), a directory of the same name under /var/tmp, keyed by this checkout."""
+        data.parent.mkdir(parents=True, exist_ok=True)
+        if (
+            not self.as_postgres
+            or subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(data.parent)]).returncode == 0
+        ):
+            return data
+        key = hashlib.sha1(str(data.resolve()).encode()).hexdigest()[:10]
+        fallback = Path("/var/tmp") / f"cpor-bench-{key}"
+        fallback.mkdir(mode=0o755, exist_ok=True)
+        return fallback / data.name
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin / args[0]), *args[1:]]
