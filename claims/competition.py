@@ -53,9 +53,11 @@ def mark_competing(claims: list[Claim]) -> list[Claim]:
     return claims
 
 
-def count_competing(*, states: tuple[str, ...], area: str = "") -> int:
-    """How many claims in `states` (a subset of OPEN_STATES) compete, set-based: the same
-    answer as `with_competing`, without an EXISTS per claim (seconds at a million claims).
+def competing_ids(*, states: tuple[str, ...], area: str = "") -> list[int]:
+    """The claims in `states` (a subset of OPEN_STATES) that compete, in the review queue's
+    order (overdue first, then the deadline that falls first, then the claim number),
+    set-based: the same claims as `with_competing`, without an EXISTS per claim (seconds at a
+    million claims).
 
     A customer tenant and product is contested when more than one company holds it among
     the open claims' product lines and the active associations; since a claim's own line is
@@ -67,7 +69,7 @@ def count_competing(*, states: tuple[str, ...], area: str = "") -> int:
     area_sql = " AND l.solution_area = %s" if area else ""
     sql = f"""
         WITH open_lines AS (
-            SELECT c.id, c.tenant_id, c.company_id, c.state, c.solution_area, cp.product_id
+            SELECT c.id, c.tenant_id, c.company_id, c.state, c.solution_area, c.is_overdue, c.deadline_at, cp.product_id
             FROM claims_claim c JOIN claims_claimproduct cp ON cp.claim_id = c.id
             WHERE c.state IN ({open_marks}) AND c.tenant_id IS NOT NULL
         ), contested AS (
@@ -78,16 +80,17 @@ def count_competing(*, states: tuple[str, ...], area: str = "") -> int:
             ) holders
             GROUP BY tenant_id, product_id HAVING MIN(company_id) <> MAX(company_id)
         )
-        SELECT COUNT(*) FROM (
-            SELECT DISTINCT l.id FROM open_lines l
+        SELECT id FROM (
+            SELECT DISTINCT l.id, l.is_overdue, l.deadline_at FROM open_lines l
             JOIN contested k ON k.tenant_id = l.tenant_id AND k.product_id = l.product_id
             WHERE l.state IN ({state_marks}){area_sql}
         ) competing
+        ORDER BY is_overdue DESC, deadline_at ASC NULLS LAST, id ASC
     """
     params = [*OPEN_STATES, *states, *([area] if area else [])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        return [row[0] for row in cursor.fetchall()]
 
 
 def competitors(claim: Claim) -> dict:

@@ -23,7 +23,7 @@ from claims.errors import DomainError
 from claims.models import Claim, User
 
 from . import services
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, queue_total, review_queue
+from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, queue_rows, queue_total
 from .sla import sla_report
 
 
@@ -58,12 +58,12 @@ class QueueView(APIView):
         sorts = [*QUEUE_SORTS, *(f"-{k}" for k in QUEUE_SORTS)]
         ordering = choice_param(request, "ordering", sorts, "invalid_ordering", "")
         search = request.query_params.get("search", "")[:100]
-        qs = review_queue(me=request.user, show=show, area=area, q=search, sort=ordering)
+        rows = queue_rows(me=request.user, show=show, area=area, q=search, sort=ordering, shape=list_values)
         # The total comes from the queue's cached filter counts, not a COUNT of the queue.
         total = queue_total(me=request.user, show=show, area=area, q=search)
         paginator = Pagination()
         paginator.django_paginator_class = partial(CountedPaginator, total=total)
-        page = paginator.paginate_queryset(list_values(qs), request, view=self)
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(list_rows(page))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -11,7 +13,7 @@ from django.db.models.query import ModelIterable
 
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.choices import ClaimState
-from claims.competition import competing_condition, count_competing, mark_competing
+from claims.competition import competing_condition, competing_ids, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
 from claims.selectors import _with_list_relations, guid_prefix_range
 from claims.validation import parse_guid
@@ -118,33 +120,59 @@ def _queue_generation() -> int:
 
 
 def queue_counts(*, me: User, area: str = "", q: str = "") -> dict[str, int]:
-    """How many claims each filter shows. Without a search, everything but "mine" is computed
-    once per change of the claims and then read from the cache (one query: the newest history
-    id); "mine" is one indexed count of the caller's own claims."""
+    """How many claims each filter shows. Without a search, everything is computed once per
+    change of the claims and then read from the cache ("mine" per reviewer): one query, the
+    newest history id."""
     if (q or "").strip():
         return _count_queue(area=area, q=q, me=me)
-    return {**_shared_counts(area), "mine": _count_mine(me, area)}
+    generation = _queue_generation()
+    return {**_shared_counts(area, generation), "mine": _count_mine(me, area, generation)}
 
 
 def queue_total(*, me: User, show: str = "", area: str = "", q: str = "") -> int:
     """How many claims one filter of the queue shows (the total of its pages)."""
     if (q or "").strip():
         return review_queue(me=me, show=show, area=area, q=q).order_by().count()
-    return _count_mine(me, area) if show == "mine" else _shared_counts(area)[show if show in FILTER_KEYS else "all"]
+    generation = _queue_generation()
+    if show == "mine":
+        return _count_mine(me, area, generation)
+    return _shared_counts(area, generation)[show if show in FILTER_KEYS else "all"]
 
 
-def _shared_counts(area: str) -> dict[str, int]:
-    key = f"cpor:queue-counts:v3:{area}:{_queue_generation()}"
+def _shared_counts(area: str, generation: int) -> dict[str, int]:
+    key = f"cpor:queue-counts:v4:{area}:{generation}"
     counts = cache.get(key)
     if counts is None:
         counts = _count_queue(area=area)
-        cache.set(key, counts, QUEUE_COUNTS_SECONDS)
+        ids = competing_ids(states=QUEUE_STATES, area=area)
+        counts["competing"] = len(ids)
+        cache.set_many({key: counts, _competing_key(area, generation): array("q", ids).tobytes()}, QUEUE_COUNTS_SECONDS)
     return counts
 
 
-def _count_mine(me: User, area: str) -> int:
-    mine = Claim.objects.filter(IN_QUEUE & assigned_to(me))
-    return (mine.filter(solution_area=area) if area else mine).count()
+def _competing_key(area: str, generation: int) -> str:
+    return f"cpor:queue-competing:v1:{area}:{generation}"
+
+
+def _cached_competing_ids(area: str, generation: int) -> array:
+    key = _competing_key(area, generation)
+    packed = cache.get(key)
+    if packed is None:
+        packed = array("q", competing_ids(states=QUEUE_STATES, area=area)).tobytes()
+        cache.set(key, packed, QUEUE_COUNTS_SECONDS)
+    ids = array("q")
+    ids.frombytes(packed)
+    return ids
+
+
+def _count_mine(me: User, area: str, generation: int) -> int:
+    key = f"cpor:queue-mine:v1:{me.pk}:{area}:{generation}"
+    count = cache.get(key)
+    if count is None:
+        mine = Claim.objects.filter(IN_QUEUE & assigned_to(me))
+        count = (mine.filter(solution_area=area) if area else mine).count()
+        cache.set(key, count, QUEUE_COUNTS_SECONDS)
+    return count
 
 
 def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str, int]:
@@ -152,13 +180,43 @@ def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str,
     if area:
         qs = qs.filter(solution_area=area)
     qs = search_queue(qs, q)
-    skip = ("competing",) if not q else ()
+    skip = ("competing",) if not q else ()  # counted set-based with the ids (_shared_counts)
     skip += ("mine",) if me is None else ()
     shared = {key: cond for key, cond in _filters(me).items() if key not in skip}
-    counts = qs.aggregate(all=Count("pk", filter=IN_QUEUE), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
-    if not q:
-        counts["competing"] = count_competing(states=QUEUE_STATES, area=area)
-    return counts
+    return qs.aggregate(all=Count("pk", filter=IN_QUEUE), **{key: Count("pk", filter=cond) for key, cond in shared.items()})
+
+
+class IdOrderedRows:
+    """A queue filter's rows for a paginator when the filter's claims are known in order (by
+    id): a page reads its own claims by id, in that order."""
+
+    def __init__(self, ids: array, rows: QuerySet) -> None:
+        self.ids, self.rows = ids, rows
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, bounds: slice) -> list:
+        page = self.ids[bounds].tolist()
+        found = {(row["id"] if isinstance(row, dict) else row.pk): row for row in self.rows.filter(pk__in=page)}
+        return [found[pk] for pk in page if pk in found]  # a claim that left the queue since: not shown
+
+
+def queue_rows(
+    *, me: User, show: str = "", area: str = "", q: str = "", sort: str = "", shape: Callable[[QuerySet], QuerySet] | None = None
+):
+    """The rows of one filter of the queue, for a paginator (`shape` turns a queryset into the
+    rows wanted, such as the API's values). The "competing" filter in the queue's own order
+    reads the competing claims' ids cached with the counts: checking competition claim by
+    claim down a long queue until a page is full took longer than the rest of the page."""
+    shape = shape or (lambda qs: qs)
+    if show == "competing" and not (q or "").strip() and not sort:
+        ids = _cached_competing_ids(area, _queue_generation())
+        return IdOrderedRows(ids, shape(review_queue(me=me, area=area)))
+    return shape(review_queue(me=me, show=show, area=area, q=q, sort=sort))
 
 
 def overview(*, now: datetime, since: datetime | None = None, until: datetime | None = None) -> dict:

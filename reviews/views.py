@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
 from claims import links
-from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
+from claims.choices import ClaimState, InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
 from claims.forms import CommentForm
@@ -29,7 +29,7 @@ from claims.selectors import get_claim_for_user
 
 from . import services
 from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, review_queue
+from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, queue_rows
 
 # The decision forms share one page: distinct ids keep every label tied to its own field.
 INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
@@ -69,9 +69,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     params = _queue_params(request)
     counts = queue_counts(me=request.user, area=params["area"], q=params["q"])
     total = counts[params["show"] or "all"]
-    page = CountedPaginator(review_queue(me=request.user, **params), 50, total=total).get_page(request.GET.get("page"))
+    page = CountedPaginator(queue_rows(me=request.user, **params), 50, total=total).get_page(request.GET.get("page"))
+    states = {value: str(label) for value, label in ClaimState.choices}
     for claim in page.object_list:
         claim.review_path = links.path("reviews:review", claim.pk)
+        claim.state_label = states[claim.state]  # each label translated once per page (str of a lazy per row was not)
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),

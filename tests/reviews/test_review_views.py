@@ -182,6 +182,45 @@ def test_the_competing_filter_follows_every_change(build, northwind, ana):
     assert {c.pk for c in review_queue(me=ana, show="competing", q=str(mine.pk))} == {mine.pk}
 
 
+def test_the_competing_filter_pages_read_the_cached_ids_in_the_queue_order(reviewer, build, northwind, ana):
+    """Without a search or a sort, the "competing" pages read the competing claims' ids cached
+    with the counts: page after page, in the HTML and the API, the same claims in the same
+    order as the claim-by-claim check, and a change shows on the next page read."""
+    from rest_framework.test import APIClient
+
+    from claims.api.listing import list_values
+    from reviews.selectors import CountedPaginator, queue_rows
+
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    for i in range(6):
+        customer = another_customer(i)
+        build.submitted(m365_data(name=f"fk {i}", products=[{"product": "teams"}], **customer))
+        Builder(northwind, ana).submitted(m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}], **customer))
+    # Overdue claims come first; ties on the deadline break on the claim number.
+    Claim.objects.filter(name__in=["nw 2", "fk 4"]).update(is_overdue=True)
+    expected = [c.pk for c in review_queue(me=ana, show="competing")]
+    assert len(expected) == 15 and set(expected[:2]) == set(Claim.objects.filter(name__in=["nw 2", "fk 4"]).values_list("pk", flat=True))
+
+    def pages(show, area="", shape=None):
+        rows = queue_rows(me=ana, show=show, area=area, shape=shape)
+        paginator = CountedPaginator(rows, 4, total=len(expected))
+        return [r["id"] if isinstance(r, dict) else r.pk for n in paginator.page_range for r in paginator.page(n).object_list]
+
+    assert pages("competing") == expected
+    assert pages("competing", shape=list_values) == expected
+    area = [c.pk for c in review_queue(me=ana, show="competing", area="microsoft_365")]
+    assert pages("competing", area="microsoft_365") == area and len(area) == 14
+    html = reviewer.get("/review/?show=competing").content.decode()
+    assert html.count("flag-competing") == 15 and html.count('name="claims"') == 15
+    api = APIClient()
+    api.force_authenticate(ana)
+    got = api.get("/api/v1/review/queue/", {"show": "competing", "page_size": 4, "page": 2}).json()
+    assert got["count"] == 15 and [r["id"] for r in got["results"]] == expected[4:8]
+    services.claim_withdraw(claim=rival, actor=rival.created_by, reason="no_longer_working_with_customer")
+    assert rival.pk not in pages("competing") and teams.pk not in pages("competing")
+    assert pages("competing") == [c.pk for c in review_queue(me=ana, show="competing")]
+
+
 def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind, ana):
     _competing(build, northwind, ana)
     with CaptureQueriesContext(connection) as few:
