@@ -86,7 +86,10 @@ class PrivateServer:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}")
+        return done
 
     def _own(self, path: Path) -> None:
         if self.as_postgres:
@@ -113,6 +116,11 @@ class PrivateServer:
         from .server import free_port
 
         self._init()
+        if self.running():
+            raise RuntimeError(
+                f"PostgreSQL already runs on {self.data} (another `make bench`? stop it with "
+                f"pg_ctl -D {self.data} stop, or set BENCH_PGDATA to another directory)"
+            )
         self.port = free_port()
         self.log_file.touch()
         self._own(self.log_file)
@@ -129,6 +137,14 @@ class PrivateServer:
         )  # fmt: skip
         return f"postgres://postgres:{self.password_file.read_text().strip()}@127.0.0.1:{self.port}"
 
+    def running(self) -> bool:
+        """pg_ctl status: 0 when a server runs on the data directory (a stale pid file left by a
+        crash is not one)."""
+        command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "status"]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True).returncode == 0
+
     def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
+        if self.running():
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
