@@ -195,11 +195,14 @@ def test_the_competing_filter_pages_read_the_cached_ids_in_the_queue_order(revie
     for i in range(6):
         customer = another_customer(i)
         build.submitted(m365_data(name=f"fk {i}", products=[{"product": "teams"}], **customer))
-        Builder(northwind, ana).submitted(m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}], **customer))
+        Builder(northwind, ana).submitted(
+            m365_data(name=f"nw {i}", mpn_id="5678901", products=[{"product": "teams"}], **customer)
+        )
     # Overdue claims come first; ties on the deadline break on the claim number.
     Claim.objects.filter(name__in=["nw 2", "fk 4"]).update(is_overdue=True)
     expected = [c.pk for c in review_queue(me=ana, show="competing")]
-    assert len(expected) == 15 and set(expected[:2]) == set(Claim.objects.filter(name__in=["nw 2", "fk 4"]).values_list("pk", flat=True))
+    overdue = set(Claim.objects.filter(name__in=["nw 2", "fk 4"]).values_list("pk", flat=True))
+    assert len(expected) == 15 and set(expected[:2]) == overdue
 
     def pages(show, area="", shape=None):
         rows = queue_rows(me=ana, show=show, area=area, shape=shape)
