@@ -36,17 +36,24 @@ def shared_buffers_mb() -> int:
     return max(128, min(mb, memory_mb // 4))
 
 
-def _to_mb(value: str) -> int:
-    value = value.strip().upper().removesuffix("B")
+def _to_mb(raw: str) -> int:
+    """A PostgreSQL memory size ("4GB", "512MB", "524288kB", or bytes) in megabytes."""
+    value = raw.strip().upper().removesuffix("B")
     factor = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}.get(value[-1:], None)
-    return int(float(value[:-1]) * factor) if factor else int(value) // (1024 * 1024)
+    try:
+        return int(float(value[:-1]) * factor) if factor else int(value) // (1024 * 1024)
+    except ValueError:
+        raise ValueError(f"CPOR_PG_SHARED_BUFFERS={raw!r}: write a size such as 4GB or 512MB") from None
 
 
 def bin_dir() -> Path | None:
     """The newest PostgreSQL server binaries on this machine (BENCH_PG_BIN names others)."""
     if named := os.environ.get("BENCH_PG_BIN"):
         return Path(named)
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    found = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if p.parent.parent.name.isdigit()),
+        key=lambda p: int(p.parent.parent.name),
+    )
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
