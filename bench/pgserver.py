@@ -79,21 +79,18 @@ class PrivateServer:
         """`data`, or when the postgres user cannot reach it (a checkout under root's home
         directory), a directory of the same name under /var/tmp, keyed by this checkout."""
         data.parent.mkdir(parents=True, exist_ok=True)
-        if (
-            not self.as_postgres
-            or subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(data.parent)]).returncode == 0
-        ):
+        if subprocess.run(self._as_server_user("test", "-x", str(data.parent))).returncode == 0:
             return data
         key = hashlib.sha1(str(data.resolve()).encode()).hexdigest()[:10]
         fallback = Path("/var/tmp") / f"cpor-bench-{key}"
         fallback.mkdir(mode=0o755, exist_ok=True)
         return fallback / data.name
 
+    def _as_server_user(self, *command: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *command] if self.as_postgres else list(command)
+
     def _run(self, *args: str) -> subprocess.CompletedProcess:
-        command = [str(self.bin / args[0]), *args[1:]]
-        if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run(self._as_server_user(str(self.bin / args[0]), *args[1:]), capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}")
         return done
@@ -147,10 +144,8 @@ class PrivateServer:
     def running(self) -> bool:
         """pg_ctl status: 0 when a server runs on the data directory (a stale pid file left by a
         crash is not one)."""
-        command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "status"]
-        if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True).returncode == 0
+        status = self._as_server_user(str(self.bin / "pg_ctl"), "-D", str(self.data), "status")
+        return subprocess.run(status, capture_output=True).returncode == 0
 
     def stop(self) -> None:
         if self.running():

@@ -23,7 +23,7 @@ from claims.errors import DomainError
 from claims.models import Claim, User
 
 from . import services
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, queue_rows, queue_total
+from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, queue_generation, queue_rows, queue_total
 from .sla import sla_report
 
 
@@ -58,9 +58,13 @@ class QueueView(APIView):
         sorts = [*QUEUE_SORTS, *(f"-{k}" for k in QUEUE_SORTS)]
         ordering = choice_param(request, "ordering", sorts, "invalid_ordering", "")
         search = request.query_params.get("search", "")[:100]
-        rows = queue_rows(me=request.user, show=show, area=area, q=search, sort=ordering, shape=list_values)
+        # One read of the queue's state for the total and the rows (a search counts as it is asked).
+        generation = None if search.strip() else queue_generation()
+        rows = queue_rows(
+            me=request.user, show=show, area=area, q=search, sort=ordering, shape=list_values, generation=generation
+        )
         # The total comes from the queue's cached filter counts, not a COUNT of the queue.
-        total = queue_total(me=request.user, show=show, area=area, q=search)
+        total = queue_total(me=request.user, show=show, area=area, q=search, generation=generation)
         paginator = Pagination()
         paginator.django_paginator_class = partial(CountedPaginator, total=total)
         page = paginator.paginate_queryset(rows, request, view=self)

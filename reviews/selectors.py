@@ -115,25 +115,27 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
 QUEUE_COUNTS_SECONDS = 60
 
 
-def _queue_generation() -> int:
+def queue_generation() -> int:
+    """The state the queue's cached counts and competing ids were taken in (the newest history
+    id); a page reads it once and passes it to queue_counts, queue_total and queue_rows."""
     return ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
 
 
-def queue_counts(*, me: User, area: str = "", q: str = "") -> dict[str, int]:
+def queue_counts(*, me: User, area: str = "", q: str = "", generation: int | None = None) -> dict[str, int]:
     """How many claims each filter shows. Without a search, everything is computed once per
     change of the claims and then read from the cache ("mine" per reviewer): one query, the
     newest history id."""
     if (q or "").strip():
         return _count_queue(area=area, q=q, me=me)
-    generation = _queue_generation()
+    generation = queue_generation() if generation is None else generation
     return {**_shared_counts(area, generation), "mine": _count_mine(me, area, generation)}
 
 
-def queue_total(*, me: User, show: str = "", area: str = "", q: str = "") -> int:
+def queue_total(*, me: User, show: str = "", area: str = "", q: str = "", generation: int | None = None) -> int:
     """How many claims one filter of the queue shows (the total of its pages)."""
     if (q or "").strip():
         return review_queue(me=me, show=show, area=area, q=q).order_by().count()
-    generation = _queue_generation()
+    generation = queue_generation() if generation is None else generation
     if show == "mine":
         return _count_mine(me, area, generation)
     return _shared_counts(area, generation)[show if show in FILTER_KEYS else "all"]
@@ -193,9 +195,6 @@ class IdOrderedRows:
     def __init__(self, ids: array, rows: QuerySet) -> None:
         self.ids, self.rows = ids, rows
 
-    def count(self) -> int:
-        return len(self.ids)
-
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -206,7 +205,14 @@ class IdOrderedRows:
 
 
 def queue_rows(
-    *, me: User, show: str = "", area: str = "", q: str = "", sort: str = "", shape: Callable[[QuerySet], QuerySet] | None = None
+    *,
+    me: User,
+    show: str = "",
+    area: str = "",
+    q: str = "",
+    sort: str = "",
+    shape: Callable[[QuerySet], QuerySet] | None = None,
+    generation: int | None = None,
 ):
     """The rows of one filter of the queue, for a paginator (`shape` turns a queryset into the
     rows wanted, such as the API's values). The "competing" filter in the queue's own order
@@ -214,7 +220,7 @@ def queue_rows(
     claim down a long queue until a page is full took longer than the rest of the page."""
     shape = shape or (lambda qs: qs)
     if show == "competing" and not (q or "").strip() and not sort:
-        ids = _cached_competing_ids(area, _queue_generation())
+        ids = _cached_competing_ids(area, queue_generation() if generation is None else generation)
         return IdOrderedRows(ids, shape(review_queue(me=me, area=area)))
     return shape(review_queue(me=me, show=show, area=area, q=q, sort=sort))
 

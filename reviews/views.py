@@ -29,7 +29,7 @@ from claims.selectors import get_claim_for_user
 
 from . import services
 from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, queue_rows
+from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, queue_generation, queue_rows
 
 # The decision forms share one page: distinct ids keep every label tied to its own field.
 INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
@@ -67,9 +67,12 @@ def _queue_params(request: HttpRequest) -> dict:
 @reviewer_required
 def queue(request: HttpRequest) -> HttpResponse:
     params = _queue_params(request)
-    counts = queue_counts(me=request.user, area=params["area"], q=params["q"])
+    # One read of the queue's state for the counts and the rows (a search counts as it is asked).
+    generation = None if params["q"].strip() else queue_generation()
+    counts = queue_counts(me=request.user, area=params["area"], q=params["q"], generation=generation)
     total = counts[params["show"] or "all"]
-    page = CountedPaginator(queue_rows(me=request.user, **params), 50, total=total).get_page(request.GET.get("page"))
+    rows = queue_rows(me=request.user, **params, generation=generation)
+    page = CountedPaginator(rows, 50, total=total).get_page(request.GET.get("page"))
     states = {value: str(label) for value, label in ClaimState.choices}
     for claim in page.object_list:
         claim.review_path = links.path("reviews:review", claim.pk)
