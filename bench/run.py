@@ -705,14 +705,25 @@ def _run(cfg: Config, only: set[str]) -> int:
         f"{cfg.runs} runs, {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
     )
     log(f"data sets: {cfg.main_db}, {cfg.scale_db}; PostgreSQL {env.server_settings()}")
+    took: dict[str, float] = {}  # minutes per part of the run, for the report
+    mark = time.perf_counter()
+
+    def lap(part: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        took[part] = (now - mark) / 60
+        mark = now
+
     prepare_database(cfg.main_db, cfg.params())
     if want("B1"):
         prepare_database(cfg.scale_db, cfg.scale_params())
     env.configure(cfg.main_db)
+    lap("data")
     out: dict[str, Verdict] = {}
     if want("B1"):
         log(f"B1 deadline sweep (product task vs raw SQL; {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims)")
         bench_sweep(cfg, out)
+        lap("B1")
     fx = _fixtures(cfg) if (want("B2") or want("B3") or want("B4") or want("B5")) else {}
     if want("B2") or want("B3") or want("B4"):
         from .server import Gunicorn
@@ -727,17 +738,20 @@ def _run(cfg: Config, only: set[str]) -> int:
             if want("B4"):
                 log("B4 consent page at 50 req/s")
                 bench_consent(cfg, fx, server.port, out)
+        lap("B2-B4")
     if want("B5"):
         log("B5 19 MB PoE upload (form, API) and CSV export: worker peak memory")
         bench_memory(cfg, fx, out)
+        lap("B5")
     if want("B6"):
         log(f"B6 outbox drain of {cfg.outbox:,} emails vs a plain smtplib loop")
         bench_outbox(cfg, out)
-    report(out, cfg, time.perf_counter() - started)
+        lap("B6")
+    report(out, cfg, time.perf_counter() - started, took)
     return 0
 
 
-def report(out: dict[str, Verdict], cfg: Config, elapsed: float) -> None:
+def report(out: dict[str, Verdict], cfg: Config, elapsed: float, took: dict[str, float] | None = None) -> None:
     log("")
     rows = [("benchmark", "product median (min-max, n)", "floor median (min-max, n)", "ratio", "goal", "verdict")]
     for name in LINES:
@@ -766,7 +780,8 @@ def report(out: dict[str, Verdict], cfg: Config, elapsed: float) -> None:
             log(f"  {name}: {v.note}")
             for d in v.detail:
                 log(f"    {d}")
-    log(f"total {elapsed / 60:.1f} min, load {os.getloadavg()[0]:.2f}")
+    parts = ", ".join(f"{part} {minutes:.1f}" for part, minutes in (took or {}).items())
+    log(f"total {elapsed / 60:.1f} min{f' ({parts})' if parts else ''}, load {os.getloadavg()[0]:.2f}")
     log("")
     for name in LINES:
         log(out[name].line() if name in out else Verdict(name, unavailable="not run").line())

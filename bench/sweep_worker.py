@@ -184,6 +184,12 @@ def purge_broker() -> None:
 
 
 def main() -> None:
+    # This process stands in for a Celery worker, which prepares itself once at start
+    # (cpor.celery: worker_process_init); without it the first timed product run would
+    # also pay the imports and the holiday calendar a real worker has long loaded.
+    from cpor.startup import prepare_serving_process
+
+    prepare_serving_process()
     for line in sys.stdin:
         command = line.strip()
         if not command:

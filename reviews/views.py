@@ -18,8 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from claims import links
-from claims.choices import ClaimState, InfoRequestReason, RejectionReason, SolutionArea
+from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
 from claims.forms import CommentForm
@@ -73,10 +72,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     total = counts[params["show"] or "all"]
     rows = queue_rows(me=request.user, **params, generation=generation)
     page = CountedPaginator(rows, 50, total=total).get_page(request.GET.get("page"))
-    states = {value: str(label) for value, label in ClaimState.choices}
-    for claim in page.object_list:
-        claim.review_path = links.path("reviews:review", claim.pk)
-        claim.state_label = states[claim.state]  # each label translated once per page (str of a lazy per row was not)
     labels = {
         "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
         "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),

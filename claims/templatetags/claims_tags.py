@@ -121,6 +121,22 @@ def detail_label(value, key: str = "") -> str:
 
 
 @register.simple_tag
+def dashboard_rows(claims):
+    """The dashboard's table rows (claims.rows)."""
+    from claims.rows import dashboard_rows as rows
+
+    return rows(claims)
+
+
+@register.simple_tag
+def queue_rows(claims):
+    """The review queue's table rows (reviews.rows)."""
+    from reviews.rows import queue_rows as rows
+
+    return rows(claims)
+
+
+@register.simple_tag
 def next_deadline(claim) -> str:
     from claims.presentation import next_deadline_text
 
