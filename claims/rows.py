@@ -37,7 +37,7 @@ def state_cell(claim: Claim, states: dict[str, str], overdue: str) -> SafeString
     return format_html('<span class="status status-{}">{}</span>{}', claim.state, states.get(claim.state, claim.state), flag)
 
 
-def dashboard_rows(claims: Iterable[Claim]) -> SafeString:
+def dashboard_rows_html(claims: Iterable[Claim]) -> SafeString:
     """The partner dashboard's rows (each cell as the page's former row template wrote it)."""
     from .presentation import next_deadline_text
 

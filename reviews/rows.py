@@ -14,7 +14,7 @@ from claims.rows import DASH, choice_labels, product_names, state_cell
 from claims.templatetags.claims_tags import deadline_words
 
 
-def queue_rows(claims: Iterable[Claim]) -> SafeString:
+def queue_rows_html(claims: Iterable[Claim]) -> SafeString:
     """One row per claim: a checkbox for the bulk assignment, the claim with its dispute and
     competition flags, partner, customer, products, status, reviewer and deadline."""
     label = {

@@ -60,13 +60,34 @@ QUEUE_SORTS = {
 
 class QueueQuerySet(QuerySet):
     """Claims whose rows, once read, carry `is_competing`: computed for the rows read (a
-    page), never for the whole queue before the LIMIT."""
+    page), never for the whole queue before the LIMIT; or, once `known_competing` has been
+    given the queue's competing claims (cached with the counts), looked up in them."""
+
+    _competing: frozenset[int] | None = None
+
+    def known_competing(self, ids) -> QueueQuerySet:
+        """The same claims, flagged from `ids`: every competing claim in QUEUE_STATES (claims
+        in other states, the Partner Action Required ones, are still checked as read)."""
+        clone = self._chain()
+        clone._competing = frozenset(ids)
+        return clone
+
+    def _clone(self) -> QueueQuerySet:
+        clone = super()._clone()
+        clone._competing = self._competing
+        return clone
 
     def _fetch_all(self) -> None:
         fresh = self._result_cache is None
         super()._fetch_all()
         if fresh and self._iterable_class is ModelIterable:
-            mark_competing(self._result_cache)
+            known = self._competing
+            if known is None:
+                mark_competing(self._result_cache)
+                return
+            for claim in self._result_cache:
+                claim.is_competing = claim.pk in known
+            mark_competing([claim for claim in self._result_cache if claim.state not in QUEUE_STATES])
 
 
 def search_queue(qs: QuerySet[Claim], q: str) -> QuerySet[Claim]:
@@ -218,11 +239,18 @@ def queue_rows(
     rows wanted, such as the API's values). The "competing" filter in the queue's own order
     reads the competing claims' ids cached with the counts: checking competition claim by
     claim down a long queue until a page is full took longer than the rest of the page."""
-    shape = shape or (lambda qs: qs)
-    if show == "competing" and not (q or "").strip() and not sort:
+    if (q or "").strip():
+        qs = review_queue(me=me, show=show, area=area, q=q, sort=sort)
+        return shape(qs) if shape else qs
+    in_order = show == "competing" and not sort
+    ids = None
+    if in_order or shape is None:
         ids = _cached_competing_ids(area, queue_generation() if generation is None else generation)
-        return IdOrderedRows(ids, shape(review_queue(me=me, area=area)))
-    return shape(review_queue(me=me, show=show, area=area, q=q, sort=sort))
+    qs = review_queue(me=me, area=area) if in_order else review_queue(me=me, show=show, area=area, sort=sort)
+    # Model rows (the HTML queue) show each claim's competition flag: looked up in the competing
+    # ids cached with the counts, not an EXISTS query per page (5-12 ms at 1,000,000 claims).
+    qs = shape(qs) if shape else qs.known_competing(ids)
+    return IdOrderedRows(ids, qs) if in_order else qs
 
 
 def overview(*, now: datetime, since: datetime | None = None, until: datetime | None = None) -> dict:

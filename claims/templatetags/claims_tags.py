@@ -123,17 +123,17 @@ def detail_label(value, key: str = "") -> str:
 @register.simple_tag
 def dashboard_rows(claims):
     """The dashboard's table rows (claims.rows)."""
-    from claims.rows import dashboard_rows as rows
+    from claims.rows import dashboard_rows_html
 
-    return rows(claims)
+    return dashboard_rows_html(claims)
 
 
 @register.simple_tag
 def queue_rows(claims):
     """The review queue's table rows (reviews.rows)."""
-    from reviews.rows import queue_rows as rows
+    from reviews.rows import queue_rows_html
 
-    return rows(claims)
+    return queue_rows_html(claims)
 
 
 @register.simple_tag

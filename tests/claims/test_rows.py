@@ -13,10 +13,10 @@ from django.utils import timezone, translation
 
 from claims import links
 from claims.models import Claim, CustomerTenant
-from claims.rows import dashboard_rows
+from claims.rows import dashboard_rows_html
 from claims.selectors import claims_for_company
-from reviews.rows import queue_rows
-from reviews.selectors import queue_rows as queue_page_rows
+from reviews.rows import queue_rows_html
+from reviews.selectors import queue_rows
 from tests.conftest import Builder, another_customer, claim_data, m365_data
 
 DASHBOARD_ROW = """{% load i18n claims_tags %}{% for claim in claims %}<tr>
@@ -81,7 +81,7 @@ def test_dashboard_rows_match_the_row_template(variety, fabrikam, language):
         claims = list(claims_for_company(fabrikam.company_id))
         assert len(claims) == 8
         want = reference(DASHBOARD_ROW, claims)
-        got = normalized(dashboard_rows(claims))
+        got = normalized(dashboard_rows_html(claims))
     assert got == want
     # What the comparison covers (so a reference that renders nothing cannot pass).
     assert got.count("<tr>") == 8 and "Draft &lt;script&gt;x&lt;/script&gt;" in got and "&lt;b&gt;&quot;Odd&quot;" in got
@@ -91,13 +91,13 @@ def test_dashboard_rows_match_the_row_template(variety, fabrikam, language):
 @pytest.mark.parametrize("language", ["en", "it"])
 def test_queue_rows_match_the_row_template(variety, ana, language):
     with translation.override(language):
-        claims = list(queue_page_rows(me=ana, show="", area="", q="", sort=""))
+        claims = list(queue_rows(me=ana, show="", area="", q="", sort=""))
         for claim in claims:  # what the queue view set on each row for its template
             claim.review_path = links.path("reviews:review", claim.pk)
             claim.state_label = str(claim.get_state_display())
         assert len(claims) == 5  # submitted, under review and the dispute (Partner Action Required waits apart)
         want = reference(QUEUE_ROWS, claims)
-        got = normalized(queue_rows(claims))
+        got = normalized(queue_rows_html(claims))
     assert got == want
     assert got.count("<tr>") == 5 and got.count("flag-competing") == 2 and "&quot;Odd&quot;" in got
     assert 'id="pick-' in got and "reviewer-ana" in got

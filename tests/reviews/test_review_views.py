@@ -224,6 +224,35 @@ def test_the_competing_filter_pages_read_the_cached_ids_in_the_queue_order(revie
     assert pages("competing") == [c.pk for c in review_queue(me=ana, show="competing")]
 
 
+def test_queue_pages_flag_competition_from_the_ids_cached_with_the_counts(build, northwind, ana):
+    """Without a search, a queue page's competition flags are looked up in the competing ids
+    cached with the counts, with no competition query: on every filter the same flags as the
+    claim-by-claim check; the Partner Action Required claims (not among those ids) are still
+    checked as read; a change shows on the next read."""
+    from reviews.selectors import queue_generation, queue_rows
+
+    held, rival, mine, teams, plain = _competing(build, northwind, ana)
+    review.review_start(claim=teams, reviewer=ana)
+    review.review_request_info(claim=teams, reviewer=ana, reasons=["missing_poe"], message="Upload the PoE.")
+
+    def page(show):
+        return {c.pk: c.is_competing for c in list(queue_rows(me=ana, show=show)[:50])}
+
+    def checked(show):
+        return {c.pk: c.is_competing for c in review_queue(me=ana, show=show)}
+
+    for show in ("", "competing", "submitted", "under_review", "waiting", "mine", "unassigned", "overdue"):
+        assert page(show) == checked(show), show
+    assert page("") == {rival.pk: True, mine.pk: True, plain.pk: False}
+    assert page("waiting") == {teams.pk: True}  # competes with Northwind's open claim
+    queue_counts(me=ana)  # as the page does first: the counts and the ids cached
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(queue_rows(me=ana, show="", generation=queue_generation())[:50])
+    assert len(rows) == 3 and not any("claims_association" in q["sql"] for q in queries.captured_queries)
+    services.claim_withdraw(claim=rival, actor=rival.created_by, reason="no_longer_working_with_customer")
+    assert page("waiting") == {teams.pk: False} and page("") == {mine.pk: True, plain.pk: False}
+
+
 def test_queue_page_query_count_is_flat_with_filters(reviewer, build, northwind, ana):
     _competing(build, northwind, ana)
     with CaptureQueriesContext(connection) as few:
