@@ -705,6 +705,7 @@ def _run(cfg: Config, only: set[str]) -> int:
         f"{cfg.runs} runs, {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
     )
     log(f"data sets: {cfg.main_db}, {cfg.scale_db}; PostgreSQL {env.server_settings()}")
+    ticks = cpu_ticks()
     took: dict[str, float] = {}  # minutes per part of the run, for the report
     mark = time.perf_counter()
 
@@ -747,11 +748,33 @@ def _run(cfg: Config, only: set[str]) -> int:
         log(f"B6 outbox drain of {cfg.outbox:,} emails vs a plain smtplib loop")
         bench_outbox(cfg, out)
         lap("B6")
-    report(out, cfg, time.perf_counter() - started, took)
+    report(out, cfg, time.perf_counter() - started, took, steal_share(ticks, cpu_ticks()))
     return 0
 
 
-def report(out: dict[str, Verdict], cfg: Config, elapsed: float, took: dict[str, float] | None = None) -> None:
+def cpu_ticks() -> list[int] | None:
+    """The machine's CPU time so far by kind (Linux /proc/stat: user, nice, system, idle, iowait,
+    irq, softirq, steal), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    return [int(v) for v in fields[1:9]] if fields and fields[0] == "cpu" and len(fields) >= 9 else None
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of the machine's CPU time the hypervisor gave to others between two readings:
+    on a shared VM it slows every figure, the product's and the floor's, unevenly."""
+    if not before or not after:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / sum(spent) if sum(spent) > 0 else None
+
+
+def report(
+    out: dict[str, Verdict], cfg: Config, elapsed: float, took: dict[str, float] | None = None, steal: float | None = None
+) -> None:
     log("")
     rows = [("benchmark", "product median (min-max, n)", "floor median (min-max, n)", "ratio", "goal", "verdict")]
     for name in LINES:
@@ -781,7 +804,8 @@ def report(out: dict[str, Verdict], cfg: Config, elapsed: float, took: dict[str,
             for d in v.detail:
                 log(f"    {d}")
     parts = ", ".join(f"{part} {minutes:.1f}" for part, minutes in (took or {}).items())
-    log(f"total {elapsed / 60:.1f} min{f' ({parts})' if parts else ''}, load {os.getloadavg()[0]:.2f}")
+    stolen = f", CPU steal {steal:.0%}" if steal is not None else ""
+    log(f"total {elapsed / 60:.1f} min{f' ({parts})' if parts else ''}, load {os.getloadavg()[0]:.2f}{stolen}")
     log("")
     for name in LINES:
         log(out[name].line() if name in out else Verdict(name, unavailable="not run").line())

@@ -44,6 +44,10 @@ def test_bench_small_prints_one_verdict_line_per_benchmark():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "the bench's own server" in result.stdout and "shared_buffers=" in result.stdout, result.stdout[:2000]
     assert not (Path(env["BENCH_PGDATA"]) / "postmaster.pid").exists(), "the bench left its server running"
+    # The time line names each part's minutes and the CPU the hypervisor took (Linux).
+    assert re.search(
+        r"^total [\d.]+ min \(data [\d.]+, B1 [\d.]+, .*B6 [\d.]+\), load [\d.]+, CPU steal \d+%$", result.stdout, re.M
+    )
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("bench ")]
     assert [LINE.match(line)["name"] for line in verdicts if LINE.match(line)] == LINES, "\n".join(verdicts)
     # Every benchmark ran (B6 may wait for the outbox drain it measures).
