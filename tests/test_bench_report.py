@@ -1,7 +1,7 @@
 """The bench report's reading of the CPU the hypervisor took (tests/integration/test_bench_smoke.py
 runs the whole report)."""
 
-import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +16,9 @@ def test_steal_is_the_stolen_share_of_all_cpu_time_between_two_readings():
     assert steal_share(None, after) is None and steal_share(before, None) is None
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/stat")
-def test_cpu_ticks_reads_the_eight_kinds_of_cpu_time():
+def test_cpu_ticks_reads_the_eight_kinds_of_cpu_time_where_the_kernel_lists_them():
     ticks = cpu_ticks()
+    if not Path("/proc/stat").exists():
+        assert ticks is None  # not Linux: the report leaves the steal out
+        return
     assert ticks is not None and len(ticks) == 8 and all(t >= 0 for t in ticks) and sum(ticks) > 0
