@@ -8,6 +8,13 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.core.signals import setting_changed
+
+# The settings a business day depends on: changing one (override_settings in tests) empties
+# the day-counting caches below.
+CALENDAR_SETTINGS = frozenset(
+    {"CPOR_HOLIDAY_COUNTRY", "CPOR_HOLIDAY_SUBDIVISION", "CPOR_EXTRA_HOLIDAYS", "CPOR_BUSINESS_TIME_ZONE"}
+)
 
 
 @lru_cache(maxsize=8)
@@ -43,22 +50,43 @@ def add_business_days(start: datetime, days: int) -> datetime:
     """
     tz = ZoneInfo(settings.CPOR_BUSINESS_TIME_ZONE)
     local = start.astimezone(tz)
-    day = local.date()
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if is_business_day(day):
-            counted += 1
+    day = _business_day_after(local.date(), days)
     return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(ZoneInfo("UTC"))
 
 
 def business_days_between(start: datetime, end: datetime) -> int:
     """Whole business days from start's date (exclusive) to end's date (inclusive)."""
     tz = ZoneInfo(settings.CPOR_BUSINESS_TIME_ZONE)
-    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    return _business_days_between_dates(start.astimezone(tz).date(), end.astimezone(tz).date())
+
+
+# Pages, CSV exports and the sweep ask about the same few dates over and over (every row of a
+# 10,000-claim export counts the days from today to one of a handful of deadline dates): the
+# day-by-day walks are cached per pair of dates.
+@lru_cache(maxsize=4096)
+def _business_day_after(day: date, days: int) -> date:
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            counted += 1
+    return day
+
+
+@lru_cache(maxsize=4096)
+def _business_days_between_dates(day: date, last: date) -> int:
     count = 0
     while day < last:
         day += timedelta(days=1)
         if is_business_day(day):
             count += 1
     return count
+
+
+def _calendar_changed(*, setting: str, **kwargs) -> None:
+    if setting in CALENDAR_SETTINGS:
+        _business_day_after.cache_clear()
+        _business_days_between_dates.cache_clear()
+
+
+setting_changed.connect(_calendar_changed, dispatch_uid="claims.calendar")

@@ -48,3 +48,16 @@ def test_business_days_follow_the_configured_time_zone():
 
 def test_business_days_between_counts_whole_days():
     assert business_days_between(MON, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) == 5
+
+
+def test_a_change_of_the_calendar_settings_empties_the_cached_day_counts():
+    dec_1 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # Asked once, the answers are cached per pair of dates...
+    assert add_business_days(MON, 5) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert business_days_between(MON, dec_1) == 5
+    # ...and a changed calendar is still obeyed, both ways.
+    with override_settings(CPOR_EXTRA_HOLIDAYS=[date(2026, 11, 27)]):
+        assert add_business_days(MON, 5) == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+        assert business_days_between(MON, dec_1) == 4
+    assert add_business_days(MON, 5) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert business_days_between(MON, dec_1) == 5
