@@ -113,18 +113,20 @@ class Config:
     main_db: str
     scale_db: str
     outbox: int
+    layout: str = "spread"
 
     def params(self):
         from .datagen import Params
 
         if self.small:
-            return Params(claims=100_000, due=10_000, big=10_000, companies=20)
-        return Params(claims=1_000_000, due=100_000, big=10_000, companies=100)
+            return Params(claims=100_000, due=10_000, big=10_000, companies=20, layout=self.layout)
+        return Params(claims=1_000_000, due=100_000, big=10_000, companies=100, layout=self.layout)
 
     def scale_params(self):
         from .datagen import Params
 
         p = self.params()
+        # Every claim is due here, whatever the layout: one data set serves both.
         return Params(claims=p.due, due=p.due, big=p.big // 10, companies=20)
 
 
@@ -672,6 +674,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (A/B/A/B), at least 3 for a verdict")
     parser.add_argument("--seconds", type=float, default=None, help="length of each load run (default 10, small 3)")
     parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6")
+    parser.add_argument(
+        "--due-layout",
+        choices=("spread", "filed"),
+        default="spread",
+        help="where the due claims sit: every tenth claim (spread, the default) or the last ones filed (bench/datagen.py)",
+    )
     args = parser.parse_args(argv)
     suffix = "_small" if args.small else ""
     cfg = Config(
@@ -681,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         main_db=os.environ.get("BENCH_DATABASE", f"cpor_bench{suffix}"),
         scale_db=os.environ.get("BENCH_SCALE_DATABASE", f"cpor_bench{suffix}_scale"),
         outbox=5_000 if args.small else 50_000,
+        layout=args.due_layout,
     )
     only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
     private = None
@@ -701,7 +710,7 @@ def _run(cfg: Config, only: set[str]) -> int:
     want = lambda key: not only or key in only  # noqa: E731
     started = time.perf_counter()
     log(
-        f"CPOR bench: {'small' if cfg.small else 'full'} ({cfg.params().claims:,} claims, {cfg.params().due:,} due), "
+        f"CPOR bench: {'small' if cfg.small else 'full'} ({cfg.params().claims:,} claims, {cfg.params().due:,} due, {cfg.layout} layout), "
         f"{cfg.runs} runs, {platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
     )
     log(f"data sets: {cfg.main_db}, {cfg.scale_db}; PostgreSQL {env.server_settings()}")
