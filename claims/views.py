@@ -39,6 +39,7 @@ from .presentation import (
     timeline,
     withdraw_reason,
 )
+from .rows import choice_labels
 from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
 from .templatetags.claims_tags import when
 from .validation import parse_guid
@@ -171,10 +172,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
     ]  # fmt: skip
 
     # Choice labels translated once, not per row (get_FOO_display hashes lazy labels each call).
-    label = {
-        field: {value: str(text) for value, text in Claim._meta.get_field(field).flatchoices}
-        for field in ("state", "solution_area", "activity", "deadline_kind")
-    }
+    label = {field: choice_labels(field) for field in ("state", "solution_area", "activity", "deadline_kind")}
 
     fields = (
         "pk", "name", "state", "tenant__name", "customer_tenant_id", "customer_domain", "solution_area", "activity",
