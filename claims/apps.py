@@ -13,6 +13,9 @@ class ClaimsConfig(AppConfig):
 
         from cpor.security import log_failed_sign_in
 
-        from . import tasks  # noqa: F401
+        from . import emails, tasks  # noqa: F401
+
+        # Emails and the in-app notifications page follow claim history (claims.events).
+        emails.subscribe()
 
         user_login_failed.connect(log_failed_sign_in, dispatch_uid="cpor-log-failed-sign-in")

@@ -71,15 +71,7 @@ class ClaimState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-# States in which a claim holds its subscriptions against every other claim.
-HOLDING_STATES = (
-    ClaimState.SUBMITTED,
-    ClaimState.UNDER_REVIEW,
-    ClaimState.PARTNER_ACTION_REQUIRED,
-    ClaimState.APPROVED,
-)
-# States in which the partner may edit the limited set of fields after submission.
-LIMITED_EDIT_STATES = (ClaimState.SUBMITTED, ClaimState.PARTNER_ACTION_REQUIRED)
+# Which states are open, editable, in the review queue ...: claims.states.
 
 
 class DeadlineKind(models.TextChoices):

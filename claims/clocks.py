@@ -43,6 +43,11 @@ def stop_clock(claim: Claim) -> None:
     claim.deadline_expired = False
 
 
+def clock_details(kind: str, ends_at: datetime | None) -> dict:
+    """What a history row records of the clock its change started (claims.history.CLOCK)."""
+    return {"clock": kind, "clock_ends_at": ends_at.isoformat() if ends_at else None}
+
+
 def clock_running(claim: Claim, kind: str, now: datetime) -> bool:
     """True while the claim's clock of this kind has not ended."""
     return claim.deadline_kind == kind and claim.deadline_at is not None and now < claim.deadline_at

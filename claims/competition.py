@@ -6,17 +6,13 @@ number of queries), the claim pages and the arbitration notices.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .choices import ActorRole, ClaimState, EventAction
-from .models import Association, Claim, ClaimComment, ClaimProduct
-
-OPEN_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.PARTNER_ACTION_REQUIRED)
+from .choices import ClaimState
+from .models import Association, Claim, ClaimProduct
+from .states import OPEN_STATES
 
 
 def _contested(lines: QuerySet[ClaimProduct]) -> QuerySet[ClaimProduct]:
@@ -130,37 +126,6 @@ def arbitration_notice(claim: Claim) -> str:
     return f"{first} {then}"
 
 
-def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
-    """Posts the arbitration notice on this claim and on every claim it competes with
-    (open claims and the claims behind current associations), once per claim.
-
-    The notice names no partner and shows no proof: each side only learns that
-    reviewers are comparing proof of execution.
-    """
-    from .services import comment, partner_language, record  # services import this module
-
-    found = competitors(claim)
-    involved = {claim.pk: claim}
-    for other in found["claims"]:
-        involved[other.pk] = other
-    for association in found["associations"]:
-        involved[association.claim_id] = association.claim
-    if len(involved) == 1:
-        return []
-    notified = []
-    for other in involved.values():
-        if other.arbitration_notified_at is not None:
-            continue
-        with translation.override(partner_language(other)):  # written for that claim's partner
-            notice = arbitration_notice(other)
-        comment(other, author=None, role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION, body=notice, now=now)
-        record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)
-        Claim.objects.filter(pk=other.pk).update(arbitration_notified_at=now)
-        other.arbitration_notified_at = now
-        notified.append(other)
-    return notified
-
-
 # --- Before submitting, duplicates, and the arbitration's consequences --------------
 
 HELD, CLAIMED = "held", "claimed"
@@ -242,44 +207,3 @@ def duplicate_of(claim: Claim) -> Claim | None:
         .first()
     )
     return holding.claim if holding else None
-
-
-def claims_role_recipients(claim: Claim) -> list[str]:
-    """The claim's partner contact and every user of its company with a claims role."""
-    from .choices import CLAIM_ROLES
-    from .models import User
-
-    emails = [claim.partner_contact_email] + list(
-        User.objects.filter(company_id=claim.company_id, role__in=sorted(CLAIM_ROLES), is_active=True)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", flat=True)
-    )
-    seen, unique = set(), []
-    for email in emails:
-        if email and email.lower() not in seen:
-            seen.add(email.lower())
-            unique.append(email)
-    return unique
-
-
-def arbitration_lost_emails(claim: Claim, *, products: list[str], association_ended: bool, now: datetime) -> list:
-    """Emails the losing side (contact and claims-role users). Names no other partner."""
-    from . import notifications
-
-    context = {"products": products, "association_ended": association_ended, "decided_on": now}
-    return [
-        notifications.build("arbitration_lost", to=to, claim=claim, context=context, now=now)
-        for to in claims_role_recipients(claim)
-    ]
-
-
-def association_restored_emails(claim: Claim, *, products: list[str], now: datetime) -> list:
-    """Emails a partner whose association a customer's denial of the winner restored."""
-    from . import notifications
-
-    context = {"products": products, "restored_on": now}
-    return [
-        notifications.build("association_restored", to=to, claim=claim, context=context, now=now)
-        for to in claims_role_recipients(claim)
-    ]

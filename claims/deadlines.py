@@ -6,19 +6,20 @@ SELECT ... FOR UPDATE SKIP LOCKED, so two workers running at once take different
 claims. A claim is handled once: its outcome either moves it to a state whose
 clock is new, or sets `deadline_expired`.
 
-The sweep decides and stops there. A batch is one transaction of a few statements
-per outcome, whatever its size: one UPDATE of the claims, one INSERT ... SELECT of
-their history rows and one INSERT ... SELECT of their outbox rows (the emails are
-rendered and sent later by the delivery worker, claims/outbox.py). Every claim of
-an outcome gets the same new values (one `now`, one new deadline), so nothing is
-computed per row in Python. The source and target states come from the state
-machine's own transitions (Claim.expire_pickup, Claim.expire_answer), not from a
-second copy here. A worker killed halfway rolls back its whole batch, which the
+The sweep is the transition skeleton (claims.services.base) done set-based: per outcome,
+one UPDATE of the claims (the state machine's own transition: Claim.expire_pickup,
+Claim.expire_answer), and one INSERT … SELECT … RETURNING of their history rows, handed to
+claims.events in the same transaction like any service's. Everything else a change causes
+(emails, in-app notifications, webhooks) follows from those history rows, exactly as it
+does for a change a person makes: the sweep writes no second description of it. Every
+claim of an outcome gets the same new values (one `now`, one new deadline), so nothing is
+computed per row in Python. A worker killed halfway rolls back its whole batch, which the
 next run redoes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,13 +28,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateTimeField, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from . import clocks, notifications
-from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, NotificationStatus, RejectionReason
-from .models import Claim, ClaimEvent, Notification, User
+from . import clocks, events
+from .choices import ActorRole, ClaimState, DeadlineKind, EventAction, RejectionReason
+from .models import Claim, ClaimEvent
 
 log = logging.getLogger(__name__)
 K = DeadlineKind
@@ -48,24 +48,6 @@ def fsm_transition(name: str) -> tuple[str, str]:
     raise LookupError(name)
 
 
-def partner_language():
-    """SQL for services.partner_language: the partner contact's saved language when the
-    contact is a user of the company, else the language of the user who filed the claim."""
-    contact = User.objects.filter(company_id=OuterRef("company_id"), email__iexact=OuterRef("partner_contact_email")).exclude(
-        language=""
-    )
-    return Coalesce(Subquery(contact.values("language")[:1]), F("created_by__language"), Value(""))
-
-
-@dataclass(frozen=True, eq=False)
-class Email:
-    kind: str
-    to: str  # the claim column (or related column) holding the address
-    context: Callable[[datetime], dict] = lambda now: {}
-    per_row: dict = field(default_factory=dict)  # JSON keys computed from the claim's row: key -> expression
-    language: Callable[[], object] = partner_language  # the recipient's language, as SQL on the claim's row
-
-
 @dataclass(frozen=True, eq=False)
 class Outcome:
     """What the sweep does to every due claim with a clock of `kinds` in `state`."""
@@ -77,8 +59,10 @@ class Outcome:
     transition: str = ""  # the state machine's transition to fire, if any
     disputed: bool | None = None  # only claims disputed before (True) or never disputed (False)
     updates: Callable[[datetime], dict] = lambda now: {}
-    details: dict = field(default_factory=dict)  # history details from the row: key -> expression
-    email: Email | None = None
+    # History details: constants, and columns of the claim's row (key -> column) for values
+    # that differ per claim (the deadline that passed).
+    details: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
 
     @property
     def when(self) -> Q:
@@ -118,16 +102,7 @@ def _no_answer(*, final: bool) -> Outcome:
         disputed=final,
         action=EventAction.AUTO_REJECTED,
         updates=lambda now: {**_rejection(now), **(NO_CLOCK if final else _clock(K.DISPUTE_WINDOW, now))},
-        email=Email(
-            "claim_rejected",
-            to="partner_contact_email",
-            context=lambda now: {
-                "reason": RejectionReason.NO_PARTNER_RESPONSE,
-                "message": "",
-                "dispute_until": None if final else clocks.deadline_for(K.DISPUTE_WINDOW, now),
-                "is_final": final,
-            },
-        ),
+        details={"reason": RejectionReason.NO_PARTNER_RESPONSE, "final": final},
     )
 
 
@@ -140,35 +115,28 @@ OUTCOMES: tuple[Outcome, ...] = (
         action=EventAction.REVIEW_AUTO_STARTED,
         updates=lambda now: {"is_overdue": True, "review_started_at": now, **_clock(K.REVIEW_DECISION, now)},
     ),
-    # A review or dispute decision is late: flag it and tell the assigned reviewer.
+    # A review or dispute decision is late: flag it (its history row tells the assigned reviewer).
     Outcome(
         name="decision_passed",
         kinds=(K.REVIEW_DECISION, K.DISPUTE_DECISION),
         state=S.UNDER_REVIEW,
         action=EventAction.REVIEW_OVERDUE,
         updates=lambda now: {"is_overdue": True, **EXPIRED},
-        details={"deadline": F("deadline_kind"), "due_at": F("deadline_at")},
-        email=Email(
-            "review_overdue",
-            to="assigned_reviewer__email",
-            per_row={"due_at": F("deadline_at")},
-            language=lambda: F("assigned_reviewer__language"),
-        ),
+        columns={"deadline": "deadline_kind", "due_at": "deadline_at"},
     ),
     # No answer to a request for information in time: rejected (no partner response), with
-    # the 30-day dispute window, or final when the claim was already disputed once.
+    # the dispute window, or final when the claim was already disputed once.
     _no_answer(final=False),
     _no_answer(final=True),
-    # Seven days without a denial: sent on to incentive eligibility evaluation.
+    # The consent window passed without a denial: sent on to incentive eligibility evaluation.
     Outcome(
         name="consent_passed",
         kinds=(K.CONSENT_WINDOW,),
         state=S.APPROVED,
         action=EventAction.CONSENT_PERIOD_PASSED,
         updates=lambda now: {"eligibility_sent_at": now, **EXPIRED},
-        email=Email("consent_period_passed", to="partner_contact_email"),
     ),
-    # Thirty days after a rejection: the dispute window closes (a new claim is the only way).
+    # The dispute window closed (a new claim is the only way).
     Outcome(
         name="dispute_window_passed",
         kinds=(K.DISPUTE_WINDOW,),
@@ -184,120 +152,60 @@ def due_claims(now: datetime) -> QuerySet[Claim]:
     return Claim.objects.filter(deadline_expired=False, deadline_at__lte=now)
 
 
-def _insert_select(model, columns: list[str], qs: QuerySet, *, returning_ids: bool = False) -> int | list[int]:
-    """INSERT INTO model (columns) SELECT ... compiled by the ORM for this database
-    (PostgreSQL and SQLite both return the new ids when asked)."""
-    sql, params = qs.query.sql_with_params()
-    quote = connection.ops.quote_name
-    cols = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-    returning = f" RETURNING {quote(model._meta.pk.column)}" if returning_ids else ""
+def _details_sql(outcome: Outcome, updates: dict) -> tuple[str, list]:
+    """SQL for the history rows' details: the outcome's constants and the clock it starts (the
+    same keys claims.services.base records), merged with the claim columns that differ per row."""
+    constants = dict(outcome.details)
+    if updates.get("deadline_kind"):
+        constants.update(clocks.clock_details(updates["deadline_kind"], updates["deadline_at"]))
+    text = json.dumps(constants)
+    if not outcome.columns:
+        return "%s", [text]
+    pairs = ", ".join(
+        f"'{key}', c.{connection.ops.quote_name(Claim._meta.get_field(column).column)}" for key, column in outcome.columns.items()
+    )
+    if connection.vendor == "postgresql":
+        return f"(CAST(%s AS jsonb) || jsonb_build_object({pairs}))", [text]
+    return f"json_patch(%s, json_object({pairs}))", [text]
+
+
+def _record(outcome: Outcome, ids: list[int], now: datetime, updates: dict) -> list[int]:
+    """INSERT … SELECT … RETURNING of one history row per claim this outcome just changed
+    (we hold their locks: a transition moved them to its target)."""
+    quote, meta = connection.ops.quote_name, ClaimEvent._meta
+    columns = ", ".join(
+        quote(meta.get_field(name).column)
+        for name in ("claim", "at", "actor_role", "action", "from_state", "to_state", "changes", "details")
+    )
+    details, details_params = _details_sql(outcome, updates)
+    state_col = quote(Claim._meta.get_field("state").column)
+    disputed_col = quote(Claim._meta.get_field("disputed_at").column)
+    disputed = "" if outcome.disputed is None else f" AND c.{disputed_col} IS {'NOT ' if outcome.disputed else ''}NULL"
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"SELECT c.{quote(Claim._meta.pk.column)}, %s, %s, %s, %s, %s, %s, {details} "
+        f"FROM {quote(Claim._meta.db_table)} c WHERE c.{quote(Claim._meta.pk.column)} IN ({marks}) "
+        f"AND c.{state_col} = %s{disputed} RETURNING {quote(meta.pk.column)}"
+    )
+    target = outcome.target
+    params = [
+        connection.ops.adapt_datetimefield_value(now), str(ActorRole.SYSTEM), str(outcome.action),
+        outcome.source if target else "", target, "{}", *details_params, *ids, target or outcome.source,
+    ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({cols}) {sql}{returning}", params)
-        return [row[0] for row in cursor.fetchall()] if returning_ids else cursor.rowcount
-
-
-def _json(value) -> Value:
-    return Value(value, output_field=JSONField())
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _apply(outcome: Outcome, ids: list[int], now: datetime) -> int:
-    """The outcome for these locked claims: an UPDATE, the history rows, the outbox rows."""
-    source, target = outcome.source, outcome.target
-    rows = Claim.objects.filter(pk__in=ids, state=source).filter(outcome.when).order_by()
-    when = Value(now, output_field=DateTimeField())
-    changed = rows.update(updated_at=now, **({"state": target} if target else {}), **outcome.updates(now))
-    if not changed:
-        return 0
-    # The rows this outcome just changed (we hold their locks; a transition moved them to `target`).
-    mine = Claim.objects.filter(pk__in=ids, state=target or source).filter(outcome.when).order_by()
-    details = JSONObject(**outcome.details) if outcome.details else _json({})
-    _insert_select(
-        ClaimEvent,
-        ["claim", "at", "actor_role", "action", "from_state", "to_state", "changes", "details"],
-        mine.values_list(
-            F("pk"),
-            when,
-            Value(str(ActorRole.SYSTEM)),
-            Value(str(outcome.action)),
-            Value(source if target else ""),
-            Value(target),
-            _json({}),
-            details,
-        ),
-    )
-    _webhook_events(outcome, mine, now)
-    if outcome.email:
-        email = outcome.email
-        constant = notifications.encode(email.context(now))
-        if email.per_row:
-            # Per-row values are datetimes from the claim's row; such emails have no constant context
-            # (a JSON parameter nested in a JSON function would arrive as a string).
-            assert not constant, email.kind
-            context = JSONObject(**{k: JSONObject(**{notifications.DT_KEY: expr}) for k, expr in email.per_row.items()})
-        else:
-            context = _json(constant)
-        recipients = mine.exclude(**{f"{email.to}__isnull": True}).exclude(**{email.to: ""})
-        created = _insert_select(
-            Notification,
-            [
-                "kind",
-                "claim",
-                "to",
-                "language",
-                "context",
-                "subject",
-                "status",
-                "created_at",
-                "next_attempt_at",
-                "give_up_at",
-                "attempts",
-                "last_error",
-            ],
-            recipients.values_list(
-                Value(str(email.kind)),
-                F("pk"),
-                F(email.to),
-                email.language(),
-                context,
-                Value(""),
-                Value(str(NotificationStatus.PENDING)),
-                when,
-                when,
-                Value(notifications.give_up_at(now), output_field=DateTimeField()),
-                Value(0),
-                Value(""),
-            ),
-            returning_ids=True,
-        )
-        if created:
-            notifications.request_delivery_on_commit(created)
+    """The outcome for these locked claims: one UPDATE and the history rows, published."""
+    updates = outcome.updates(now)
+    rows = Claim.objects.filter(pk__in=ids, state=outcome.source).filter(outcome.when).order_by()
+    changed = rows.update(updated_at=now, **({"state": outcome.target} if outcome.target else {}), **updates)
+    if changed:
+        events.publish(ids=_record(outcome, ids, now, updates), actions=[outcome.action])
     return changed
-
-
-def _webhook_events(outcome: Outcome, mine: QuerySet[Claim], now: datetime) -> None:
-    """Partner webhooks (claim.deadline_passed and the matching event) for the claims of
-    companies that have an active endpoint: one query when none has, the usual case."""
-    from integrations.models import WebhookEndpoint
-    from integrations.webhooks import record_events
-
-    hooked = mine.filter(company_id__in=WebhookEndpoint.objects.filter(is_active=True).values("company_id"))
-    rows = list(hooked.values_list("pk", "company_id", "deadline_kind", "deadline_at"))
-    if not rows:
-        return
-    source, target = outcome.source, outcome.target
-    events = [
-        ClaimEvent(
-            claim=Claim(pk=pk, company_id=company_id),
-            at=now,
-            actor_role=ActorRole.SYSTEM,
-            action=outcome.action,
-            from_state=source if target else "",
-            to_state=target,
-            details={"deadline": kind, "due_at": due.isoformat() if due else None} if outcome.details else {},
-        )
-        for pk, company_id, kind, due in rows
-    ]
-    record_events(events, now=now)
 
 
 def _outcome_for(kind: str, state: str, disputed: bool) -> Outcome | None:

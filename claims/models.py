@@ -1,6 +1,6 @@
 """The directory a claim is checked against, and the claim itself.
 
-State changes happen only in services (claims/services.py, reviews/services.py,
+State changes happen only in services (claims/services/, reviews/services.py,
 claims/deadlines.py). The @transition methods here only guard source and target;
 they do no I/O and never save.
 """
@@ -555,6 +555,11 @@ class Notification(models.Model):
     )
     to = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=16, blank=True)
+    # The history row the email is about: what it says is read from it when it is rendered
+    # (claims.emails). Empty for an email about no claim change, which stores `context`.
+    event = models.ForeignKey(
+        ClaimEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("history entry")
+    )
     context = models.JSONField(_("what the email says"), default=dict, blank=True)
     # Filled when the email is sent, for the admin and the failed list.
     subject = models.CharField(_("subject"), max_length=255, blank=True)

@@ -1,8 +1,10 @@
 """Emails as outbox rows: what to send, written in the transaction that causes it.
 
-A row stores the email's kind, recipient, language and a JSON context; the
-delivering worker renders and sends it (claims/outbox.py), so a service or the
-deadline sweep never renders a template or talks to a mail server. After the
+A row stores the email's kind, recipient, language and the history row it is about
+(claims.emails writes them for every claim change); an email about no claim change (a
+webhook endpoint turned off) stores a JSON context instead. The delivering worker renders
+and sends it (claims/outbox.py), so a service or the deadline sweep never renders a
+template or talks to a mail server. After the
 transaction commits, one message asks the delivery queue to send that
 transaction's rows (however many: the sweep sends one per batch); a periodic drain
 picks up whatever that message missed (broker down, worker killed) and the retries, so a rolled-back change sends nothing and a committed one is never lost.
@@ -14,11 +16,13 @@ reaches the Celery task by its registered name, never by importing claims.tasks.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
 from . import links
@@ -55,6 +59,26 @@ def encode(value):
         return str(value)
     if isinstance(value, Decimal):
         return str(value)
+    return value
+
+
+def parse_time(raw) -> datetime | None:
+    """A time stored as ISO text in JSON (a context, history details). SQLite's has no offset:
+    it is UTC."""
+    parsed = parse_datetime(raw) if isinstance(raw, str) and raw else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def decode(value):
+    """A stored context as the renderer wants it: tagged datetimes back to datetimes."""
+    if isinstance(value, dict):
+        if set(value) == {DT_KEY}:
+            return parse_time(value[DT_KEY])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
     return value
 
 

@@ -23,7 +23,7 @@ import queue
 import smtplib
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -33,32 +33,17 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 
-from . import wire
+from . import emails, wire
 from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
 from .models import Claim, Notification
-from .notifications import DT_KEY, claim_url, give_up_at
+from .notifications import claim_url, give_up_at
 
 log = logging.getLogger(__name__)
 P = NotificationStatus
 
 # Errors that say the mail server (not this one email) is unavailable: stop the batch.
 SERVER_ERRORS = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError, TimeoutError)
-
-
-def _decode(value):
-    if isinstance(value, dict):
-        if set(value) == {DT_KEY}:
-            raw = value[DT_KEY]
-            parsed = parse_datetime(raw) if isinstance(raw, str) else None
-            if parsed is not None and timezone.is_naive(parsed):
-                parsed = parsed.replace(tzinfo=UTC)  # SQLite keeps UTC without an offset
-            return parsed
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
 
 
 def _label(choices, code):
@@ -82,7 +67,7 @@ def _translated_context(n: Notification, context: dict) -> dict:
 def render(n: Notification, claim: Claim | None) -> EmailMultiAlternatives:
     language = n.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        ctx = _translated_context(n, _decode(n.context or {}))
+        ctx = _translated_context(n, emails.context(n, claim))
         ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **ctx}
         subject = " ".join(render_to_string(f"emails/{n.kind}-subject.txt", ctx).split())[:255]
         text = render_to_string(f"emails/{n.kind}-body.txt", ctx)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ClaimState
 from .errors import MESSAGES
 from .models import Claim
-from .services import dispute_refusal, not_disputable_why
+from .rules import dispute_refusal, not_disputable_why
 
 S = ClaimState
 

@@ -15,9 +15,10 @@ from django.core.validators import validate_email
 
 from cpor import i18n
 
-from .choices import ACTIVITIES_BY_AREA, HOLDING_STATES, Channel, SolutionArea, SubscriptionStatus
+from .choices import ACTIVITIES_BY_AREA, Channel, SolutionArea, SubscriptionStatus
 from .errors import ErrorCollector
 from .models import Claim, ClaimProduct, CustomerTenant, Mpn, PartnerCompany, Product, Subscription, TenantDomain
+from .states import HOLDING_STATES
 
 CONTACT_FIELDS = ("name", "email", "phone")
 CONTACT_MAX = {"name": 200, "email": 254, "phone": 40}

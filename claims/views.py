@@ -24,7 +24,7 @@ from cpor import i18n
 
 from . import services
 from .access import has_claims_role, is_own_company_claim
-from .choices import LIMITED_EDIT_STATES, ClaimState, InfoRequestReason, RejectionReason
+from .choices import ClaimState, InfoRequestReason, RejectionReason
 from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .errors import MESSAGES, DomainError
@@ -41,6 +41,7 @@ from .presentation import (
 )
 from .rows import choice_labels
 from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .states import DECIDED_STATES, EDIT_LIMITED, edit_scope
 from .templatetags.claims_tags import when
 from .validation import parse_guid
 
@@ -49,7 +50,6 @@ from .validation import parse_guid
 # next chunk is fetched), so a small chunk keeps that well under a megabyte; the extra queries
 # cost little next to the rows' formatting.
 EXPORT_CHUNK = 100
-DECIDED = (ClaimState.APPROVED, ClaimState.REJECTED)
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 # A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -266,10 +266,11 @@ def claim_create(request: HttpRequest) -> HttpResponse:
 @partner_required
 def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _own_claim(request, pk)
-    if claim.state not in (ClaimState.EDITING, *LIMITED_EDIT_STATES):
+    scope = edit_scope(claim.state)
+    if not scope:
         messages.error(request, MESSAGES["not_editable"])
         return redirect("claims:detail", claim.pk)
-    limited = claim.state != ClaimState.EDITING
+    limited = scope == EDIT_LIMITED
     form = _claim_form(request, claim=claim, limited=limited, initial=ClaimForm.initial_from(claim))
     if request.method == "POST" and form.is_valid():
         try:
@@ -470,9 +471,9 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "comment_form": forms.get("comment_form") or CommentForm(),
             "respond_form": forms.get("respond_form") or RespondForm(),
-            "can_edit": is_owner and claim.state in (ClaimState.EDITING, *LIMITED_EDIT_STATES),
+            "can_edit": is_owner and bool(edit_scope(claim.state)),
             "can_withdraw": is_owner and can_proceed(claim.withdraw),
-            "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED else [],
+            "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED_STATES else [],
             "association_ended": association_ended_text(claim) if claim.association_ended_at else "",
             "ended_products": list(
                 claim.associations.filter(end_reason="arbitration", ended_at__isnull=False).values_list(

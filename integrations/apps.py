@@ -7,4 +7,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers this app's refusal codes with the shared error catalogue.
-        from . import errors  # noqa: F401
+        from . import (
+            errors,  # noqa: F401
+            webhooks,
+        )
+
+        # Webhooks follow claim history (claims.events).
+        webhooks.subscribe()

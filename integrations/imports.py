@@ -32,10 +32,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from claims import services as claim_services
-from claims.choices import ACTIVITIES_BY_AREA, HOLDING_STATES, Activity, SolutionArea
-from claims.competition import OPEN_STATES
+from claims.access import require_partner
+from claims.choices import ACTIVITIES_BY_AREA, Activity, SolutionArea
 from claims.errors import DomainError, ErrorItem
 from claims.models import Association, ClaimProduct, Product, User
+from claims.services.evidence import check_upload
+from claims.states import HOLDING_STATES, OPEN_STATES
 from claims.validation import CleanClaim, validate_claim_input
 
 from .models import ClaimImport, ImportedClaim, ImportRow, ImportStatus
@@ -323,7 +325,7 @@ def zip_index(handle) -> dict[str, str | None]:
                     index[name] = "evidence_too_large"
                     continue
                 try:
-                    claim_services._check_upload(SimpleUploadedFile(name, archive.read(info)))
+                    check_upload(SimpleUploadedFile(name, archive.read(info)))
                     index[name] = None
                 except DomainError as exc:
                     index[name] = exc.code
@@ -441,7 +443,7 @@ def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | 
     import_not_a_spreadsheet, import_empty, import_bad_encoding, import_missing_columns,
     import_too_many_rows, import_unreadable.
     """
-    claim_services.require_partner(actor)
+    require_partner(actor)
     if upload.size and upload.size > settings.CPOR_IMPORT_MAX_BYTES:
         raise DomainError.of("import_too_large", "file", max_mb=settings.CPOR_IMPORT_MAX_BYTES // (1024 * 1024))
     if not upload.size:
@@ -628,7 +630,7 @@ def commit(*, batch: ClaimImport, actor: User) -> ClaimImport:
     Refusals: import_not_ready (still validating), import_already_committed,
     import_has_no_valid_rows.
     """
-    claim_services.require_partner(actor)
+    require_partner(actor)
     if batch.company_id != actor.company_id:
         raise DomainError.of("import_not_found")
     if batch.status == ImportStatus.VALIDATING:

@@ -1,10 +1,9 @@
 """Signed webhooks for claim events (Standard Webhooks: webhook-id, webhook-timestamp,
 webhook-signature, HMAC-SHA256).
 
-- `record_events(events, now=...)` runs in the caller's transaction: it maps history rows
-  (ClaimEvent) to webhook events and bulk-inserts one outbox row per subscribed endpoint
-  (one SELECT of endpoints, one INSERT, whatever the count), then schedules delivery on
-  the "deliveries" queue after commit.
+- `write(batch)` subscribes to claim history (claims.events): in the change's transaction it
+  maps history rows to webhook events (claims.history) and bulk-inserts one outbox row per
+  subscribed endpoint; `schedule` queues their delivery on the "deliveries" queue on commit.
 - `deliver(id)` takes a lease on the row, renders and freezes the payload on the first
   attempt, checks the address again (DNS may have changed), posts with a 5 s timeout and no
   redirects, and logs the attempt. Failures back off per CPOR_WEBHOOK_RETRY_SCHEDULE; an
@@ -14,8 +13,8 @@ webhook-signature, HMAC-SHA256).
   (their lease ran out). Delivery is at-least-once; receivers dedupe on webhook-id and order
   a claim's events by `data.sequence`.
 
-Payloads carry the claim's API representation and whitelisted event fields only: never the
-other partner's identity (no company, claim, user or id of the other side).
+Payloads carry the claim's API representation and the event fields claims.history allows a
+partner to read: never the other partner's identity (no company, claim, user or id of the other side).
 """
 
 from __future__ import annotations
@@ -37,16 +36,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from standardwebhooks.webhooks import Webhook
 
-from claims import notifications
-from claims.choices import EventAction, Role
+from claims import events, notifications
+from claims.choices import Role
 from claims.errors import DomainError
-from claims.models import Claim, ClaimComment, ClaimEvent, ClaimEvidence, ClaimProduct, User
+from claims.history import ACTIONS, webhook_events
+from claims.models import Claim, ClaimComment, ClaimEvidence, ClaimProduct, User
 
 from . import ssrf
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
-A = EventAction
 
 EVENT_TYPES: dict[str, str] = {
     "claim.submitted": _("A claim was submitted."),
@@ -64,69 +63,12 @@ EVENT_TYPES: dict[str, str] = {
 }
 TEST_EVENT = "webhook.test"
 
-# The deadline each system action acts on (the sweep's history rows).
-DEADLINE_OF = {
-    A.REVIEW_AUTO_STARTED: "review_pickup",
-    A.AUTO_REJECTED: "partner_answer",
-    A.CONSENT_PERIOD_PASSED: "consent_window",
-    A.DISPUTE_WINDOW_CLOSED: "dispute_window",
-}
 
-
-def _pick(details: dict, *keys: str) -> dict:
-    return {k: details[k] for k in keys if k in details}
-
-
-def events_for(event: ClaimEvent) -> list[tuple[str, dict]]:
-    """The webhook events (type, fields) a history row stands for. Fields are whitelisted:
-    reviewers' arbitration rationale and anything naming the other side stay out."""
-    d = event.details or {}
-    base = {"from_status": event.from_state or None, "to_status": event.to_state or None, "actor_role": event.actor_role}
-    a = event.action
-    if a == A.SUBMITTED:
-        return [("claim.submitted", base)]
-    if a == A.REVIEW_STARTED:
-        return [("claim.review_started", {**base, "automatic": False})]
-    if a == A.REVIEW_AUTO_STARTED:
-        return [
-            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "review_started"}),
-            ("claim.review_started", {**base, "automatic": True, "overdue": True}),
-        ]
-    if a == A.INFO_REQUESTED:
-        return [("claim.info_requested", {**base, **_pick(d, "reasons", "message", "remove_products")})]
-    if a == A.RESPONDED:
-        return [("claim.answered", {**base, **_pick(d, "message")})]
-    if a == A.APPROVED:
-        return [("claim.approved", {**base, **_pick(d, "message", "dispute")})]
-    if a == A.REJECTED:
-        return [("claim.rejected", {**base, **_pick(d, "reason", "message", "final")})]
-    if a == A.WITHDRAWN:
-        fields = {**base, "reason": "partner_request", "withdraw_reason": d.get("reason"), "message": d.get("message", "")}
-        return [("claim.rejected", fields)]
-    if a == A.AUTO_REJECTED:
-        return [
-            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "rejected"}),
-            ("claim.rejected", {**base, "reason": "no_partner_response", "message": ""}),
-        ]
-    if a == A.CONSENT_DENIED:
-        return [("claim.consent_denied", {**base, "reason": "customer_denial", "message": d.get("reason", "")})]
-    if a == A.DISPUTED:
-        return [("claim.disputed", {**base, **_pick(d, "justification", "files")})]
-    if a == A.CONSENT_PERIOD_PASSED:
-        return [
-            ("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "eligibility_sent"}),
-            ("claim.eligibility_sent", base),
-        ]
-    if a == A.ARBITRATION_DECIDED:
-        # `decided_by_claim` names the other partner's claim: never sent.
-        return [("claim.association_ended", {**base, "reason": "arbitration", **_pick(d, "products")})]
-    if a == A.COMMENTED:
-        return [("claim.comment_posted", {**base, **_pick(d, "comment_id")})]
-    if a == A.REVIEW_OVERDUE:
-        return [("claim.deadline_passed", {**base, "deadline": d.get("deadline"), "outcome": "review_overdue"})]
-    if a == A.DISPUTE_WINDOW_CLOSED:
-        return [("claim.deadline_passed", {**base, "deadline": DEADLINE_OF[a], "outcome": "dispute_window_closed"})]
-    return []
+def events_for(row: dict) -> list[tuple[str, dict]]:
+    """The webhook events (type, fields) a history row (its EVENT_FIELDS) stands for
+    (claims.history: their fields come from the partner-visible details only)."""
+    base = {"from_status": row["from_state"] or None, "to_status": row["to_state"] or None, "actor_role": row["actor_role"]}
+    return webhook_events(row["action"], row["details"], base)
 
 
 def new_msg_id() -> str:
@@ -137,43 +79,45 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def record_events(events: list[ClaimEvent], *, now: datetime) -> list[WebhookDelivery]:
-    """Writes the outbox rows for these history rows, in the caller's transaction, for every
-    active endpoint of the claim's company subscribed to the event type; delivery is
-    scheduled after commit. Set-based: one SELECT and one INSERT for any number of events
-    (none at all when no event maps to a webhook)."""
-    mapped = [(ev, kind, fields) for ev in events for kind, fields in events_for(ev)]
-    if not mapped:
+def write(batch: events.Batch) -> list[int]:
+    """Claim history's subscriber (claims.events): the outbox rows for these history rows, in
+    the change's transaction, for every active endpoint of the claim's company subscribed to
+    the event type. Set-based: one query when no company of the batch has an endpoint (the
+    usual case), else one more to read the rows and one INSERT, whatever the batch's size."""
+    if not any(ACTIONS[a].webhooks for a in batch.actions if a in ACTIONS):
         return []
-    company_of = {ev.claim_id: ev.claim.company_id for ev, _k, _f in mapped if ClaimEvent.claim.is_cached(ev)}
-    missing = {ev.claim_id for ev, _k, _f in mapped} - set(company_of)
-    if missing:  # history rows built without their claim loaded: one more query, not one per row
-        company_of.update(Claim.objects.filter(pk__in=missing).values_list("pk", "company_id"))
+    hooked = WebhookEndpoint.objects.filter(is_active=True).values("company_id")
+    found = list(batch.rows().filter(claim__company_id__in=hooked).order_by("pk").values(*EVENT_FIELDS))
+    if not found:
+        return []
     by_company: dict[int, list[WebhookEndpoint]] = defaultdict(list)
-    endpoints = WebhookEndpoint.objects.filter(company_id__in=set(company_of.values()), is_active=True)
+    endpoints = WebhookEndpoint.objects.filter(company_id__in={row["claim__company_id"] for row in found}, is_active=True)
     for endpoint in endpoints.only("id", "company_id", "events"):
         by_company[endpoint.company_id].append(endpoint)
-    rows = [
+    deliveries = [
         WebhookDelivery(
             endpoint_id=endpoint.pk,
             event_type=kind,
-            claim_id=ev.claim_id,
+            claim_id=row["claim_id"],
             msg_id=new_msg_id(),
             data=fields,
-            next_attempt_at=now,
-            created_at=now,
-            occurred_at=ev.at,
+            next_attempt_at=row["at"],
+            created_at=row["at"],
+            occurred_at=row["at"],
         )
-        for ev, kind, fields in mapped
-        for endpoint in by_company.get(company_of[ev.claim_id], ())
+        for row in found
+        for kind, fields in events_for(row)
+        for endpoint in by_company.get(row["claim__company_id"], ())
         if kind in endpoint.events
     ]
-    if not rows:
-        return []
-    saved = WebhookDelivery.objects.bulk_create(rows)
-    ids = [row.pk for row in saved]
-    transaction.on_commit(lambda: schedule(ids), robust=True)
-    return saved
+    return [row.pk for row in WebhookDelivery.objects.bulk_create(deliveries)] if deliveries else []
+
+
+EVENT_FIELDS = ("id", "claim_id", "claim__company_id", "at", "action", "actor_role", "from_state", "to_state", "details")
+
+
+def subscribe() -> None:
+    events.subscribe("webhooks", write=write, deliver=schedule)
 
 
 def schedule(ids: list[int]) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from claims import clocks
-from claims.choices import LIMITED_EDIT_STATES, ClaimState, DeadlineKind
 from claims.models import Claim, User
-from claims.services import dispute_refusal
+from claims.rules import answer_open, dispute_refusal
+from claims.states import EDIT_ALL, STATES, edit_scope
 
 
 def available_actions(claim: Claim, user: User) -> list[str]:
@@ -22,11 +21,13 @@ def available_actions(claim: Claim, user: User) -> list[str]:
         return actions + ["comment"]
     if not (user.is_partner and claim.company_id == user.company_id):
         return []
-    if claim.state == ClaimState.EDITING:
-        actions += ["edit", "upload_evidence", "submit", "delete"]
-    elif claim.state in LIMITED_EDIT_STATES:
-        actions += ["edit", "upload_evidence"]
-    if claim.state == ClaimState.PARTNER_ACTION_REQUIRED and clocks.clock_running(claim, DeadlineKind.PARTNER_ANSWER, now):
+    if edit_scope(claim.state):
+        actions.append("edit")
+    if STATES[claim.state].evidence:
+        actions.append("upload_evidence")
+    if edit_scope(claim.state) == EDIT_ALL:
+        actions += ["submit", "delete"]
+    if answer_open(claim, now):
         actions.append("respond")
     if can_proceed(claim.withdraw):
         actions.append("withdraw")

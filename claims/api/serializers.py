@@ -20,7 +20,7 @@ from claims.choices import (
     WithdrawReason,
 )
 from claims.competition import conflicts
-from claims.confidential import details_for
+from claims.history import details_for
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn
 
 # What available_actions may list (claims/api/actions.py).
@@ -256,9 +256,10 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_details(self, obj) -> dict:
-        # Partners never read what identifies the other side of a competing claim.
+        # A partner reads only what claims.history allows for the action: never what identifies
+        # the other side of a competing claim.
         request = self.context.get("request")
-        return details_for(obj.details, request.user if request else None)
+        return details_for(obj.action, obj.details, request.user if request else None)
 
 
 class AssociationSerializer(serializers.ModelSerializer):

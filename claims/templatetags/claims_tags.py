@@ -65,6 +65,14 @@ def field_label(name: str) -> str:
 
 
 @register.filter
+def visible_details(event, user) -> dict:
+    """What this user may read of a history row's details (claims.history's allowlist)."""
+    from claims.history import details_for
+
+    return details_for(event.action, event.details, user)
+
+
+@register.filter
 def state_label(value: str) -> str:
     return str(ClaimState(value).label) if value in ClaimState.values else value
 

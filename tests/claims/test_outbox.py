@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.test import override_settings
+from django.utils import formats, timezone
 
 from claims import outbox, services
 from claims.models import Notification
@@ -37,11 +38,15 @@ def test_a_rolled_back_change_sends_nothing(build, django_capture_on_commit_call
 def test_the_row_stores_what_to_render_and_the_worker_renders_it(build, mailoutbox):
     claim = build.submitted()
     n = Notification.objects.get()
-    assert (n.kind, n.subject, n.status) == ("claim_submitted", "", "pending")
-    assert n.context["review_by"] == {"$dt": claim.deadline_at.isoformat()}
+    assert (n.kind, n.subject, n.status, n.context) == ("claim_submitted", "", "pending", {})
+    # The row points at the history row it is about; what the email says is read from there.
+    assert n.event.action == "submitted" and n.event.claim_id == claim.pk
+    assert n.event.details["clock_ends_at"] == claim.deadline_at.isoformat()
     assert outbox.drain() == 1
     n.refresh_from_db()
     assert n.status == "sent" and n.attempts == 1 and n.subject == mailoutbox[0].subject
+    review_by = formats.date_format(timezone.localtime(claim.deadline_at), "DATETIME_FORMAT")
+    assert f"A reviewer will start the review by {review_by}" in mailoutbox[0].body
     assert "submitted" in n.subject and mailoutbox[0].extra_headers["Message-ID"] == f"<cpor-notification-{n.pk}@cpor.example>"
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from claims import deadlines, outbox, services
+from claims.events import Batch
 from claims.models import ClaimEvent, Notification
 from integrations import webhooks
 from integrations.models import WebhookDelivery, WebhookEndpoint
@@ -259,24 +260,34 @@ def test_a_turned_off_endpoint_gets_nothing(httpserver, build, fabrikam):
     assert received(httpserver) == [] and not WebhookDelivery.objects.exists()
 
 
-def test_record_events_is_set_based(build, fabrikam, northwind, httpserver, django_assert_num_queries):
+def _copies(event: ClaimEvent, n: int) -> list[int]:
+    """n more history rows like `event` (as a sweep batch writes them), their ids."""
+    rows = [ClaimEvent(claim_id=event.claim_id, at=event.at, actor_role=event.actor_role, action=event.action) for _ in range(n)]
+    return [row.pk for row in ClaimEvent.objects.bulk_create(rows)]
+
+
+def test_the_history_subscriber_is_set_based(build, fabrikam, northwind, httpserver, django_assert_num_queries):
     register(fabrikam, httpserver, path="/one")
     register(fabrikam, httpserver, path="/two")
     register(northwind, httpserver, path="/three", events=["claim.review_started"])
     ours = build.submitted()
     theirs = build.submitted(m365_data(mpn_id="5678901"), partner=northwind)
-    events = [ours.events.get(action="submitted"), theirs.events.get(action="submitted")] * 100
-    # One SELECT of endpoints, one INSERT (SQLite splits an INSERT at 999 parameters).
-    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 4):
-        rows = webhooks.record_events(events, now=timezone.now())
-    assert len(rows) == 200 and {r.claim_id for r in rows} == {ours.pk}
-    # History rows read back without their claim (as a set-based sweep may build them): one more query.
-    bare = list(ClaimEvent.objects.filter(claim__in=[ours, theirs], action="submitted")) * 100
+    ids = _copies(ours.events.get(action="submitted"), 100) + _copies(theirs.events.get(action="submitted"), 100)
+    batch = Batch(ids=tuple(ids), actions=frozenset({"submitted"}))
+    # The rows of companies with an endpoint, their endpoints, one INSERT (SQLite splits an
+    # INSERT at 999 parameters), whatever the batch's size.
     with django_assert_num_queries(3 if connection.vendor == "postgresql" else 5):
-        assert len(webhooks.record_events(bare, now=timezone.now())) == 200
-    created = ours.events.get(action="created")
+        rows = webhooks.write(batch)
+    assert len(rows) == 200 and set(WebhookDelivery.objects.filter(pk__in=rows).values_list("claim_id", flat=True)) == {ours.pk}
+    theirs_only = Batch(ids=tuple(ids[100:]), actions=frozenset({"submitted"}))
+    with django_assert_num_queries(2):  # Northwind's endpoint takes other events: no INSERT
+        assert webhooks.write(theirs_only) == []
+    WebhookEndpoint.objects.filter(company_id=northwind.company_id).delete()
+    with django_assert_num_queries(1):  # no company of the batch has an endpoint: one query
+        assert webhooks.write(theirs_only) == []
+    created = Batch(ids=(ours.events.get(action="created").pk,), actions=frozenset({"created"}))
     with django_assert_num_queries(0):  # history rows that are no webhook event cost nothing
-        assert webhooks.record_events([created] * 50, now=timezone.now()) == []
+        assert webhooks.write(created) == []
 
 
 def test_a_rolled_back_change_records_no_delivery(build, fabrikam, httpserver):
