@@ -4,7 +4,7 @@
 
 Each benchmark runs product and floor alternately (A/B/A/B, --runs times) on the same
 data in the same run; the table shows medians with min-max, the last lines the verdicts:
-    bench B1 sweep: product 9.8 s, floor 5.1 s, ratio 1.92 (goal <= 2.00) met
+    bench B1 sweep: product <median> s, floor <median> s, ratio <product / floor> (goal <= 2.00) met
 For goals that are a budget rather than a ratio (B3, B4, B5) the "floor" is the budget.
 """
 
