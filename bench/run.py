@@ -22,112 +22,13 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import env
-
-# name -> unit, goal, higher is better
-GOALS = {
-    "B1 sweep": ("s", 2.0, False),
-    "B1 scale": ("s", 1.2, False),
-    "B2 claims-api": ("req/s", 0.6, True),
-    "B2 queue-api": ("req/s", 0.6, True),
-    "B3 pages": ("ms", 1.0, False),
-    "B4 consent": ("ms", 1.0, False),
-    "B5 upload": ("MB", 0.25, False),
-    "B5 export": ("MB", 1.0, False),
-    "B6 outbox": ("msg/s", 0.5, True),
-}
-LINES = list(GOALS)
-
-
-@dataclass
-class Verdict:
-    name: str
-    product: list[float] = field(default_factory=list)
-    floor: list[float] = field(default_factory=list)
-    note: str = ""
-    unavailable: str = ""
-    detail: list[str] = field(default_factory=list)
-
-    @property
-    def unit(self) -> str:
-        return GOALS[self.name][0]
-
-    @property
-    def goal(self) -> float:
-        return GOALS[self.name][1]
-
-    @property
-    def higher_is_better(self) -> bool:  # throughput: ratio >= goal; time and memory: ratio <= goal
-        return GOALS[self.name][2]
-
-    @property
-    def ratio(self) -> float:
-        p, f = statistics.median(self.product), statistics.median(self.floor)
-        return p / f if f else float("inf")
-
-    @property
-    def met(self) -> bool:
-        if self.unavailable or not self.product or not self.floor:
-            return False
-        return self.ratio >= self.goal if self.higher_is_better else self.ratio <= self.goal
-
-    def line(self) -> str:
-        if self.unavailable or not self.product or not self.floor:
-            why = self.unavailable or "not run"
-            return f"bench {self.name}: product - {self.unit}, floor - {self.unit}, ratio - (goal {self._op()} {self.goal:.2f}) not met ({why})"
-        p, f = statistics.median(self.product), statistics.median(self.floor)
-        return (
-            f"bench {self.name}: product {_fmt(p)} {self.unit}, floor {_fmt(f)} {self.unit}, "
-            f"ratio {self.ratio:.2f} (goal {self._op()} {self.goal:.2f}) {'met' if self.met else 'not met'}"
-        )
-
-    def _op(self) -> str:
-        return ">=" if self.higher_is_better else "<="
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}" if value >= 1 or value == 0 else f"{value:.2f}"
-
-
-def _spread(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{_fmt(statistics.median(values))} ({_fmt(min(values))}-{_fmt(max(values))}, n={len(values)})"
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
-
+from .config import Config, log, prepare_database, timezone_now
+from .report import Verdict, cpu_ticks, report, spread, steal_share
 
 # --- Data sets ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    small: bool
-    runs: int
-    seconds: float
-    main_db: str
-    scale_db: str
-    outbox: int
-    layout: str = "spread"
-
-    def params(self):
-        from .datagen import Params
-
-        if self.small:
-            return Params(claims=100_000, due=10_000, big=10_000, companies=20, layout=self.layout)
-        return Params(claims=1_000_000, due=100_000, big=10_000, companies=100, layout=self.layout)
-
-    def scale_params(self):
-        from .datagen import Params
-
-        p = self.params()
-        # Every claim is due here, whatever the layout: one data set serves both.
-        return Params(claims=p.due, due=p.due, big=p.big // 10, companies=20)
 
 
 class SweepWorker:
@@ -158,17 +59,6 @@ class SweepWorker:
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(30)
-
-
-def prepare_database(name: str, params) -> None:
-    """Creates, migrates and fills a data set (in a child process: one database per process)."""
-    env.create_database(name)
-    code = (
-        f"from bench import env; env.configure({name!r}); from django.core.management import call_command; "
-        "call_command('migrate', verbosity=0); from bench import datagen; "
-        f"datagen.ensure(datagen.Params(**{params.__dict__!r}), log=lambda m: print(m, flush=True))"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=env.ROOT, env=env.process_env(name), check=True)
 
 
 # --- B1 -----------------------------------------------------------------------------------
@@ -218,7 +108,7 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
     scale.note = (
         f"floor column: the same sweep on {cfg.scale_params().claims:,} claims (all due); the raw SQL's own time "
         f"on {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims: {floors:.2f}x "
-        f"({_spread(sweep.floor)} s vs {_spread(small_floor)} s)"
+        f"({spread(sweep.floor)} s vs {spread(small_floor)} s)"
     )
     if small_floor:
         # What the product adds to the database's own work, run by run (product minus floor on
@@ -226,8 +116,8 @@ def bench_sweep(cfg: Config, out: dict[str, Verdict]) -> None:
         big_own = [p - f for p, f in zip(sweep.product, sweep.floor, strict=True)]
         small_own = [p - f for p, f in zip(scale.floor, small_floor, strict=True)]
         scale.detail.append(
-            f"the product's own time above the floor: {_spread(big_own)} s on {cfg.params().claims:,} claims, "
-            f"{_spread(small_own)} s on {cfg.scale_params().claims:,} "
+            f"the product's own time above the floor: {spread(big_own)} s on {cfg.params().claims:,} claims, "
+            f"{spread(small_own)} s on {cfg.scale_params().claims:,} "
             f"(ratio {statistics.median(big_own) / statistics.median(small_own):.2f})"
         )
 
@@ -258,7 +148,7 @@ def _fixtures(cfg: Config) -> dict:
     mine = Claim.objects.filter(company_id=partner.company_id)
     consent = list(
         Claim.objects.filter(state="approved", deadline_kind="consent_window", deadline_expired=False)
-        .exclude(deadline_at__lte=_now())
+        .exclude(deadline_at__lte=timezone_now())
         .order_by("pk")[:20]
     )
     return {
@@ -279,12 +169,6 @@ def _fixtures(cfg: Config) -> dict:
         .customer_domain.split(".")[0][:-1],
         "customer_name": "Adatum Labs",
     }
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def _api(token: str):
@@ -595,7 +479,7 @@ def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
             cursor.execute("SELECT coalesce(max(id), 0) FROM claims_notification")
             watermark = cursor.fetchone()[0]
         # A few emails built the product's way, then copied set-based to n rows.
-        now = _now()
+        now = timezone_now()
         claims = list(Claim.objects.filter(state="approved").exclude(partner_contact_email="").order_by("pk")[:20])
         from claims.models import Notification
 
@@ -759,65 +643,6 @@ def _run(cfg: Config, only: set[str]) -> int:
         lap("B6")
     report(out, cfg, time.perf_counter() - started, took, steal_share(ticks, cpu_ticks()))
     return 0
-
-
-def cpu_ticks() -> list[int] | None:
-    """The machine's CPU time so far by kind (Linux /proc/stat: user, nice, system, idle, iowait,
-    irq, softirq, steal), or None elsewhere."""
-    try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()
-    except OSError:
-        return None
-    return [int(v) for v in fields[1:9]] if fields and fields[0] == "cpu" and len(fields) >= 9 else None
-
-
-def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
-    """The share of the machine's CPU time the hypervisor gave to others between two readings:
-    on a shared VM it slows every figure, the product's and the floor's, unevenly."""
-    if not before or not after:
-        return None
-    spent = [b - a for a, b in zip(before, after, strict=True)]
-    return spent[7] / sum(spent) if sum(spent) > 0 else None
-
-
-def report(
-    out: dict[str, Verdict], cfg: Config, elapsed: float, took: dict[str, float] | None = None, steal: float | None = None
-) -> None:
-    log("")
-    rows = [("benchmark", "product median (min-max, n)", "floor median (min-max, n)", "ratio", "goal", "verdict")]
-    for name in LINES:
-        v = out.get(name)
-        if v is None:
-            continue
-        ok = v.product and v.floor and not v.unavailable
-        rows.append(
-            (
-                name,
-                f"{_spread(v.product)} {v.unit}" if v.product else "-",
-                f"{_spread(v.floor)} {v.unit}" if v.floor else "-",
-                f"{v.ratio:.2f}" if ok else "-",
-                f"{'>=' if v.higher_is_better else '<='} {v.goal:.2f}",
-                "met" if v.met else "not met",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, r in enumerate(rows):
-        log(" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
-        if i == 0:
-            log("-+-".join("-" * w for w in widths))
-    for name in LINES:
-        v = out.get(name)
-        if v and (v.note or v.detail):
-            log(f"  {name}: {v.note}")
-            for d in v.detail:
-                log(f"    {d}")
-    parts = ", ".join(f"{part} {minutes:.1f}" for part, minutes in (took or {}).items())
-    stolen = f", CPU steal {steal:.0%}" if steal is not None else ""
-    log(f"total {elapsed / 60:.1f} min{f' ({parts})' if parts else ''}, load {os.getloadavg()[0]:.2f}{stolen}")
-    log("")
-    for name in LINES:
-        log(out[name].line() if name in out else Verdict(name, unavailable="not run").line())
 
 
 if __name__ == "__main__":
