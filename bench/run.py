@@ -16,7 +16,6 @@ import os
 import platform
 import shutil
 import smtplib
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,183 +25,12 @@ from pathlib import Path
 
 from . import env
 from .b1_sweep import bench_sweep
+from .b2_lists import bench_lists
+from .b3_pages import bench_pages
+from .b4_consent import bench_consent
 from .config import Config, log, prepare_database, timezone_now
 from .report import Verdict, cpu_ticks, report, steal_share
-
-# --- Web benchmarks (B2, B3, B4) ----------------------------------------------------------
-
-
-def _fixtures(cfg: Config) -> dict:
-    """Tokens, sessions and ids the web benchmarks use, read from the main data set."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
-
-    from claims.consent import make_token
-    from claims.models import Claim, User
-
-    partner = User.objects.get(username="bench-partner-001")
-    reviewer = User.objects.get(username="bench-reviewer-01")
-
-    def session(user) -> str:
-        s = SessionStore()
-        s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        s.create()
-        return s.session_key
-
-    mine = Claim.objects.filter(company_id=partner.company_id)
-    consent = list(
-        Claim.objects.filter(state="approved", deadline_kind="consent_window", deadline_expired=False)
-        .exclude(deadline_at__lte=timezone_now())
-        .order_by("pk")[:20]
-    )
-    return {
-        "partner_token": Token.objects.get_or_create(user=partner)[0].key,
-        "reviewer_token": Token.objects.get_or_create(user=reviewer)[0].key,
-        "partner_session": session(partner),
-        "reviewer_session": session(reviewer),
-        "claim_id": mine.filter(state="partner_action_required").order_by("pk").values_list("pk", flat=True).first(),
-        "editing_id": mine.filter(state="editing").order_by("pk").values_list("pk", flat=True).first(),
-        "review_id": Claim.objects.filter(state="under_review", assigned_reviewer__isnull=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first(),
-        "consent_tokens": [make_token(c) for c in consent],
-        "tenant_prefix": mine.filter(pk__gte=mine.order_by("pk").values_list("pk", flat=True).first() + 500)
-        .order_by("pk")
-        .first()
-        .customer_domain.split(".")[0][:-1],
-        "customer_name": "Adatum Labs",
-    }
-
-
-def _api(token: str):
-    return {"Authorization": f"Token {token}", "Accept": "application/json"}
-
-
-def _cookie(session: str):
-    return {"Cookie": f"sessionid={session}"}
-
-
-def bench_lists(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
-    from . import load
-
-    for name, product_path, floor_path, token in (
-        ("B2 claims-api", "/api/v1/claims/", "/bench/raw/claims/", fx["partner_token"]),
-        ("B2 queue-api", "/api/v1/review/queue/", "/bench/raw/queue/", fx["reviewer_token"]),
-    ):
-        v = out[name] = Verdict(name)
-        pages = range(1, 5)
-        product = [(name, (f"{product_path}?page_size=50&page={n}", _api(token))) for n in pages]
-        floor = [(name, (f"{floor_path}?page_size=50&page={n}", _api(token))) for n in pages]
-        _same_rows(port, product[0][1], floor[0][1], v)
-        load.closed(port, product, clients=10, seconds=1)  # warm every worker
-        load.closed(port, floor, clients=10, seconds=1)
-        for run in range(cfg.runs):
-            p = load.closed(port, product, clients=10, seconds=cfg.seconds)
-            f = load.closed(port, floor, clients=10, seconds=cfg.seconds)
-            log(
-                f"  {name} run {run + 1}: product {p.throughput:.1f} req/s (p95 {p.p95 * 1000:.0f} ms), "
-                f"floor {f.throughput:.1f} req/s (p95 {f.p95 * 1000:.0f} ms)"
-            )
-            v.product.append(p.throughput)
-            v.floor.append(f.throughput)
-            if p.errors or f.errors:
-                v.note = f"errors: {(p.errors + f.errors)[:3]}"
-
-
-def _same_rows(port: int, product, floor, v: Verdict) -> None:
-    import http.client
-
-    def ids(path, headers):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        conn.request("GET", path, headers=headers)
-        body = json.loads(conn.getresponse().read())
-        return body["count"], [r["id"] for r in body["results"]]
-
-    a, b = ids(*product), ids(*floor)
-    if a != b:
-        v.note = f"rows differ from the floor: {a[0]} vs {b[0]} claims"
-
-
-def page_requests(fx: dict) -> list[tuple[str, tuple[str, dict]]]:
-    partner, reviewer = _cookie(fx["partner_session"]), _cookie(fx["reviewer_session"])
-    pages = [
-        ("dashboard", "/claims/", partner),
-        ("dashboard status", "/claims/?status=submitted", partner),
-        ("dashboard tenant prefix", f"/claims/?q={fx['tenant_prefix']}", partner),
-        ("dashboard customer name", f"/claims/?q={fx['customer_name'].replace(' ', '+')}", partner),
-        ("dashboard by deadline", "/claims/?sort=deadline", partner),
-        ("claim page", f"/claims/{fx['claim_id']}/", partner),
-        ("review queue", "/review/", reviewer),
-        ("review page", f"/review/claims/{fx['review_id']}/", reviewer),
-        ("queue area", "/review/?area=business_applications", reviewer),
-    ]
-    from reviews.selectors import FILTER_KEYS
-
-    pages += [(f"queue {key}", f"/review/?show={key}", reviewer) for key in FILTER_KEYS]
-    return [(label, (path, headers)) for label, path, headers in pages]
-
-
-def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
-    from . import load
-
-    v = out["B3 pages"] = Verdict("B3 pages")
-    requests = page_requests(fx)
-    load.closed(port, requests, clients=4, seconds=1)  # warm
-    alone = _alone(port, requests, 2 if cfg.small else 5)
-    pooled: dict[str, list[float]] = {}
-    # 10 users, each asks for a page about once a second (a person reading a list).
-    for run in range(cfg.runs):
-        r = load.paced(port, requests, users=10, rate=10.0, seconds=max(cfg.seconds * 1.5, len(requests) / 10 * 2))
-        for label, values in r.by_label.items():
-            pooled.setdefault(label, []).extend(values)
-        worst = max(r.p(0.95, label) for label in r.by_label)
-        log(f"  B3 run {run + 1}: {r.count} requests, p95 {r.p95 * 1000:.0f} ms, worst page p95 {worst * 1000:.0f} ms")
-        v.product.append(worst * 1000)
-        v.floor.append(100.0)
-        if r.errors:
-            v.note = f"errors: {r.errors[:3]}"
-    for label, _ in requests:
-        values = sorted(pooled.get(label, []))
-        if values:
-            p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-            v.detail.append(
-                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}; "
-                f"alone {alone[label] * 1000:.0f} ms"
-            )
-    v.note = v.note or "floor column: the 100 ms budget; product: the slowest page's p95"
-
-
-def _alone(port: int, requests, times: int) -> dict[str, float]:
-    """Each request's median latency sent one at a time: its own cost, without queueing
-    behind other requests (or other processes of a busy machine)."""
-    from . import load
-
-    out: dict[str, float] = {}
-    for label, request in requests:
-        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=times).p50
-    return out
-
-
-def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
-    from . import load
-
-    v = out["B4 consent"] = Verdict("B4 consent")
-    requests = [("consent", (f"/consent/{t}/", {})) for t in fx["consent_tokens"]]
-    load.closed(port, requests, clients=4, seconds=1)
-    v.detail.append(f"consent page alone: median {_alone(port, requests[:1], 2 if cfg.small else 5)['consent'] * 1000:.1f} ms")
-    for run in range(cfg.runs):
-        r = load.paced(port, requests, users=10, rate=50.0, seconds=cfg.seconds)
-        log(f"  B4 run {run + 1}: {r.count} requests at 50/s, median {r.p50 * 1000:.1f} ms, p95 {r.p95 * 1000:.1f} ms")
-        v.product.append(r.p95 * 1000)
-        v.floor.append(20.0)
-        if r.errors:
-            v.note = f"errors: {r.errors[:3]}"
-    v.note = v.note or "floor column: the 20 ms budget"
-
+from .web import api_headers, cookie_headers, fixtures
 
 # --- B5 -----------------------------------------------------------------------------------
 
@@ -250,7 +78,7 @@ def bench_memory(cfg: Config, fx: dict, out: dict[str, Verdict]) -> None:
     big = b"%PDF-1.4\n" + os.urandom(19 * 1000 * 1000 - 9)
     tiny = b"%PDF-1.4\n% tiny\n"
     csrf = "b" * 32
-    form_headers = {**_cookie(fx["partner_session"]), "Cookie": f"sessionid={fx['partner_session']}; csrftoken={csrf}"}
+    form_headers = {**cookie_headers(fx["partner_session"]), "Cookie": f"sessionid={fx['partner_session']}; csrftoken={csrf}"}
     media = tempfile.mkdtemp(prefix="cpor-bench-media-")
 
     def measured(server, action) -> tuple[float, object]:
@@ -273,11 +101,14 @@ def bench_memory(cfg: Config, fx: dict, out: dict[str, Verdict]) -> None:
     def upload_api(content: bytes):
         body, ctype = _multipart("file", "poe.pdf", content, {})
         return lambda port: _post(
-            port, f"/api/v1/claims/{fx['editing_id']}/evidence/", body, {**_api(fx["partner_token"]), "Content-Type": ctype}
+            port,
+            f"/api/v1/claims/{fx['editing_id']}/evidence/",
+            body,
+            {**api_headers(fx["partner_token"]), "Content-Type": ctype},
         )
 
     def export(port):
-        return _get_size(port, "/claims/export.csv", _cookie(fx["partner_session"]))
+        return _get_size(port, "/claims/export.csv", cookie_headers(fx["partner_session"]))
 
     try:
         for run in range(cfg.runs):
@@ -297,7 +128,7 @@ def bench_memory(cfg: Config, fx: dict, out: dict[str, Verdict]) -> None:
             up.product.append(max(growth))
             up.floor.append(len(big) / 1e6)
             with Gunicorn(cfg.main_db, workers=1) as server:
-                _get_size(server.port, "/claims/export.csv?status=editing", _cookie(fx["partner_session"]))
+                _get_size(server.port, "/claims/export.csv?status=editing", cookie_headers(fx["partner_session"]))
                 mb, (status, size) = measured(server, lambda s=server: export(s.port))
             log(
                 f"  B5 run {run + 1}: CSV export of {cfg.params().big:,} claims ({size / 1e6:.1f} MB): worker peak grew {mb:.1f} MB"
@@ -525,7 +356,7 @@ def _run(cfg: Config, only: set[str]) -> int:
         log(f"B1 deadline sweep (product task vs raw SQL; {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims)")
         bench_sweep(cfg, out)
         lap("B1")
-    fx = _fixtures(cfg) if (want("B2") or want("B3") or want("B4") or want("B5")) else {}
+    fx = fixtures(cfg) if (want("B2") or want("B3") or want("B4") or want("B5")) else {}
     if want("B2") or want("B3") or want("B4"):
         from .server import Gunicorn
 
