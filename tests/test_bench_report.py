@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import cpu_ticks, steal_share
+from bench.report import cpu_ticks, steal_share
 
 
 def test_steal_is_the_stolen_share_of_all_cpu_time_between_two_readings():

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.run import LINES
+from bench.report import LINES
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(

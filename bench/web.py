@@ -1,0 +1,71 @@
+"""What the web benchmarks (B2-B5) share: the tokens, sessions and ids they read from the main
+data set, their request headers, and a request's latency on its own."""
+
+from __future__ import annotations
+
+from .config import Config, timezone_now
+
+
+def fixtures(cfg: Config) -> dict:
+    """Tokens, sessions and ids the web benchmarks use, read from the main data set."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from claims.consent import make_token
+    from claims.models import Claim, User
+
+    partner = User.objects.get(username="bench-partner-001")
+    reviewer = User.objects.get(username="bench-reviewer-01")
+
+    def session(user) -> str:
+        s = SessionStore()
+        s[SESSION_KEY] = str(user.pk)
+        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        s.create()
+        return s.session_key
+
+    mine = Claim.objects.filter(company_id=partner.company_id)
+    consent = list(
+        Claim.objects.filter(state="approved", deadline_kind="consent_window", deadline_expired=False)
+        .exclude(deadline_at__lte=timezone_now())
+        .order_by("pk")[:20]
+    )
+    return {
+        "partner_token": Token.objects.get_or_create(user=partner)[0].key,
+        "reviewer_token": Token.objects.get_or_create(user=reviewer)[0].key,
+        "partner_session": session(partner),
+        "reviewer_session": session(reviewer),
+        "claim_id": mine.filter(state="partner_action_required").order_by("pk").values_list("pk", flat=True).first(),
+        "editing_id": mine.filter(state="editing").order_by("pk").values_list("pk", flat=True).first(),
+        "review_id": Claim.objects.filter(state="under_review", assigned_reviewer__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
+        "consent_tokens": [make_token(c) for c in consent],
+        "tenant_prefix": mine.filter(pk__gte=mine.order_by("pk").values_list("pk", flat=True).first() + 500)
+        .order_by("pk")
+        .first()
+        .customer_domain.split(".")[0][:-1],
+        "customer_name": "Adatum Labs",
+    }
+
+
+def api_headers(token: str):
+    return {"Authorization": f"Token {token}", "Accept": "application/json"}
+
+
+def cookie_headers(session: str):
+    return {"Cookie": f"sessionid={session}"}
+
+
+def latency_alone(port: int, requests, times: int) -> dict[str, float]:
+    """Each request's median latency sent one at a time: its own cost, without queueing
+    behind other requests (or other processes of a busy machine)."""
+    from . import load
+
+    out: dict[str, float] = {}
+    for label, request in requests:
+        out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=times).p50
+    return out
