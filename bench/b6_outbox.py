@@ -62,10 +62,12 @@ def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
         v.note = f"claims.outbox.drain: {exc}"
         return
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
 
-    from claims.models import Claim
-    from claims.services import partner_email
+    from claims import emails
+    from claims.choices import ActorRole, EventAction
+    from claims.events import Batch
+    from claims.models import Claim, ClaimEvent, Notification
     from cpor.startup import prepare_serving_process
 
     sink = Sink()
@@ -79,12 +81,17 @@ def bench_outbox(cfg: Config, out: dict[str, Verdict]) -> None:
             cursor.execute("UPDATE claims_notification SET status = 'sent' WHERE status = 'pending'")
             cursor.execute("SELECT coalesce(max(id), 0) FROM claims_notification")
             watermark = cursor.fetchone()[0]
-        # A few emails built the product's way, then copied set-based to n rows.
-        now = timezone_now()
+        # A few emails written the product's way (history rows, and the email subscriber's
+        # outbox rows for them), then copied set-based to n rows.
+        at = timezone_now() - _hours(1)
         claims = list(Claim.objects.filter(state="approved").exclude(partner_contact_email="").order_by("pk")[:20])
-        from claims.models import Notification
-
-        protos = Notification.objects.bulk_create([partner_email("consent_period_passed", c, now - _hours(1)) for c in claims])
+        action = EventAction.CONSENT_PERIOD_PASSED
+        with transaction.atomic():
+            rows = ClaimEvent.objects.bulk_create(
+                ClaimEvent(claim=c, at=at, actor_role=ActorRole.SYSTEM, action=action) for c in claims
+            )
+            ids = emails.write(Batch(ids=tuple(r.pk for r in rows), actions=frozenset({action})))
+        protos = list(Notification.objects.filter(pk__in=ids))
         cols = [c for c in _table_columns("claims_notification") if c != "id"]
         col_sql = ", ".join(f'"{c}"' for c in cols)
         with connection.cursor() as cursor:

@@ -14,7 +14,7 @@ from .models import Notification, User
 
 
 def _mine(user: User):
-    return Notification.objects.filter(to=user.email).select_related("claim__company", "claim__tenant")
+    return Notification.objects.filter(to=user.email).select_related("claim__company", "claim__tenant", "event")
 
 
 def unread_count(user: User) -> int:

@@ -106,7 +106,8 @@ def _lease(now: datetime, batch_size: int, only: list[int] | None = None) -> lis
         if not ids:
             return []
         Notification.objects.filter(pk__in=ids).update(locked_until=lease_until)
-    return list(Notification.objects.filter(pk__in=ids).order_by("next_attempt_at", "pk"))
+    # Each email's history row is read with it: what the email says comes from there.
+    return list(Notification.objects.filter(pk__in=ids).select_related("event").order_by("next_attempt_at", "pk"))
 
 
 @lru_cache(maxsize=1)
