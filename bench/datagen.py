@@ -362,7 +362,8 @@ def _rows(sql: str, params: dict | None = None) -> list[tuple]:
 
 # --- The due set: kept aside once, put back before every sweep run ---------------------
 
-WATERMARKED = ("claims_claimevent", "claims_notification", "claims_claimcomment", "claims_association")
+# Outbox rows first: they point at the history rows.
+WATERMARKED = ("claims_notification", "claims_claimevent", "claims_claimcomment", "claims_association")
 
 
 def snapshot_due() -> None:

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
 
 from . import events, notifications
 from .choices import CLAIM_ROLES, RejectionReason
@@ -93,7 +92,6 @@ def write(batch: events.Batch) -> list[int]:
     rules = {a: ACTIONS[a].emails for a in actions}
     needs_people = any(e.to == PARTNER_PEOPLE for specs in rules.values() for e in specs)
     people = _people({r["claim__company_id"] for r in rows}) if needs_people else {}
-    give_up = notifications.give_up_at(timezone.now())
     outbox = [
         Notification(
             kind=email.kind,
@@ -103,7 +101,6 @@ def write(batch: events.Batch) -> list[int]:
             language=language,
             created_at=row["at"],
             next_attempt_at=row["at"],
-            give_up_at=give_up,
         )  # fmt: skip
         for row in rows
         for email in rules[row["action"]]

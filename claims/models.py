@@ -542,12 +542,33 @@ class Association(models.Model):
         return f"{self.company_id} / {self.tenant_id} / {self.product_id}"
 
 
-class Notification(models.Model):
+class DeliveryRow(models.Model):
+    """An outbox row: something to deliver outside (an email, a webhook event), written in the
+    transaction that causes it. The one delivery engine (claims.delivery) leases, retries,
+    gives up on and lists these rows for every outbox alike."""
+
+    # pending until delivered; failed after retrying for the outbox's whole retry window,
+    # then listed for people to retry. Each outbox names its delivered status.
+    status = models.CharField(_("status"), max_length=16, default="pending")
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    # A delivery that took this row holds it until then; a killed worker's rows come back after it.
+    locked_until = models.DateTimeField(_("held by a delivery until"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The retry window counts from the first attempt, not from the row's creation: workers that
+    # were down do not make a row fail at its first try.
+    first_attempt_at = models.DateTimeField(_("first attempt at"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(DeliveryRow):
     """Outbox: an email to send, written in the transaction that causes it.
 
-    It stores what to render (kind, context, language); the delivering worker
-    renders and sends it (claims/outbox.py), retrying with backoff until
-    `give_up_at`, after which it is failed and listed for staff to retry."""
+    It stores what to render (kind, recipient, language, the history row it is about); the
+    delivering worker renders and sends it (claims/outbox.py) through the delivery engine."""
 
     kind = models.CharField(_("email"), max_length=60)
     claim = models.ForeignKey(
@@ -565,14 +586,7 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     created_at = models.DateTimeField(_("created at"))
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    give_up_at = models.DateTimeField(_("retried until"))
-    # A drain that took this row holds it until then; a killed drain's rows come back after it.
-    locked_until = models.DateTimeField(_("held by a delivery until"), null=True, blank=True)
-    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("email")

@@ -16,7 +16,7 @@ reaches the Celery task by its registered name, never by importing claims.tasks.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,10 +82,6 @@ def decode(value):
     return value
 
 
-def give_up_at(now: datetime) -> datetime:
-    return now + timedelta(seconds=settings.CPOR_OUTBOX_RETRY_FOR_SECONDS)
-
-
 def build(
     kind: str, *, to: str, claim: Claim | None, context: dict | None = None, now: datetime, language: str | None = None
 ) -> Notification:
@@ -101,7 +97,6 @@ def build(
         language=language or "",
         created_at=now,
         next_attempt_at=now,
-        give_up_at=give_up_at(now),
     )
 
 

@@ -1,19 +1,18 @@
-"""Delivers the outbox: renders each email in its recipient's language and sends it.
+"""Delivers the email outbox: renders each email in its recipient's language and sends it,
+through the one delivery engine (claims.delivery: lease, backoff, give-up, failed list).
 
-Runs on the delivery queue only (its own worker in production), so a slow or
-hung mail server can never hold a deadline. Every network call has a timeout
-(EMAIL_TIMEOUT). A batch is leased (SKIP LOCKED, then `locked_until`), sent over a
-few SMTP connections (CPOR_OUTBOX_CONNECTIONS; the first must deliver before the
-others open), and each email is marked sent as soon as the drain sees the server's
-acceptance (those that came back together in one commit): a worker killed mid-batch
-leaves the rest leased, and the next drain after the lease takes them, so nothing is
-lost and nothing sent twice (short of a crash in the instant between the server's
-"250 OK" and that commit).
+Runs on the delivery queue only (its own worker in production), so a slow or hung mail
+server can never hold a deadline. Every network call has a timeout (EMAIL_TIMEOUT). A batch
+is leased, sent over a few SMTP connections (CPOR_OUTBOX_CONNECTIONS; the first must deliver
+before the others open), and each email is marked sent as soon as the drain sees the
+server's acceptance: a worker killed mid-batch leaves the rest leased, and the next drain
+after the lease takes them, so nothing is lost and nothing sent twice (short of a crash of
+the worker in the instant between the server's "250 OK" and that mark).
 
-A failed attempt backs off exponentially (CPOR_OUTBOX_RETRY_* settings) and is
-retried for CPOR_OUTBOX_RETRY_FOR_SECONDS (3 days by default). Only then is the
-email marked failed, logged at ERROR and listed for staff with a "retry" button:
-nothing is dropped silently.
+A failed attempt backs off exponentially (CPOR_OUTBOX_RETRY_* settings) for
+CPOR_OUTBOX_RETRY_FOR_SECONDS (3 days by default) from the first attempt. Only then is the
+email marked failed, logged at ERROR and listed for staff with a "retry" button: nothing is
+dropped silently.
 """
 
 from __future__ import annotations
@@ -24,20 +23,16 @@ import smtplib
 import socket
 import threading
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import connection, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from . import emails, wire
+from . import delivery, emails
 from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
 from .models import Claim, Notification
-from .notifications import claim_url, give_up_at
+from .notifications import claim_url
 
 log = logging.getLogger(__name__)
 P = NotificationStatus
@@ -80,110 +75,18 @@ def render(n: Notification, claim: Claim | None) -> EmailMultiAlternatives:
     return message
 
 
-def backoff(attempts: int) -> timedelta:
-    seconds = settings.CPOR_OUTBOX_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(seconds, settings.CPOR_OUTBOX_RETRY_MAX_SECONDS))
-
-
-def _free(now: datetime) -> Q:
-    return Q(status=P.PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-
-
-def due(now: datetime):
-    """What a periodic drain may take: pending, its next attempt due, not leased by a
-    live drain. Served by the partial index notification_due_idx (pending rows only)."""
-    return Notification.objects.filter(_free(now), next_attempt_at__lte=now)
-
-
-def _lease(now: datetime, batch_size: int, only: list[int] | None = None) -> list[Notification]:
-    lease_until = now + timedelta(seconds=settings.CPOR_OUTBOX_LEASE_SECONDS)
-    # Rows named by id were just committed: they go now, whatever their stored time says.
-    rows = due(now) if only is None else Notification.objects.filter(_free(now), pk__in=only)
-    with transaction.atomic():
-        ids = list(
-            rows.select_for_update(skip_locked=True).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return []
-        Notification.objects.filter(pk__in=ids).update(locked_until=lease_until)
-    # Each email's history row is read with it: what the email says comes from there.
-    return list(Notification.objects.filter(pk__in=ids).select_related("event").order_by("next_attempt_at", "pk"))
-
-
-@lru_cache(maxsize=1)
-def _columns() -> dict[str, str]:
-    meta, q = Notification._meta, connection.ops.quote_name
-    names = ("status", "sent_at", "subject", "attempts", "last_error", "locked_until")
-    return {"table": q(meta.db_table), "pk": q(meta.pk.column), **{n: q(meta.get_field(n).column) for n in names}}
-
-
-def _mark_sent(sent: list[tuple[Notification, str]], now: datetime) -> None:
-    """Marks the emails the server just accepted, in one autocommitted UPDATE: the drain runs
-    with synchronous_commit off (see _fast_commits), so this costs no WAL flush. It runs once
-    per handful of emails, so it is written once from the model's own names rather than
-    compiled through the ORM each time (which cost more than running it)."""
-    if not sent:
-        return
-    c = _columns()
-    cases = " ".join(["WHEN %s THEN %s"] * len(sent))
-    params: list = [str(P.SENT), connection.ops.adapt_datetimefield_value(now)]
-    for n, subject in sent:
-        params += [n.pk, subject[:255]]
-    params += [n.pk for n, _subject in sent]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {c['table']} SET {c['status']} = %s, {c['sent_at']} = %s, "
-            f"{c['subject']} = CASE {c['pk']} {cases} END, {c['attempts']} = {c['attempts']} + 1, "
-            f"{c['last_error']} = '', {c['locked_until']} = NULL "
-            f"WHERE {c['pk']} IN ({', '.join(['%s'] * len(sent))})",
-            params,
-        )
-
-
-class _fast_commits:
-    """Only a crash of the database itself could lose a mark made with synchronous_commit
-    off, and that re-sends one email rather than losing it: worth a WAL flush per email."""
-
-    def __enter__(self):
-        self.on = connection.vendor == "postgresql" and connection.get_autocommit()
-        if self.on:
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit = off")
-
-    def __exit__(self, *exc):
-        if self.on:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-
-
-def _mark_failed_attempt(n: Notification, error: str, now: datetime) -> None:
-    attempts = n.attempts + 1
-    gave_up = now >= n.give_up_at
-    Notification.objects.filter(pk=n.pk).update(
-        attempts=attempts,
-        last_error=error[:2000],
-        last_attempt_at=now,
-        next_attempt_at=now + backoff(attempts),
-        locked_until=None,
-        status=P.FAILED if gave_up else P.PENDING,
-    )
-    if gave_up:
-        log.error(
-            "Email %s (%s to %s) given up after %s attempts since %s: %s. Retry it from /review/outbox/.",
-            n.pk,
-            n.kind,
-            n.to,
-            attempts,
-            n.created_at.isoformat(),
-            error,
-        )
-    else:
-        log.warning("Email %s not sent (attempt %s), next try at %s: %s", n.pk, attempts, now + backoff(attempts), error)
-
-
-def _release(rows: list[Notification]) -> None:
-    if rows:
-        Notification.objects.filter(pk__in=[n.pk for n in rows], status=P.PENDING).update(locked_until=None)
+EMAILS = delivery.Outbox(
+    Notification,
+    done=P.SENT,
+    name="Email",
+    policy=delivery.Policy(
+        lease=lambda: timedelta(seconds=settings.CPOR_OUTBOX_LEASE_SECONDS),
+        wait=delivery.exponential(
+            lambda: settings.CPOR_OUTBOX_RETRY_BASE_SECONDS, lambda: settings.CPOR_OUTBOX_RETRY_MAX_SECONDS
+        ),
+        window=lambda: timedelta(seconds=settings.CPOR_OUTBOX_RETRY_FOR_SECONDS),
+    ),
+)
 
 
 class _Senders:
@@ -216,6 +119,8 @@ class _Senders:
             self._add()
 
     def stop(self) -> None:
+        if self.stopping:
+            return
         self.stopping = True  # every thread started gets its end-of-work marker
         for _ in self.threads:
             self.inbox.put(None)
@@ -234,14 +139,8 @@ class _Senders:
                     # Opened once, before this connection's first email: send_messages
                     # would otherwise open and close a connection per call.
                     smtp.open()
-                    if isinstance(smtp, SmtpBackend):
-                        # The bytes written directly (claims/wire.py), over the backend's own
-                        # connection (its TLS, login and timeout settings).
-                        sender, recipients = wire.envelope(message)
-                        smtp.connection.sendmail(sender, recipients, wire.message_bytes(message))
-                    else:  # the console, file or test backends keep Django's own path
-                        message.connection = smtp
-                        smtp.send_messages([message])
+                    if not smtp.send_messages([message]):
+                        raise smtplib.SMTPException("the mail backend did not send the message")
                 except SERVER_ERRORS as exc:
                     self.server_down.set()  # down or hung: the rest wait for their next drain
                     self.results.put((n, message, exc, "server"))
@@ -256,84 +155,97 @@ class _Senders:
                 log.debug("closing the SMTP connection failed", exc_info=True)
 
 
+class _Batch:
+    """One leased batch on its way out: rendered here, sent by the senders' threads, each
+    result marked as soon as it comes back."""
+
+    def __init__(self, rows: list[Notification]) -> None:
+        self.rows = rows
+        # The templates read the claim's company and tenant names.
+        self.claims = Claim.objects.select_related("company", "tenant").in_bulk({n.claim_id for n in rows if n.claim_id})
+        self.senders = _Senders(min(settings.CPOR_OUTBOX_CONNECTIONS, len(rows)))
+        self.ahead = 2 * self.senders.count  # emails rendered and waiting for a free connection
+        self.sent, self.in_flight, self.not_tried = 0, 0, []
+
+    def settle(self, *, wait_one: bool = False, wait_all: bool = False) -> None:
+        """Marks the results that came back (waiting for one, or for all, if asked): the sent
+        ones as soon as the drain sees them, so a worker killed a moment later sends none of
+        them again."""
+        while self.in_flight:
+            try:
+                n, message, exc, outcome = self.senders.results.get(block=wait_one or wait_all)
+            except queue.Empty:
+                break
+            self.in_flight -= 1
+            wait_one = False
+            now = timezone.now()
+            if outcome == "sent":
+                EMAILS.delivered([n.pk], now, sent_at=now, subject=message.subject[:255])
+                self.sent += 1
+                self.senders.grow()
+            elif outcome == "skipped":
+                self.not_tried.append(n.pk)
+            else:
+                EMAILS.attempt_failed(n, f"{type(exc).__name__}: {exc}", now, subject=message.subject[:255])
+
+    def send(self) -> None:
+        senders = self.senders
+        senders.start()
+        with delivery.relaxed_commits():
+            try:
+                for i, n in enumerate(self.rows):
+                    if senders.server_down.is_set():
+                        self.not_tried.extend(m.pk for m in self.rows[i:])
+                        break
+                    try:
+                        message = render(n, self.claims.get(n.claim_id))
+                    except Exception as exc:  # a template error is this email's problem, not the server's
+                        log.exception("Email %s could not be rendered", n.pk)
+                        EMAILS.attempt_failed(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
+                        continue
+                    senders.inbox.put((n, message))
+                    self.in_flight += 1
+                    self.settle(wait_one=self.in_flight >= self.ahead)
+            finally:
+                senders.stop()
+                self.settle(wait_all=True)
+                EMAILS.release(self.not_tried)
+
+
+def _drain(*, batch_size: int, now: datetime, ids: list[int] | None) -> tuple[int, int, bool]:
+    """One batch: (emails leased, emails sent, whether the mail server was found down)."""
+    taken = EMAILS.lease(now, limit=batch_size, ids=ids)
+    if not taken:
+        return 0, 0, False
+    # Each email's history row is read with it: what the email says comes from there.
+    batch = _Batch(list(Notification.objects.filter(pk__in=taken).select_related("event").order_by("next_attempt_at", "pk")))
+    batch.send()
+    return len(taken), batch.sent, batch.senders.server_down.is_set()
+
+
 def drain(*, batch_size: int | None = None, now: datetime | None = None, ids: list[int] | None = None) -> int:
     """Sends one batch of due emails (of `ids` only, if given) over a few SMTP connections
     (CPOR_OUTBOX_CONNECTIONS, never more than the batch has emails). Returns how many were sent."""
-    now = now or timezone.now()
-    batch = _lease(now, batch_size or settings.CPOR_OUTBOX_BATCH_SIZE, ids)
-    if not batch:
-        return 0
-    # The templates read the claim's company and tenant names.
-    claims = Claim.objects.select_related("company", "tenant").in_bulk({n.claim_id for n in batch if n.claim_id})
-    senders = _Senders(min(settings.CPOR_OUTBOX_CONNECTIONS, len(batch)))
-    ahead = 2 * senders.count  # emails rendered and waiting for a free connection
-    sent, in_flight, not_tried = 0, 0, []
-
-    def settle(*, wait_one: bool = False, wait_all: bool = False) -> None:
-        """Marks the results that came back (waiting for one, or for all, if asked): the sent
-        ones in one UPDATE as soon as the drain sees them, so a worker killed a moment later
-        sends none of them again."""
-        nonlocal sent, in_flight
-        accepted: list[tuple[Notification, str]] = []
-        while in_flight:
-            try:
-                n, message, exc, outcome = senders.results.get(block=wait_one or wait_all)
-            except queue.Empty:
-                break
-            in_flight -= 1
-            wait_one = False
-            if outcome == "sent":
-                accepted.append((n, message.subject))
-                senders.grow()
-            elif outcome == "skipped":
-                not_tried.append(n)
-            else:
-                _mark_failed_attempt(n, f"{type(exc).__name__}: {exc}", timezone.now())
-        _mark_sent(accepted, timezone.now())
-        sent += len(accepted)
-
-    with _fast_commits():
-        senders.start()
-        try:
-            for i, n in enumerate(batch):
-                if senders.server_down.is_set():
-                    not_tried.extend(batch[i:])
-                    break
-                try:
-                    message = render(n, claims.get(n.claim_id))
-                except Exception as exc:  # a template error is this email's problem, not the server's
-                    log.exception("Email %s could not be rendered", n.pk)
-                    _mark_failed_attempt(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
-                    continue
-                senders.inbox.put((n, message))
-                in_flight += 1
-                settle(wait_one=in_flight >= ahead)
-        finally:
-            senders.stop()
-            settle(wait_all=True)
-            _release(not_tried)
-    return sent
+    return _drain(batch_size=batch_size or settings.CPOR_OUTBOX_BATCH_SIZE, now=now or timezone.now(), ids=ids)[1]
 
 
 def drain_all(*, batch_size: int | None = None, max_batches: int = 1000, ids: list[int] | None = None) -> int:
-    """Drains batch after batch until one comes back empty or short of a full batch."""
+    """Drains batch after batch while full batches come (a backlog goes out in one run, even
+    when some of its emails are refused) and the mail server answers. Returns how many were sent."""
     total = 0
     size = batch_size or settings.CPOR_OUTBOX_BATCH_SIZE
     for _ in range(max_batches):
-        sent = drain(batch_size=size, ids=ids)
+        leased, sent, server_down = _drain(batch_size=size, now=timezone.now(), ids=ids)
         total += sent
-        if sent < size:
+        if server_down or leased < size:
             break
     return total
 
 
 def retry(*, notification_ids: list[int], now: datetime | None = None) -> int:
-    """Staff's "retry" on failed emails: pending again, due now, with a fresh retry period."""
-    now = now or timezone.now()
-    return Notification.objects.filter(pk__in=notification_ids, status=P.FAILED).update(
-        status=P.PENDING, next_attempt_at=now, give_up_at=give_up_at(now), locked_until=None
-    )
+    """Staff's "retry" on failed emails: pending again, due now, with a fresh retry window."""
+    return EMAILS.retry(notification_ids, now=now)
 
 
 def failed():
-    return Notification.objects.filter(status=P.FAILED).select_related("claim").order_by("-last_attempt_at", "-pk")
+    return EMAILS.failed().select_related("claim")

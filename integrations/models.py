@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim, PartnerCompany
+from claims.models import Claim, DeliveryRow, PartnerCompany
 
 
 class WebhookEndpoint(models.Model):
@@ -51,9 +51,10 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class WebhookDelivery(models.Model):
-    """The outbox row: one event for one endpoint. Its id is the event's sequence number,
-    increasing per claim in commit order (the claim's row lock serializes its changes)."""
+class WebhookDelivery(DeliveryRow):
+    """The outbox row: one event for one endpoint, delivered by the one delivery engine
+    (claims.delivery). Its id is the event's sequence number, increasing per claim in commit
+    order (the claim's row lock serializes its changes)."""
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=40)
@@ -65,13 +66,10 @@ class WebhookDelivery(models.Model):
     # and redeliveries send the same bytes.
     payload = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField()
     occurred_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -152,8 +152,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor: User) -> WebhookDeli
         require_own(actor, delivery.endpoint)
         if not delivery.endpoint.is_active:
             raise DomainError.of("endpoint_disabled")
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = timezone.now()
-        delivery.save(update_fields=["status", "next_attempt_at"])
+        webhooks.DELIVERIES.retry([delivery.pk], statuses=tuple(DeliveryStatus.values))
+        delivery.refresh_from_db()
         transaction.on_commit(lambda: webhooks.schedule([delivery.pk]), robust=True)
     return delivery

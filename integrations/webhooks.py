@@ -10,7 +10,8 @@ webhook-signature, HMAC-SHA256).
   endpoint without a success for CPOR_WEBHOOK_DISABLE_AFTER_SECONDS is turned off and its
   company's Global admins are emailed.
 - `retry_due()` (beat) re-schedules due rows: retries, and rows whose worker died mid-attempt
-  (their lease ran out). Delivery is at-least-once; receivers dedupe on webhook-id and order
+  (their lease ran out). Leases, backoff (CPOR_WEBHOOK_RETRY_SCHEDULE), giving up and the
+  failed rows are the one delivery engine's (claims.delivery), as for emails. Delivery is at-least-once; receivers dedupe on webhook-id and order
   a claim's events by `data.sequence`.
 
 Payloads carry the claim's API representation and the event fields claims.history allows a
@@ -36,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from standardwebhooks.webhooks import Webhook
 
-from claims import events, notifications
+from claims import delivery, events, notifications
 from claims.choices import Role
 from claims.errors import DomainError
 from claims.history import ACTIONS, webhook_events
@@ -174,9 +175,17 @@ def signature(endpoint: WebhookEndpoint, msg_id: str, at: datetime, body: str) -
 # --- delivery ------------------------------------------------------------------------
 
 
-def lease_seconds() -> int:
+def _lease() -> timedelta:
     # Longer than any attempt can take, so only a dead worker's row is picked up again.
-    return max(settings.CPOR_WEBHOOK_LEASE_SECONDS, settings.CPOR_WEBHOOK_TIMEOUT_SECONDS + 1)
+    return timedelta(seconds=max(settings.CPOR_WEBHOOK_LEASE_SECONDS, settings.CPOR_WEBHOOK_TIMEOUT_SECONDS + 1))
+
+
+DELIVERIES = delivery.Outbox(
+    WebhookDelivery,
+    done=DeliveryStatus.DELIVERED,
+    name="Webhook delivery",
+    policy=delivery.Policy(lease=_lease, wait=delivery.schedule(lambda: settings.CPOR_WEBHOOK_RETRY_SCHEDULE)),
+)
 
 
 def _post(target: ssrf.Target, headers: dict, body: bytes) -> tuple[int | None, str, str, str]:
@@ -210,28 +219,21 @@ def _post(target: ssrf.Target, headers: dict, body: bytes) -> tuple[int | None, 
         pool.close()
 
 
-def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
-    """Takes the row for one attempt: pending, due, not leased by another worker."""
-    with transaction.atomic():
-        row = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .first()
-        )
-        if row is None:
-            return None
-        endpoint = WebhookEndpoint.objects.get(pk=row.endpoint_id)
-        if not endpoint.is_active:
-            row.status = DeliveryStatus.FAILED
-            row.last_error = "endpoint turned off"
-            row.save(update_fields=["status", "last_error"])
-            return None
-        if not row.payload:
-            row.payload = render_payload(row)
-        row.attempts += 1
-        row.next_attempt_at = now + timedelta(seconds=lease_seconds())
-        row.save(update_fields=["payload", "attempts", "next_attempt_at"])
-    row.endpoint = endpoint
+def _take(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Leases the row for one attempt (pending, due, not held by another worker); renders and
+    freezes its payload on the first attempt. A row of an endpoint turned off is failed."""
+    if not DELIVERIES.lease(now, limit=1, ids=[delivery_id]):
+        return None
+    row = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    if row.next_attempt_at > now:  # leased by id, but its retry is not due yet
+        DELIVERIES.release([row.pk])
+        return None
+    if not row.endpoint.is_active:
+        DELIVERIES.attempt_failed(row, "endpoint turned off", now, give_up=True)
+        return None
+    if not row.payload:
+        row.payload = render_payload(row)
+        WebhookDelivery.objects.filter(pk=row.pk).update(payload=row.payload)
     return row
 
 
@@ -239,7 +241,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
     """One attempt of one delivery. True when the receiver answered 2xx. Safe to run twice
     or concurrently; no transaction is held during the HTTP call."""
     now = now or timezone.now()
-    row = _claim(delivery_id, now)
+    row = _take(delivery_id, now)
     if row is None:
         return False
     endpoint = row.endpoint
@@ -263,39 +265,31 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
         error_code = "redirect_not_followed" if 300 <= status < 400 else "http_status"
         error = f"HTTP {status}"
     try:
-        _finish(row, endpoint, now, ok=ok, status=status, excerpt=excerpt, latency=latency, error_code=error_code, error=error,
-                headers={k: v for k, v in headers.items() if k != "webhook-signature"})  # fmt: skip
+        WebhookAttempt.objects.create(
+            delivery=row, at=now, url=endpoint.url[:500], request_headers={k: v for k, v in headers.items() if k != "webhook-signature"},
+            status_code=status, response_body=excerpt, latency_ms=latency, error_code=error_code, error=error[:500],
+        )  # fmt: skip
     except IntegrityError:
         log.info("Webhook delivery %s was removed with its endpoint during the attempt.", row.pk)
         return False
+    if ok:
+        DELIVERIES.delivered([row.pk], now, delivered_at=now, last_status_code=status)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
+    else:
+        _failed(row, endpoint, now, status=status, error=(error or error_code)[:500])
+    log.info("Webhook delivery %s attempt %s: %s", row.pk, row.attempts, "ok" if ok else error or error_code)
     return ok
 
 
-def _finish(row, endpoint, now, *, ok, status, excerpt, latency, error_code, error, headers) -> None:
+def _failed(row: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime, *, status: int | None, error: str) -> None:
+    """A failed attempt: backed off by the engine; an endpoint failing for too long is turned off."""
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=row, at=now, url=endpoint.url[:500], request_headers=headers, status_code=status,
-            response_body=excerpt, latency_ms=latency, error_code=error_code, error=error[:500],
-        )  # fmt: skip
-        row.last_status_code = status
-        row.last_error = "" if ok else (error or error_code)[:500]
-        if ok:
-            row.status = DeliveryStatus.DELIVERED
-            row.delivered_at = now
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
-        else:
-            schedule_ = settings.CPOR_WEBHOOK_RETRY_SCHEDULE
-            if row.attempts <= len(schedule_):
-                row.next_attempt_at = now + timedelta(seconds=schedule_[row.attempts - 1])
-            else:
-                row.status = DeliveryStatus.FAILED
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
-            since = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("failing_since", flat=True).first()
-            if since is not None and since <= now - timedelta(seconds=settings.CPOR_WEBHOOK_DISABLE_AFTER_SECONDS):
-                disable_failing(endpoint, since=since, now=now)
-                row.status = DeliveryStatus.FAILED
-        row.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error"])
-    log.info("Webhook delivery %s attempt %s: %s", row.pk, row.attempts, "ok" if ok else row.last_error)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+        since = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("failing_since", flat=True).first()
+        too_long = since is not None and since <= now - timedelta(seconds=settings.CPOR_WEBHOOK_DISABLE_AFTER_SECONDS)
+        DELIVERIES.attempt_failed(row, error, now, give_up=too_long, last_status_code=status)
+        if too_long:
+            disable_failing(endpoint, since=since, now=now)
 
 
 def disable_failing(endpoint: WebhookEndpoint, *, since: datetime, now: datetime) -> bool:
@@ -328,16 +322,9 @@ def disable_failing(endpoint: WebhookEndpoint, *, since: datetime, now: datetime
     return True
 
 
-def due_ids(now: datetime, limit: int = 1000) -> list[int]:
-    return list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def retry_due(*, now: datetime | None = None) -> int:
-    """Schedules every due pending row (retries and expired leases). Returns how many."""
-    ids = due_ids(now or timezone.now())
+def retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Schedules every due pending row (retries, and rows whose worker died mid-attempt:
+    their lease ran out). Returns how many."""
+    ids = list(DELIVERIES.due(now or timezone.now()).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
     schedule(ids)
     return len(ids)

@@ -25,8 +25,9 @@ class SmtpSink:
     `release()`, then refuses them with 451; messages that arrive after the release are
     accepted."""
 
-    def __init__(self, port: int | None = None, *, hold_at: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, hold_at: int | None = None, refuse: set[str] = frozenset()) -> None:
         self.port = port or free_port()
+        self.refuse = {address.lower() for address in refuse}  # recipients answered "550"
         self.accepted: list[str] = []
         self.peers: set = set()  # the client connections that delivered a message
         self.hold_at = hold_at
@@ -35,6 +36,12 @@ class SmtpSink:
         self._seen = 0
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's hook name)
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self._lock:

@@ -90,8 +90,8 @@ def test_a_leased_row_is_left_to_its_drain_until_the_lease_ends(build):
     with time_machine.travel(T0, tick=False):  # written at T0: due from T0, whatever today's date
         build.submitted()
     with time_machine.travel(T0, tick=False):
-        taken = outbox._lease(T0, 10)  # a drain that was killed after taking the batch
-        assert [n.kind for n in taken] == ["claim_submitted"]
+        taken = outbox.EMAILS.lease(T0, limit=10)  # a drain that was killed after taking the batch
+        assert [n.kind for n in Notification.objects.filter(pk__in=taken)] == ["claim_submitted"]
         assert outbox.drain(now=T0) == 0 and mail.outbox == []
     later = T0 + timedelta(seconds=301)
     with time_machine.travel(later, tick=False):

@@ -17,7 +17,7 @@ def _given_up(build) -> Notification:
         attempts=80,
         last_error="ConnectionRefusedError: [Errno 111]",
         last_attempt_at=now,
-        give_up_at=now - timedelta(seconds=1),
+        first_attempt_at=now - timedelta(days=3),
     )
     return n
 
