@@ -1,11 +1,11 @@
 """A browser form stores once, however often it is submitted.
 
 Every POST form carries a hidden `form_token`, fresh on each page render (context
-processor `form_token`). The first POST with a token reserves it (an IdempotencyKey row,
-the mechanism the API uses) in the same transaction as the view, so a second POST with
-that token (a double click) waits on the row until the first finishes, then gets the
-first one's redirect instead of acting again. Only redirects are replayed: a page
-re-rendered with errors carries a new token anyway.
+processor `form_token`). The first POST with a token claims it (an IdempotencyKey row,
+through claims.once.claim_key as the API's Idempotency-Key) in the same transaction as
+the view, so a second POST with that token (a double click) waits on the row until the
+first finishes, then gets the first one's redirect instead of acting again. Only
+redirects are replayed: a page re-rendered with errors carries a new token anyway.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 
-from .models import IdempotencyKey
+from .once import claim_key
 
 
 def form_token(request: HttpRequest) -> dict:
@@ -38,24 +37,14 @@ class FormOnceMiddleware:
         if not token or len(token) > 64:
             return None
         key = f"form:{token}:{hashlib.sha256(request.path.encode()).hexdigest()[:32]}"
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    # Waits here while a first request with this token is still running.
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, method="POST", path=request.path[:500], fingerprint=""
-                    )
-            except IntegrityError:
-                record = None
-            if record is None:
-                first = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-                location = (first.response or {}).get("location") if first else None
+        # Waits in claim_key while a first request with this token is still running.
+        with claim_key(user=request.user, key=key, method="POST", path=request.path) as claimed:
+            if not claimed.created:
+                location = (claimed.record.response or {}).get("location")
                 if location:
                     return HttpResponseRedirect(location)
                 return view(request, *args, **kwargs)
             response = view(request, *args, **kwargs)
-            record.status_code = response.status_code
-            if response.status_code in (301, 302, 303) and response.has_header("Location"):
-                record.response = {"location": response["Location"]}
-            record.save(update_fields=["status_code", "response"])
+            redirect = response.status_code in (301, 302, 303) and response.has_header("Location")
+            claimed.keep(response.status_code, {"location": response["Location"]} if redirect else None)
             return response

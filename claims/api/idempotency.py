@@ -1,9 +1,12 @@
 """Idempotency-Key for API POSTs: a retry with the same key gets the first result.
 
-The key is reserved in its own transaction before the work runs, so two concurrent
-requests with one key cannot both act: the second is told the first is in progress.
-A key reused for a different request is refused. Results of 5xx are not kept, so a
-retry after a server failure runs again.
+The key is claimed in the transaction the work runs in (claims/once.py), so the key, the
+work and the stored response commit together or not at all. A retry while the first
+request is still running waits for it: once the first commits, the retry gets its result;
+if the first rolled back, the retry runs. A retry that waits longer than WAIT_FOR_FIRST is
+told the first is in progress (409), and nothing runs. A key reused for a different
+request is refused. Refusals (4xx) are kept and replayed; a 5xx rolls back with the work,
+so a retry after a server failure runs again.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ from datetime import timedelta
 from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
 from claims.errors import DomainError
 from claims.models import IdempotencyKey
+from claims.once import KeyBusy, claim_key
 
 from .errors import error_response
 
-ABANDONED_AFTER = timedelta(seconds=60)
+# How long a retry waits for the first request with its key (PostgreSQL; SQLite waits for
+# its connection's busy timeout). Longer holds a worker and a connection per waiting retry.
+WAIT_FOR_FIRST = timedelta(seconds=10)
 KEEP_FOR = timedelta(hours=24)
 
 
@@ -45,6 +51,28 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _answer_of_first(record: IdempotencyKey, fingerprint: str):
+    if record.fingerprint != fingerprint:
+        return _refuse("idempotency_key_reused")
+    if record.status_code is None:
+        # Only a reservation committed apart from its work leaves a key without an answer
+        # (this code never does). The work may have committed, so it is never run again.
+        return _refuse("idempotency_request_in_progress")
+    replay = Response(record.response, status=record.status_code)
+    replay["Idempotent-Replayed"] = "true"
+    return replay
+
+
+def _run(view, method, request, args, kwargs):
+    try:
+        # A savepoint: whatever the view did before raising is undone, and the key's
+        # transaction stays usable to store the refusal even after a failed statement.
+        with transaction.atomic():
+            return method(view, request, *args, **kwargs)
+    except Exception as exc:  # domain and DRF errors become their response (a bug re-raises: a 500)
+        return view.handle_exception(exc)
+
+
 def idempotent(method):
     @wraps(method)
     def wrapper(self, request, *args, **kwargs):
@@ -60,33 +88,18 @@ def idempotent(method):
             # and nothing is kept under the key.
             return method(self, request, *args, **kwargs)
         try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(
-                    user=request.user, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint
-                )
-        except IntegrityError:
-            record = IdempotencyKey.objects.get(user=request.user, key=key)
-            if record.fingerprint != fingerprint:
-                return _refuse("idempotency_key_reused")
-            if record.status_code is None and record.created_at < timezone.now() - ABANDONED_AFTER:
-                # The first request died without an answer (its process was killed): run again.
-                IdempotencyKey.objects.filter(pk=record.pk, status_code__isnull=True).delete()
-                return wrapper(self, request, *args, **kwargs)
-            if record.status_code is None:
-                return _refuse("idempotency_request_in_progress")
-            replay = Response(record.response, status=record.status_code)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
-        try:
-            response = method(self, request, *args, **kwargs)
-        except Exception as exc:  # domain and DRF errors become their response, and are kept
-            response = self.handle_exception(exc)
-        if response.status_code >= 500:
-            record.delete()
-        else:
-            record.status_code = response.status_code
-            record.response = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-            record.save(update_fields=["status_code", "response"])
-        return response
+            with claim_key(
+                user=request.user, key=key, method=request.method, path=request.path, fingerprint=fingerprint, wait=WAIT_FOR_FIRST
+            ) as claimed:
+                if not claimed.created:
+                    return _answer_of_first(claimed.record, fingerprint)
+                response = _run(self, method, request, args, kwargs)
+                if response.status_code >= 500:
+                    claimed.forget()
+                else:
+                    claimed.keep(response.status_code, json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)))
+                return response
+        except KeyBusy:
+            return _refuse("idempotency_request_in_progress")
 
     return wrapper
