@@ -1,0 +1,160 @@
+"""Reading an uploaded sheet: the format (by name and content), a CSV's encoding and
+dialect, an XLSX's cells (formulas flagged, never evaluated), and the header row."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from claims.errors import DomainError
+
+from .templates import BASE_COLUMNS
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def detect_format(name: str, head: bytes) -> str:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext == "xlsx" and head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if ext == "csv" and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")):
+        return "csv"
+    raise DomainError.of("import_not_a_spreadsheet", "file")
+
+
+def _csv_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # UTF-16 without a BOM: every other byte of ASCII text is zero.
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) == 0:
+        return "utf-16-be"
+    return "utf-8"
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _unescape(text: str) -> str:
+    # Our own rejected-rows CSV escapes =+-@ with a leading apostrophe; undo it on re-upload.
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+        return text[1:]
+    return text
+
+
+Cells = list[tuple[str, bool]]  # (text, is a formula)
+
+
+def _csv_rows(handle) -> Iterator[Cells]:
+    head = handle.read(4096)
+    handle.seek(0)
+    encoding = _csv_encoding(head)
+    text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
+    try:
+        sample = text.read(8192)
+        text.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(text, dialect)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DomainError.of("import_bad_csv", "file", detail=str(exc)[:200]) from None
+            # A CSV has no formulas, but a cell starting with "=" would be one when opened in Excel.
+            yield [(v, v.startswith("=")) for v in (_unescape(c.strip()) for c in row)]
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 1].hex() if exc.object else "?"
+        if encoding.startswith("utf-8"):
+            detail = _("byte 0x%(byte)s is not UTF-8; the file looks like Windows-1252 or Latin-1") % {"byte": bad}
+        else:
+            detail = _("it starts like %(encoding)s but is not valid %(encoding)s") % {"encoding": encoding.upper()}
+        raise DomainError.of("import_bad_encoding", "file", detail=str(detail)) from None
+    finally:
+        try:
+            text.detach()  # leaves the stored file to its owner
+        except ValueError:
+            pass
+
+
+def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
+    from openpyxl import load_workbook
+
+    # openpyxl parses untrusted XML and raises many kinds of errors on a broken file: each one
+    # is this file's refusal, never a server error.
+    try:
+        wb = load_workbook(handle, read_only=True, data_only=False)
+    except Exception:
+        raise DomainError.of("import_unreadable", "file") from None
+    try:
+        sheet = wb["claims"] if "claims" in wb.sheetnames else wb.worksheets[0]
+        if size_hint is not None and sheet.max_row:
+            size_hint(max(0, sheet.max_row - 1))  # from the sheet's dimension: for the progress bar only
+        rows = sheet.iter_rows()
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:
+                raise DomainError.of("import_unreadable", "file") from None
+            yield [(_cell_text(c.value), getattr(c, "data_type", None) == "f") for c in row]
+    finally:
+        wb.close()
+
+
+def read_rows(handle, file_format: str, size_hint=None) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
+    """(row number, {column: (text, is_formula)}) for every non-blank row after the header."""
+    rows = _xlsx_rows(handle, size_hint) if file_format == "xlsx" else _csv_rows(handle)
+    try:
+        yield from _rows_after_header(rows)
+    finally:
+        rows.close()  # before the caller closes the file
+
+
+def _rows_after_header(rows: Iterator[Cells]) -> Iterator[tuple[int, dict[str, tuple[str, bool]]]]:
+    header: list[str] | None = None
+    for number, cells in enumerate(rows, start=1):
+        if not any(text for text, _f in cells):
+            continue
+        if header is None:
+            header = [re.sub(r"[\s\-]+", "_", text.strip().lower()) for text, _f in cells]
+            missing = [c for c in BASE_COLUMNS if c not in header]
+            if not any(h == "products" or re.fullmatch(r"product_\d+", h) for h in header):
+                missing.append("product_1")
+            if missing:
+                raise DomainError.of("import_missing_columns", "file", columns=", ".join(missing))
+            continue
+        yield number, {h: cells[i] if i < len(cells) else ("", False) for i, h in enumerate(header) if h}
+    if header is None:
+        raise DomainError.of("import_empty", "file")
+
+
+def count_csv_rows(handle) -> int:
+    rows = 0
+    for cells in _csv_rows(handle):
+        if any(text for text, _f in cells):
+            rows += 1
+    return max(0, rows - 1)
