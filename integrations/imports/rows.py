@@ -10,10 +10,9 @@ import zipfile
 
 from django.conf import settings
 
+from claims import competition
 from claims.errors import DomainError, ErrorItem
-from claims.models import Association, ClaimProduct
 from claims.services.evidence import check_upload
-from claims.states import HOLDING_STATES, OPEN_STATES
 from claims.validation import CleanClaim, validate_claim_input
 
 from ..models import ClaimImport, ImportedClaim, ImportRow
@@ -194,30 +193,12 @@ def message_of(error: dict) -> str:
 
 def flag_rows(batch: ClaimImport, rows: list[ImportRow], pairs: dict[int, list[tuple[int, int]]]) -> None:
     """Competing (another partner holds or claims the customer and product: nothing about
-    who) and duplicate (the company's own live claim, or a claim imported before), in a
-    fixed number of queries per chunk."""
-    tenants = {t for lines in pairs.values() for t, _p in lines}
-    products = {p for lines in pairs.values() for _t, p in lines}
-    contested: set[tuple[int, int]] = set()
-    own: dict[tuple[int, int], int] = {}
-    if tenants:
-        contested |= set(
-            Association.objects.filter(tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True)
-            .exclude(company_id=batch.company_id)
-            .values_list("tenant_id", "product_id")
-        )
-        contested |= set(
-            ClaimProduct.objects.filter(claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES)
-            .exclude(claim__company_id=batch.company_id)
-            .values_list("claim__tenant_id", "product_id")
-        )
-        for tenant_id, product_id, claim_id in ClaimProduct.objects.filter(
-            claim__company_id=batch.company_id,
-            claim__tenant_id__in=tenants,
-            product_id__in=products,
-            claim__state__in=HOLDING_STATES,
-        ).values_list("claim__tenant_id", "product_id", "claim_id"):
-            own[(tenant_id, product_id)] = claim_id
+    who) and duplicate (the company's own live claim, or a claim imported before), by
+    claims.competition's rules, in a fixed number of queries per chunk."""
+    # The rules of a submission's duplicate refusal and arbitration warning, for the whole chunk.
+    wanted = {line for lines in pairs.values() for line in lines}
+    contested = competition.contested_for(batch.company_id, wanted)
+    own = competition.live_claims_for(batch.company_id, wanted)
     imported = dict(
         ImportedClaim.objects.filter(company_id=batch.company_id, row_key__in=[r.row_key for r in rows]).values_list(
             "row_key", "claim_id"
@@ -226,4 +207,4 @@ def flag_rows(batch: ClaimImport, rows: list[ImportRow], pairs: dict[int, list[t
     for row in rows:
         lines = pairs.get(row.row_number, [])
         row.competing = any(line in contested for line in lines)
-        row.duplicate_of = imported.get(row.row_key) or next((own[line] for line in lines if line in own), None)
+        row.duplicate_of = imported.get(row.row_key) or min((own[line] for line in lines if line in own), default=None)
