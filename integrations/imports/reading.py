@@ -13,10 +13,9 @@ from datetime import date, datetime
 from django.utils.translation import gettext_lazy as _
 
 from claims.errors import DomainError
+from claims.spreadsheet import unescape_cell
 
 from .templates import BASE_COLUMNS
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -53,13 +52,6 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _unescape(text: str) -> str:
-    # Our own rejected-rows CSV escapes =+-@ with a leading apostrophe; undo it on re-upload.
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
-        return text[1:]
-    return text
-
-
 Cells = list[tuple[str, bool]]  # (text, is a formula)
 
 
@@ -84,7 +76,7 @@ def _csv_rows(handle) -> Iterator[Cells]:
             except csv.Error as exc:
                 raise DomainError.of("import_bad_csv", "file", detail=str(exc)[:200]) from None
             # A CSV has no formulas, but a cell starting with "=" would be one when opened in Excel.
-            yield [(v, v.startswith("=")) for v in (_unescape(c.strip()) for c in row)]
+            yield [(v, v.startswith("=")) for v in (unescape_cell(c.strip()) for c in row)]
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1].hex() if exc.object else "?"
         if encoding.startswith("utf-8"):
@@ -120,7 +112,8 @@ def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
                 return
             except Exception:
                 raise DomainError.of("import_unreadable", "file") from None
-            yield [(_cell_text(c.value), getattr(c, "data_type", None) == "f") for c in row]
+            # Rows copied from our rejected-rows CSV keep its escaping: undone here too.
+            yield [(unescape_cell(_cell_text(c.value)), getattr(c, "data_type", None) == "f") for c in row]
     finally:
         wb.close()
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.choices import ACTIVITIES_BY_AREA, Activity, SolutionArea
 from claims.models import Product
+from claims.spreadsheet import safe_row
 
 TEMPLATE_PRODUCT_SLOTS = 3
 BASE_COLUMNS = ["name", "customer_tenant_id", "customer_domain", "solution_area", "activity", "mpn_id"]
@@ -46,13 +47,14 @@ def template_columns() -> list[str]:
 def template_csv() -> bytes:
     """The header row, UTF-8 with a BOM so Excel opens it in any language."""
     out = io.StringIO()
-    csv.writer(out).writerow(template_columns())
+    csv.writer(out).writerow(safe_row(template_columns()))
     return codecs.BOM_UTF8 + out.getvalue().encode()
 
 
 def template_xlsx() -> bytes:
     """Sheet "claims" (header row to fill), sheet "help" (each column's meaning in every
-    language of the UI) and sheet "codes" (valid codes with their names in every language)."""
+    language of the UI) and sheet "codes" (valid codes with their names in every language).
+    Every cell is spreadsheet-safe: openpyxl writes a text starting with "=" as a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -60,25 +62,25 @@ def template_xlsx() -> bytes:
     wb = Workbook()
     sheet = wb.active
     sheet.title = "claims"
-    sheet.append(template_columns())
+    sheet.append(safe_row(template_columns()))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     help_sheet = wb.create_sheet("help")
-    help_sheet.append(["column", *languages])
+    help_sheet.append(safe_row(["column", *languages]))
     for column, text in COLUMN_HELP.items():
-        help_sheet.append([column, *(_in(lang, text) for lang in languages)])
+        help_sheet.append(safe_row([column, *(_in(lang, text) for lang in languages)]))
     codes = wb.create_sheet("codes")
-    codes.append(["column", "code", *languages])
+    codes.append(safe_row(["column", "code", *languages]))
     for area in SolutionArea:
-        codes.append(["solution_area", area.value, *(_in(lang, area.label) for lang in languages)])
+        codes.append(safe_row(["solution_area", area.value, *(_in(lang, area.label) for lang in languages)]))
     for area, activities in ACTIVITIES_BY_AREA.items():
         for act in activities:
             label = f"{SolutionArea(area).label}: {Activity(act).label}"
-            codes.append(["activity", act, *(_in(lang, label) for lang in languages)])
+            codes.append(safe_row(["activity", act, *(_in(lang, label) for lang in languages)]))
     for product in Product.objects.order_by("solution_area", "code"):
         note = _("needs a subscription ID") if product.is_dynamics else _("no subscription ID")
         codes.append(
-            ["product", product.code, *(f"{product.name} ({_in(lang, SolutionArea(product.solution_area).label)}; {_in(lang, note)})" for lang in languages)]
+            safe_row(["product", product.code, *(f"{product.name} ({_in(lang, SolutionArea(product.solution_area).label)}; {_in(lang, note)})" for lang in languages)])
         )  # fmt: skip
     out = io.BytesIO()
     wb.save(out)

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -308,3 +309,44 @@ def test_every_code_has_a_message_and_an_http_status():
 
     assert set(INTEGRATION_MESSAGES) <= set(MESSAGES)
     assert all(isinstance(code, int) for code in STATUS.values())
+
+
+PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_every_cell_of_the_rejected_rows_csv_is_spreadsheet_safe_its_header_too(fabrikam, prefix):
+    batch = ClaimImport.objects.create(
+        company=fabrikam.company, created_by=fabrikam, original_name="r.csv", file_format="csv", sha256="0" * 64,
+        created_at=timezone.now(), status="preview",
+    )  # fmt: skip
+    error = {"code": "required", "field": "name", "column": "name", "params": {}}
+    ImportRow.objects.create(batch=batch, row_number=2, raw={f"{prefix}column": f"{prefix}value", "name": ""}, errors=[error])
+    header, row = list(csv.reader(io.StringIO("".join(imports.rejected_csv(batch)).lstrip("\ufeff"))))
+    assert header == [f"'{prefix}column", "name", "errors"]
+    assert row[0] == f"'{prefix}value" and row[2].startswith("name: ")
+
+
+def test_a_formula_in_a_column_name_comes_back_escaped_and_the_file_uploads_again(fab):
+    data = [good_row(0) | {"customer_tenant_id": "nope", "=cmd|' /C calc'!A0": "=1+1", "+x": "+1", "@x": "@SUM(A1)"}]
+    columns = [*imports.template_columns(), "=cmd|' /C calc'!A0", "+x", "@x"]
+    batch = upload(fab, "r.csv", csv_bytes(data, columns=columns)).json()
+    text = b"".join(fab.get(f"{API}{batch['id']}/rejected.csv").streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert header[-4:] == ["'=cmd|'_/c_calc'!a0", "'+x", "'@x", "errors"]
+    assert row[-4:-1] == ["'=1+1", "'+1", "'@SUM(A1)"]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in header + row)
+    again = upload(fab, "fixed.csv", text.encode()).json()  # our escaping is undone on upload
+    raw = ImportRow.objects.get(batch_id=again["id"]).raw
+    assert (raw["=cmd|'_/c_calc'!a0"], raw["+x"], raw["@x"]) == ("=1+1", "+1", "@SUM(A1)")
+
+
+def test_no_cell_of_the_xlsx_template_is_a_formula(fab):
+    from claims.models import Product
+
+    Product.objects.create(code="formula", name='=HYPERLINK("http://evil.example","Teams")', solution_area="microsoft_365")
+    wb = load_workbook(io.BytesIO(fab.get(f"{API}template.xlsx").content))
+    cells = [cell for sheet in wb.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    planted = [cell.value for cell in cells if isinstance(cell.value, str) and "evil.example" in cell.value]
+    assert planted and all(value.startswith("'=HYPERLINK(") for value in planted)  # one per language
