@@ -44,6 +44,14 @@ INTEGRATION_MESSAGES = {
     "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
     "import_already_committed": _("This import was already done; its claims are in your list."),
     "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),
+    "import_failed": _(
+        "This import stopped because of an error on our side; it has been logged. Upload the file again: rows "
+        "already imported as drafts are skipped."
+    ),
+    "import_timed_out": _(
+        "This file took too long to process. Split it into smaller files and upload them one by one: rows already "
+        "imported as drafts are skipped."
+    ),
 }
 
 MESSAGES.update(INTEGRATION_MESSAGES)

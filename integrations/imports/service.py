@@ -5,12 +5,14 @@ streamed in chunks, in the worker for large files) -> preview -> commit (`commit
 from __future__ import annotations
 
 import hashlib
+import logging
 import zipfile
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from claims import services as claim_services
@@ -23,6 +25,7 @@ from .reading import count_csv_rows, detect_format, read_rows
 from .rows import DirectoryCache, check_row, error_dict, flag_rows, poe_errors, poe_names, row_input, row_key, zip_index
 
 CHUNK = 500
+logger = logging.getLogger(__name__)
 
 
 def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | None = None) -> ClaimImport:
@@ -85,7 +88,13 @@ def earlier_upload(batch: ClaimImport) -> ClaimImport | None:
 
 def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:
     """Validates every row, streaming, CHUNK rows at a time (flat memory), writing the preview
-    and the progress. A refusal of the whole file removes the rows and marks the import failed."""
+    and the progress. A refusal of the whole file removes the rows and marks the import failed.
+
+    In the worker (raise_refusal False) every outcome is final: an unexpected error (a
+    database error, the task's soft time limit) also ends the import as failed, with
+    import_failed (logged) or import_timed_out, instead of leaving it validating. In the
+    request (raise_refusal True) errors propagate and roll back import_create: nothing stays.
+    """
     batch = ClaimImport.objects.select_related("company").get(pk=import_id)
     if batch.status != ImportStatus.VALIDATING:
         return
@@ -93,14 +102,27 @@ def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:
     try:
         with batch.file.open("rb") as handle:
             _validate_stream(batch, handle)
-    except DomainError as exc:
+    except Exception as exc:
         if raise_refusal:
             raise
+        code, params = _failure(exc, batch.pk)
         ImportRow.objects.filter(batch=batch).delete()
-        item = exc.errors[0]
         ClaimImport.objects.filter(pk=batch.pk).update(
-            status=ImportStatus.FAILED, error_code=item.code, error_params=dict(item.params), finished_at=timezone.now()
+            status=ImportStatus.FAILED, error_code=code, error_params=params, finished_at=timezone.now()
         )
+
+
+def _failure(exc: Exception, import_id: int) -> tuple[str, dict]:
+    """The code and message parameters an import fails with."""
+    if isinstance(exc, DomainError):
+        return exc.errors[0].code, dict(exc.errors[0].params)
+    if isinstance(exc, SoftTimeLimitExceeded):
+        logger.warning("import %s stopped at the task's time limit", import_id)
+        return "import_timed_out", {}
+    logger.exception("import %s failed", import_id)
+    if isinstance(exc, DatabaseError) and not connection.in_atomic_block:
+        connection.close()  # the next query reconnects, in case the error broke the connection
+    return "import_failed", {}
 
 
 def _validate_stream(batch: ClaimImport, handle) -> None:
@@ -198,10 +220,25 @@ def commit(*, batch: ClaimImport, actor: User) -> ClaimImport:
 
 def commit_rows(import_id: int, actor_id: int) -> None:
     """Creates a draft per valid row not imported yet. Idempotent: a row already linked to a
-    claim, or whose content was imported before (ImportedClaim), is skipped."""
+    claim, or whose content was imported before (ImportedClaim), is skipped.
+
+    An unexpected error ends the import as failed (import_failed, logged; import_timed_out)
+    instead of leaving it importing; the drafts made so far stay, and uploading the file
+    again skips them."""
     batch = ClaimImport.objects.get(pk=import_id)
     if batch.status != ImportStatus.IMPORTING:
         return
+    try:
+        _commit_rows(batch, actor_id)
+    except Exception as exc:
+        code, params = _failure(exc, batch.pk)
+        ClaimImport.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.FAILED, error_code=code, error_params=params, finished_at=timezone.now(),
+            imported_rows=ImportedClaim.objects.filter(batch_id=batch.pk).count(),
+        )  # fmt: skip
+
+
+def _commit_rows(batch: ClaimImport, actor_id: int) -> None:
     actor = User.objects.select_related("company").get(pk=actor_id)
     done = {"imported": 0, "skipped": 0, "invalid": 0, "n": 0}
     archive = zipfile.ZipFile(batch.poe_zip.open("rb")) if batch.poe_zip else None

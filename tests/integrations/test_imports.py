@@ -350,3 +350,39 @@ def test_no_cell_of_the_xlsx_template_is_a_formula(fab):
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     planted = [cell.value for cell in cells if isinstance(cell.value, str) and "evil.example" in cell.value]
     assert planted and all(value.startswith("'=HYPERLINK(") for value in planted)  # one per language
+
+
+def test_an_unexpected_error_in_the_worker_fails_the_import_with_a_code(
+    fab, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import DatabaseError
+
+    from integrations.imports import service
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("value too long for type character varying(64)")
+
+    monkeypatch.setattr(service, "_write_chunk", broken)
+    settings.CPOR_IMPORT_INLINE_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        created = upload(fab, "c.csv", csv_bytes([good_row(0)]))
+    body = fab.get(f"{API}{created.json()['id']}/").json()
+    assert (body["status"], body["error"]["code"]) == ("failed", "import_failed") and body["error"]["message"]
+    assert not ImportRow.objects.exists()
+
+
+def test_an_unexpected_error_while_importing_fails_the_import_and_keeps_the_drafts_made(fab, monkeypatch):
+    from claims import services as claim_services
+
+    created = upload(fab, "c.csv", csv_bytes([good_row(0), good_row(1), good_row(2)])).json()
+    real = claim_services.claim_create
+
+    def fails_on_the_third(*, actor, data):
+        if data["name"] == "Imported claim 2":
+            raise RuntimeError("the directory went away")
+        return real(actor=actor, data=data)
+
+    monkeypatch.setattr(claim_services, "claim_create", fails_on_the_third)
+    body = fab.post(f"{API}{created['id']}/commit/").json()
+    assert (body["status"], body["error"]["code"], body["imported_rows"]) == ("failed", "import_failed", 2)
+    assert Claim.objects.count() == 2
