@@ -54,12 +54,47 @@ def _cell_text(value) -> str:
 
 Cells = list[tuple[str, bool]]  # (text, is a formula)
 
+# Excel's own limit on the characters of a cell: a longer one cannot have come from a
+# spreadsheet, and refusing it bounds what one row holds.
+MAX_CELL_CHARS = 32_767
+# A row of claims is a few hundred characters; this leaves room for several full cells. A
+# CSV line is read with this cap, so a file without line breaks never sits in memory whole.
+MAX_ROW_CHARS = 262_144
+
+
+class _Lines:
+    """A CSV's lines for the csv reader, each read with a cap. Refuses, naming the row, a
+    row (which quoted line breaks may spread over several lines) longer than MAX_ROW_CHARS,
+    and a NUL character, which PostgreSQL cannot store."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self.text, self.row, self.chars = text, 1, 0
+
+    def next_row(self) -> None:
+        self.row, self.chars = self.row + 1, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(MAX_ROW_CHARS + 1 - self.chars)
+        if not line:
+            raise StopIteration
+        self.chars += len(line)
+        if self.chars > MAX_ROW_CHARS:
+            raise DomainError.of("import_row_too_long", "file", row=self.row, max=MAX_ROW_CHARS)
+        if "\x00" in line:
+            raise DomainError.of("null_characters_not_allowed", "file", row=self.row)
+        return line
+
 
 def _csv_rows(handle) -> Iterator[Cells]:
     head = handle.read(4096)
     handle.seek(0)
     encoding = _csv_encoding(head)
     text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
+    # The csv module's limit is per process; this is the product's only CSV reader.
+    csv.field_size_limit(MAX_CELL_CHARS)
     try:
         sample = text.read(8192)
         text.seek(0)
@@ -67,14 +102,18 @@ def _csv_rows(handle) -> Iterator[Cells]:
             dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        reader = csv.reader(text, dialect)
+        lines = _Lines(text)
+        reader = csv.reader(lines, dialect)
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise DomainError.of("import_cell_too_long", "file", row=lines.row, max=MAX_CELL_CHARS) from None
                 raise DomainError.of("import_bad_csv", "file", detail=str(exc)[:200]) from None
+            lines.next_row()
             # A CSV has no formulas, but a cell starting with "=" would be one when opened in Excel.
             yield [(v, v.startswith("=")) for v in (unescape_cell(c.strip()) for c in row)]
     except UnicodeDecodeError as exc:

@@ -154,7 +154,9 @@ def _broken_xlsx() -> bytes:
         ("claims.csv", b"name,mpn_id\nA,1\n", "import_missing_columns", "customer_tenant_id"),
         ("claims.xlsx", b"PK\x03\x04 not really a workbook", "import_unreadable", "cannot be read"),
         ("claims.xlsx", _broken_xlsx(), "import_unreadable", "cannot be read"),
-        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_bad_csv", "field larger"),
+        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_row_too_long", "Row 2 "),
+        ("claims.csv", csv_bytes([good_row(0), good_row(1) | {"name": "x" * 32_768}]), "import_cell_too_long", "Row 3 "),
+        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b',"' + b"x\n" * 20_000 + b'"\n', "import_cell_too_long", "Row 2 "),
     ],
 )
 def test_refusals_say_why_and_write_nothing(fab, settings, name, content, code, says):
@@ -350,6 +352,38 @@ def test_no_cell_of_the_xlsx_template_is_a_formula(fab):
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     planted = [cell.value for cell in cells if isinstance(cell.value, str) and "evil.example" in cell.value]
     assert planted and all(value.startswith("'=HYPERLINK(") for value in planted)  # one per language
+
+
+def _with_nul(n: int = 3) -> bytes:
+    data = [good_row(i) for i in range(n)]
+    data[1]["name"] = "Contoso\x00 Sales"  # row 3 of the sheet (the header is row 1)
+    return csv_bytes(data)
+
+
+def test_a_nul_character_in_a_csv_is_refused_naming_the_row(fab):
+    response = upload(fab, "nul.csv", _with_nul())
+    assert response.status_code == 400 and codes(response) == ["null_characters_not_allowed"], response.content
+    (error,) = response.json()["errors"]
+    assert error["field"] == "file" and "Row 3" in error["message"]
+    assert nothing_written()
+
+
+def test_a_nul_character_in_a_large_csv_fails_the_import_in_the_worker_naming_the_row(
+    fab, settings, django_capture_on_commit_callbacks
+):
+    settings.CPOR_IMPORT_INLINE_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        created = upload(fab, "nul.csv", _with_nul())
+    body = fab.get(f"{API}{created.json()['id']}/").json()
+    assert (body["status"], body["error"]["code"]) == ("failed", "null_characters_not_allowed")
+    assert "Row 3" in body["error"]["message"] and not ImportRow.objects.exists()
+
+
+def test_a_cell_as_long_as_excel_allows_is_read(fab, settings):
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    body = upload(fab, "long.csv", csv_bytes([good_row(0) | {"customer_contact_name": "x" * 32_767}])).json()
+    assert body["status"] == "preview"
+    assert len(ImportRow.objects.get(batch_id=body["id"]).raw["customer_contact_name"]) == 32_767
 
 
 def test_an_unexpected_error_in_the_worker_fails_the_import_with_a_code(
