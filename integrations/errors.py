@@ -52,6 +52,14 @@ INTEGRATION_MESSAGES = {
         "Row %(row)s of this file has a cell longer than %(max)s characters, the most a spreadsheet cell holds. "
         "Shorten it and upload the file again."
     ),
+    "import_workbook_too_large": _(
+        "This workbook unpacks to more than %(max_mb)s MB, more than a sheet of claims takes. Keep only the claims "
+        "sheet (no images or other sheets), or save it as “CSV UTF-8”, and upload it again."
+    ),
+    "import_workbook_too_compressed": _(
+        "This workbook is compressed more than %(max)s times, which spreadsheets never are, so it is not opened. "
+        "Save it again in Excel as .xlsx, or as “CSV UTF-8”, and upload it again."
+    ),
     "import_failed": _(
         "This import stopped because of an error on our side; it has been logged. Upload the file again: rows "
         "already imported as drafts are skipped."

@@ -7,9 +7,12 @@ import codecs
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from claims.errors import DomainError
@@ -60,6 +63,16 @@ MAX_CELL_CHARS = 32_767
 # A row of claims is a few hundred characters; this leaves room for several full cells. A
 # CSV line is read with this cap, so a file without line breaks never sits in memory whole.
 MAX_ROW_CHARS = 262_144
+# Cells of an XLSX row looked at: every column a claims sheet can name, well under the
+# 16,384 an XLSX row may be padded to.
+MAX_COLUMNS = 1_024
+# Excel's own last row: a row numbered past it (which read_rows would reach through empty
+# rows, one at a time) is not in a sheet Excel could have saved.
+EXCEL_MAX_ROWS = 1_048_576
+UNZIP_CHUNK = 1024 * 1024
+MAX_WORKBOOK_MEMBERS = 1_000
+# Below this size a member's compression ratio says nothing (a short XML compresses well).
+RATIO_FLOOR = 1024 * 1024
 
 
 class _Lines:
@@ -130,11 +143,49 @@ def _csv_rows(handle) -> Iterator[Cells]:
             pass
 
 
+def check_workbook(handle) -> None:
+    """Refuses, before any of its XML is parsed, a workbook that unpacks to more than
+    CPOR_IMPORT_MAX_UNZIPPED_BYTES or whose members are compressed more than
+    CPOR_IMPORT_MAX_COMPRESSION_RATIO times (a "zip bomb"): first by the sizes its ZIP
+    declares (the central directory), then by the sizes its members really inflate to,
+    streamed a chunk at a time and stopped at the limit (a ZIP may lie about its sizes)."""
+    limit, ratio = settings.CPOR_IMPORT_MAX_UNZIPPED_BYTES, settings.CPOR_IMPORT_MAX_COMPRESSION_RATIO
+    too_large = DomainError.of("import_workbook_too_large", "file", max_mb=max(1, limit // (1024 * 1024)))
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_WORKBOOK_MEMBERS or sum(i.file_size for i in members) > limit:
+                raise too_large
+            if any(i.file_size > max(RATIO_FLOOR, ratio * i.compress_size) for i in members):
+                raise DomainError.of("import_workbook_too_compressed", "file", max=ratio)
+            inflated = 0
+            for info in members:
+                with archive.open(info) as member:
+                    while chunk := member.read(UNZIP_CHUNK):
+                        inflated += len(chunk)
+                        if inflated > limit:
+                            raise too_large
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ):
+        raise DomainError.of("import_unreadable", "file") from None
+    finally:
+        handle.seek(0)
+
+
 def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
     from openpyxl import load_workbook
 
+    check_workbook(handle)
     # openpyxl parses untrusted XML and raises many kinds of errors on a broken file: each one
-    # is this file's refusal, never a server error.
+    # is this file's refusal, never a server error. Read-only: the sheet is streamed.
     try:
         wb = load_workbook(handle, read_only=True, data_only=False)
     except Exception:
@@ -143,7 +194,11 @@ def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
         sheet = wb["claims"] if "claims" in wb.sheetnames else wb.worksheets[0]
         if size_hint is not None and sheet.max_row:
             size_hint(max(0, sheet.max_row - 1))  # from the sheet's dimension: for the progress bar only
-        rows = sheet.iter_rows()
+        # The rows as stored, from A1: the dimension a file declares (up to XFD1048576) would
+        # pad every row to its width and add empty rows up to its height.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(min_row=1, min_col=1)
+        number = 0
         while True:
             try:
                 row = next(rows)
@@ -151,8 +206,14 @@ def _xlsx_rows(handle, size_hint=None) -> Iterator[Cells]:
                 return
             except Exception:
                 raise DomainError.of("import_unreadable", "file") from None
+            number += 1
+            if number > EXCEL_MAX_ROWS:
+                raise DomainError.of("import_unreadable", "file")
             # Rows copied from our rejected-rows CSV keep its escaping: undone here too.
-            yield [(unescape_cell(_cell_text(c.value)), getattr(c, "data_type", None) == "f") for c in row]
+            cells = [(unescape_cell(_cell_text(c.value)), getattr(c, "data_type", None) == "f") for c in row[:MAX_COLUMNS]]
+            if any(len(text) > MAX_CELL_CHARS for text, _f in cells):
+                raise DomainError.of("import_cell_too_long", "file", row=number, max=MAX_CELL_CHARS)
+            yield cells
     finally:
         wb.close()
 

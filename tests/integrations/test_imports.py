@@ -17,7 +17,7 @@ from integrations.models import ClaimImport, ImportedClaim, ImportRow
 from tests.api.test_api import client_for, codes
 from tests.conftest import Builder, claim_data, m365_data
 
-from .files import csv_bytes, good_row, rows, xlsx_bytes
+from .files import csv_bytes, good_row, rows, xlsx_bytes, xlsx_with_shared_string
 
 API = "/api/v1/imports/"
 
@@ -157,6 +157,9 @@ def _broken_xlsx() -> bytes:
         ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_row_too_long", "Row 2 "),
         ("claims.csv", csv_bytes([good_row(0), good_row(1) | {"name": "x" * 32_768}]), "import_cell_too_long", "Row 3 "),
         ("claims.csv", csv_bytes([good_row(0)])[:-2] + b',"' + b"x\n" * 20_000 + b'"\n', "import_cell_too_long", "Row 2 "),
+        ("claims.xlsx", xlsx_with_shared_string(32_768), "import_cell_too_long", "Row 2 "),
+        ("claims.xlsx", xlsx_with_shared_string(40 * 1024 * 1024), "import_workbook_too_large", "32 MB"),
+        ("claims.xlsx", xlsx_with_shared_string(2 * 1024 * 1024), "import_workbook_too_compressed", "200 times"),
     ],
 )
 def test_refusals_say_why_and_write_nothing(fab, settings, name, content, code, says):
@@ -386,6 +389,39 @@ def test_a_cell_as_long_as_excel_allows_is_read(fab, settings):
     assert len(ImportRow.objects.get(batch_id=body["id"]).raw["customer_contact_name"]) == 32_767
 
 
+def test_a_workbook_is_refused_by_its_unpacked_size_before_openpyxl_parses_it(fab, settings, monkeypatch):
+    import openpyxl
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", not_called)
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    settings.CPOR_IMPORT_MAX_UNZIPPED_BYTES = 1024 * 1024
+    response = upload(
+        fab, "big.xlsx", xlsx_with_shared_string(1024 * 1024, char=b"\xc3\xa9")
+    )  # é: poorly compressed? no, a ratio under the limit
+    assert response.status_code == 400 and codes(response) == ["import_workbook_too_large"], response.content
+    assert nothing_written()
+
+
+def test_a_workbook_that_lies_about_its_sizes_is_refused_by_what_it_really_unpacks_to(fab, settings):
+    import zipfile
+
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_with_shared_string(1024 * 1024))) as src:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                dst.writestr(item.filename, src.read(item))
+            dst.getinfo("xl/sharedStrings.xml").file_size = 1000  # what its central directory says
+    lying = zipfile.ZipFile(io.BytesIO(out.getvalue())).getinfo("xl/sharedStrings.xml")
+    assert lying.file_size == 1000 and lying.compress_size < 1000 * 200  # within every declared limit
+    response = upload(fab, "lying.xlsx", out.getvalue())
+    assert response.status_code == 400 and codes(response) == ["import_unreadable"], response.content
+    assert nothing_written()
+
+
 def test_an_unexpected_error_in_the_worker_fails_the_import_with_a_code(
     fab, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -420,3 +456,18 @@ def test_an_unexpected_error_while_importing_fails_the_import_and_keeps_the_draf
     body = fab.post(f"{API}{created['id']}/commit/").json()
     assert (body["status"], body["error"]["code"], body["imported_rows"]) == ("failed", "import_failed", 2)
     assert Claim.objects.count() == 2
+
+
+def test_a_row_numbered_past_excels_last_row_is_refused(fab, settings):
+    import zipfile
+
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_with_shared_string(10))) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("sheet1.xml"):  # row 2 says it is row 2,000,000,000
+                data = data.replace(b'<row r="2"><c r="A2"', b'<row r="2000000000"><c r="A2000000000"')
+            dst.writestr(item.filename, data)
+    response = upload(fab, "far.xlsx", out.getvalue())
+    assert response.status_code == 400 and codes(response) == ["import_unreadable"], response.content
