@@ -111,12 +111,15 @@ def _csv_rows(handle) -> Iterator[Cells]:
     try:
         sample = text.read(8192)
         text.seek(0)
+        # Only the delimiter is guessed: spreadsheets quote with " and double it inside a cell
+        # (Excel's dialect), while the sniffer, from one line, takes the apostrophe that escapes
+        # a formula-like cell (claims.spreadsheet) for a quote character.
         try:
-            dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t")
+            delimiter = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t").delimiter
         except csv.Error:
-            dialect = csv.excel
+            delimiter = ","
         lines = _Lines(text)
-        reader = csv.reader(lines, dialect)
+        reader = csv.reader(lines, csv.excel, delimiter=delimiter)
         while True:
             try:
                 row = next(reader)
