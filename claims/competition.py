@@ -1,10 +1,14 @@
 """Competing claims: another partner holds, or claims, the same customer tenant and product.
 
 One definition serves the queue (an Exists annotation, so the list stays at a constant
-number of queries), the claim pages and the arbitration notices.
+number of queries), the claim pages and the arbitration notices. What is contested and what
+is a company's live claim (duplicates) are each written once, set-based over many (tenant,
+product) pairs (contested_for, live_claims_for), for a claim and for the bulk import's rows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
@@ -146,23 +150,78 @@ def conflicts_for(tenant_id: int, products: dict, *, company_id: int, exclude_cl
     """`products` maps product id -> Product. Two queries, whatever the number of products."""
     if not products:
         return []
-    held = set(
-        Association.objects.filter(tenant_id=tenant_id, product_id__in=products, ended_at__isnull=True)
-        .exclude(company_id=company_id)
-        .values_list("product_id", flat=True)
-    )
-    claimed = set(
-        ClaimProduct.objects.filter(claim__tenant_id=tenant_id, product_id__in=products, claim__state__in=OPEN_STATES)
+    found = contested_for(company_id, {(tenant_id, product_id) for product_id in products}, exclude_claim=exclude_claim)
+    return [
+        {"product": product.code, "name": product.name, "kind": found[(tenant_id, product_id)]}
+        for product_id, product in sorted(products.items(), key=lambda item: item[1].name)
+        if (tenant_id, product_id) in found
+    ]
+
+
+Pair = tuple[int, int]  # (customer tenant id, product id)
+
+
+def _among(pairs: set[Pair], rows) -> Iterator[Pair]:
+    # The queries select the tenants x products around the pairs (two IN lists, so the SQL
+    # stays small for any number of pairs); only the pairs asked for count.
+    for row in rows:
+        if row[:2] in pairs:
+            yield row
+
+
+def contested_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: int | None = None) -> dict[Pair, str]:
+    """Of these (tenant, product) pairs, those another partner than `company_id` holds (an
+    active association: HELD) or claims (an open claim: CLAIMED), HELD first.
+
+    The one definition of "contested" for a claim's warnings (conflicts_for) and for many
+    rows at once (the bulk import). Two queries, whatever the number of pairs."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    tenants, products = {t for t, _p in pairs}, {p for _t, p in pairs}
+    claimed = (
+        ClaimProduct.objects.filter(claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES)
         .exclude(claim__company_id=company_id)
-        .exclude(claim_id=exclude_claim)
-        .values_list("product_id", flat=True)
+        .values_list("claim__tenant_id", "product_id")
     )
-    found = []
-    for product_id, product in sorted(products.items(), key=lambda item: item[1].name):
-        if product_id in held:
-            found.append({"product": product.code, "name": product.name, "kind": HELD})
-        elif product_id in claimed:
-            found.append({"product": product.code, "name": product.name, "kind": CLAIMED})
+    if exclude_claim is not None:
+        claimed = claimed.exclude(claim_id=exclude_claim)
+    held = (
+        Association.objects.filter(tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True)
+        .exclude(company_id=company_id)
+        .values_list("tenant_id", "product_id")
+    )
+    found = dict.fromkeys(_among(pairs, claimed.distinct()), CLAIMED)
+    found.update(dict.fromkeys(_among(pairs, held.distinct()), HELD))
+    return found
+
+
+def live_claims_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: int | None = None) -> dict[Pair, int]:
+    """{(tenant, product): claim id} of the company's live claim for each of these pairs
+    that has one: Submitted, Under Review, Partner Action Required, or Approved with an
+    active association for that product (an Approved claim whose association ended, by
+    arbitration or otherwise, is no longer live).
+
+    The one definition of "duplicate" for a submission (duplicate_of) and for many rows at
+    once (the bulk import). An open claim is named before a holding one, then the lowest id.
+    Two queries, whatever the number of pairs."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    tenants, products = {t for t, _p in pairs}, {p for _t, p in pairs}
+    open_lines = ClaimProduct.objects.filter(
+        claim__company_id=company_id, claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES
+    ).values_list("claim__tenant_id", "product_id", "claim_id")
+    holding = Association.objects.filter(
+        company_id=company_id, tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True
+    ).values_list("tenant_id", "product_id", "claim_id")
+    if exclude_claim is not None:
+        open_lines, holding = open_lines.exclude(claim_id=exclude_claim), holding.exclude(claim_id=exclude_claim)
+    found: dict[Pair, int] = {}
+    # Later rows win: holding claims, then open ones, each from the highest id down.
+    for rows in (holding.order_by("-claim_id"), open_lines.order_by("-claim_id")):
+        for tenant_id, product_id, claim_id in _among(pairs, rows):
+            found[(tenant_id, product_id)] = claim_id
     return found
 
 
@@ -188,22 +247,9 @@ def lock_tenant_of(claim: Claim | int) -> None:
 
 def duplicate_of(claim: Claim) -> Claim | None:
     """The company's other live claim for the same customer tenant and one of this claim's
-    products: Submitted, Under Review, Partner Action Required, or Approved with an active
-    association for that product. None if there is none."""
+    products (live_claims_for), the lowest id if several. None if there is none."""
     if claim.tenant_id is None:
         return None
-    product_ids = [cp.product_id for cp in claim.products.all()]
-    same = Claim.objects.filter(company_id=claim.company_id, tenant_id=claim.tenant_id).exclude(pk=claim.pk)
-    open_claim = same.filter(state__in=OPEN_STATES, products__product_id__in=product_ids).order_by("pk").first()
-    if open_claim is not None:
-        return open_claim
-    holding = (
-        Association.objects.filter(
-            company_id=claim.company_id, tenant_id=claim.tenant_id, product_id__in=product_ids, ended_at__isnull=True
-        )
-        .exclude(claim_id=claim.pk)
-        .select_related("claim")
-        .order_by("pk")
-        .first()
-    )
-    return holding.claim if holding else None
+    pairs = {(claim.tenant_id, cp.product_id) for cp in claim.products.all()}
+    found = live_claims_for(claim.company_id, pairs, exclude_claim=claim.pk)
+    return Claim.objects.get(pk=min(found.values())) if found else None

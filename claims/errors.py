@@ -130,6 +130,10 @@ MESSAGES = {
     ),
 }
 
+# A code's message worded for one field where the general one would not fit: the code stays
+# the same for clients. {(code, field): message}
+FIELD_MESSAGES: dict[tuple[str, str], object] = {}
+
 # HTTP status for the API per kind of error; everything else is 400.
 STATUS = {
     "invalid_transition": 409,
@@ -163,7 +167,7 @@ class ErrorItem:
 
     @property
     def message(self) -> str:
-        text = MESSAGES[self.code]
+        text = FIELD_MESSAGES.get((self.code, self.field or "")) or MESSAGES[self.code]
         return str(text) % dict(self.params) if self.params else str(text)
 
     def as_dict(self) -> dict:

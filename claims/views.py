@@ -41,6 +41,7 @@ from .presentation import (
 )
 from .rows import choice_labels
 from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .spreadsheet import safe_row
 from .states import DECIDED_STATES, EDIT_LIMITED, edit_scope
 from .templatetags.claims_tags import when
 from .validation import parse_guid
@@ -51,15 +52,6 @@ from .validation import parse_guid
 # cost little next to the rows' formatting.
 EXPORT_CHUNK = 100
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
-# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A text cell that a spreadsheet shows as text: a leading ' stops formula evaluation."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def safe_filename(name: str) -> str:
@@ -181,7 +173,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
     )  # fmt: skip
 
     def rows():
-        yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens UTF-8 correctly
+        yield "\ufeff" + writer.writerow(safe_row(header))  # BOM: Excel opens UTF-8 correctly
         # Plain rows from a server-side cursor, a chunk at a time with its product lines: no
         # model instances (whose prefetch caches form cycles only the garbage collector frees),
         # so memory stays flat however many claims are exported.
@@ -193,7 +185,7 @@ def claim_export(request: HttpRequest) -> StreamingHttpResponse:
                 products.setdefault(claim_id, []).append(f"{name} ({sub})" if sub else name)
             for c in chunk:
                 yield writer.writerow(
-                    map(spreadsheet_safe, [
+                    safe_row([
                         c.pk, c.name, label["state"].get(c.state, c.state), c.tenant__name or "",
                         c.customer_tenant_id or "", c.customer_domain,
                         label["solution_area"].get(c.solution_area, c.solution_area),

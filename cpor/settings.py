@@ -332,6 +332,11 @@ CPOR_IMPORT_MAX_ROWS = env_int("CPOR_IMPORT_MAX_ROWS", 10_000, minimum=1)
 CPOR_IMPORT_MAX_BYTES = env_int("CPOR_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 # The ZIP of proof-of-execution files uploaded with a sheet (each file keeps CPOR_EVIDENCE_MAX_BYTES).
 CPOR_IMPORT_MAX_ZIP_BYTES = env_int("CPOR_IMPORT_MAX_ZIP_BYTES", 200 * 1024 * 1024, minimum=1)
+# An XLSX is a ZIP: refused before it is parsed when it unpacks to more than this, or when a
+# member is compressed more than this many times (a "zip bomb"). Several times what a sheet of
+# CPOR_IMPORT_MAX_ROWS claims unpacks to; what openpyxl then holds stays well under a worker's memory.
+CPOR_IMPORT_MAX_UNZIPPED_BYTES = env_int("CPOR_IMPORT_MAX_UNZIPPED_BYTES", 32 * 1024 * 1024, minimum=1)
+CPOR_IMPORT_MAX_COMPRESSION_RATIO = env_int("CPOR_IMPORT_MAX_COMPRESSION_RATIO", 200, minimum=2)
 # Larger files are validated and imported by the worker, with a progress bar.
 CPOR_IMPORT_INLINE_BYTES = env_int("CPOR_IMPORT_INLINE_BYTES", 20_000, minimum=0)
 CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, minimum=0)

@@ -231,7 +231,7 @@ class ImportSerializer(serializers.ModelSerializer):
         return {
             "code": obj.error_code,
             "field": "file",
-            "message": imports.message_of({"code": obj.error_code, "params": obj.error_params}),
+            "message": imports.message_of({"code": obj.error_code, "field": "file", "params": obj.error_params}),
         }
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, help_text=_("An earlier import of the same file.")))

@@ -3,7 +3,7 @@ so DomainError renders them like every other code: stable code, helpful message.
 
 from django.utils.translation import gettext_lazy as _
 
-from claims.errors import MESSAGES, STATUS
+from claims.errors import FIELD_MESSAGES, MESSAGES, STATUS
 
 INTEGRATION_MESSAGES = {
     "global_admin_only": _("Only your company's Global admins can manage integrations. Ask one of them for help."),
@@ -44,7 +44,37 @@ INTEGRATION_MESSAGES = {
     "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
     "import_already_committed": _("This import was already done; its claims are in your list."),
     "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),
+    "import_row_too_long": _(
+        "Row %(row)s of this file is longer than %(max)s characters, far more than a claim takes. Check that each "
+        "claim is on its own line (an unclosed quotation mark joins lines), then upload the file again."
+    ),
+    "import_cell_too_long": _(
+        "Row %(row)s of this file has a cell longer than %(max)s characters, the most a spreadsheet cell holds. "
+        "Shorten it and upload the file again."
+    ),
+    "import_workbook_too_large": _(
+        "This workbook unpacks to more than %(max_mb)s MB, more than a sheet of claims takes. Keep only the claims "
+        "sheet (no images or other sheets), or save it as “CSV UTF-8”, and upload it again."
+    ),
+    "import_workbook_too_compressed": _(
+        "This workbook is compressed more than %(max)s times, which spreadsheets never are, so it is not opened. "
+        "Save it again in Excel as .xlsx, or as “CSV UTF-8”, and upload it again."
+    ),
+    "import_failed": _(
+        "This import stopped because of an error on our side; it has been logged. Upload the file again: rows "
+        "already imported as drafts are skipped."
+    ),
+    "import_timed_out": _(
+        "This file took too long to process. Split it into smaller files and upload them one by one: rows already "
+        "imported as drafts are skipped."
+    ),
 }
+
+# A NUL character in a file: the request's code (cpor.middleware), worded for the file's row.
+FIELD_MESSAGES[("null_characters_not_allowed", "file")] = _(
+    "Row %(row)s of this file contains a null character (invisible, often left by a conversion tool), which cannot "
+    "be stored. Delete it from that row and upload the file again."
+)
 
 MESSAGES.update(INTEGRATION_MESSAGES)
 STATUS.update(

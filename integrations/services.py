@@ -1,4 +1,4 @@
-"""Every write of integrations: webhook endpoints and deliveries. Imports are in imports.py.
+"""Every write of integrations: webhook endpoints and deliveries. Imports are in the imports package.
 
 Only a company's Global admins manage its endpoints (`global_admin_only`, 403); another
 company's endpoint is not found (404).

@@ -229,7 +229,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows = rows.filter(ok=which == "valid")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     shown = [{"row": row, "errors": [{**e, "message": imports.message_of(e)} for e in row.errors]} for row in page.object_list]
-    error = imports.message_of({"code": batch.error_code, "params": batch.error_params}) if batch.error_code else ""
+    error = (
+        imports.message_of({"code": batch.error_code, "field": "file", "params": batch.error_params}) if batch.error_code else ""
+    )
     return render(
         request,
         "integrations/import_detail.html",

@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from claims import services
-from claims.views import spreadsheet_safe
+from claims.spreadsheet import safe_cell
 from cpor.security import client_ip
 from tests.api.test_api import API, codes
 from tests.conftest import claim_data, pdf
@@ -171,8 +171,8 @@ def test_a_poe_opened_inline_is_sandboxed_with_a_safe_file_name(fabrikam, ana, b
 # 13. CSV injection
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
 def test_formula_starts_are_quoted_and_other_cells_kept(value):
-    assert spreadsheet_safe(value) == "'" + value
-    assert spreadsheet_safe("Contoso = 1") == "Contoso = 1" and spreadsheet_safe(42) == 42 and spreadsheet_safe("") == ""
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("Contoso = 1") == "Contoso = 1" and safe_cell(42) == 42 and safe_cell("") == ""
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)"])
@@ -183,3 +183,20 @@ def test_the_csv_export_escapes_formula_cells(fabrikam, build, client, name):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[1][1] == "'" + name
     assert rows[1][0].isdigit()  # numbers stay numbers
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"], ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_every_cell_of_the_csv_export_is_escaped_its_header_too(fabrikam, build, client, monkeypatch, prefix):
+    import claims.views
+    from claims.models import CustomerTenant
+
+    # A translation whose headers start like a formula, and a customer name that does.
+    monkeypatch.setattr(claims.views, "_", lambda text: prefix + text)
+    build.editing(claim_data())
+    CustomerTenant.objects.filter(subdomain="contoso").update(name=f"{prefix}Contoso")
+    client.force_login(fabrikam)
+    response = client.get("/claims/export.csv")
+    header, row = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert header[:2] == [f"'{prefix}ID", f"'{prefix}Claim name"]
+    assert all(cell.startswith(f"'{prefix}") for cell in header)
+    assert row[3] == f"'{prefix}Contoso"

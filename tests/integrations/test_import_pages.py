@@ -75,3 +75,11 @@ def test_the_preview_and_the_list_have_constant_query_counts(fabrikam, django_as
     with django_assert_max_num_queries(8):
         listing = client.get("/integrations/imports/")
     assert listing.content.decode().count("c.csv") == 3
+
+
+def test_a_nul_character_in_the_file_is_refused_next_to_the_field_naming_the_row(fabrikam):
+    data = [good_row(0), good_row(1) | {"customer_contact_name": "Megan\x00Bowen"}]
+    page = signed_in(fabrikam).post("/integrations/imports/", {"file": SimpleUploadedFile("c.csv", csv_bytes(data))})
+    assert page.status_code == 200
+    assert "Row 3 of this file contains a null character" in page.content.decode()
+    assert not ClaimImport.objects.exists()

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -16,7 +17,7 @@ from integrations.models import ClaimImport, ImportedClaim, ImportRow
 from tests.api.test_api import client_for, codes
 from tests.conftest import Builder, claim_data, m365_data
 
-from .files import csv_bytes, good_row, rows, xlsx_bytes
+from .files import csv_bytes, good_row, rows, xlsx_bytes, xlsx_with_shared_string
 
 API = "/api/v1/imports/"
 
@@ -153,7 +154,12 @@ def _broken_xlsx() -> bytes:
         ("claims.csv", b"name,mpn_id\nA,1\n", "import_missing_columns", "customer_tenant_id"),
         ("claims.xlsx", b"PK\x03\x04 not really a workbook", "import_unreadable", "cannot be read"),
         ("claims.xlsx", _broken_xlsx(), "import_unreadable", "cannot be read"),
-        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_bad_csv", "field larger"),
+        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b'"x' * 200_000 + b"\n", "import_row_too_long", "Row 2 "),
+        ("claims.csv", csv_bytes([good_row(0), good_row(1) | {"name": "x" * 32_768}]), "import_cell_too_long", "Row 3 "),
+        ("claims.csv", csv_bytes([good_row(0)])[:-2] + b',"' + b"x\n" * 20_000 + b'"\n', "import_cell_too_long", "Row 2 "),
+        ("claims.xlsx", xlsx_with_shared_string(32_768), "import_cell_too_long", "Row 2 "),
+        ("claims.xlsx", xlsx_with_shared_string(40 * 1024 * 1024), "import_workbook_too_large", "32 MB"),
+        ("claims.xlsx", xlsx_with_shared_string(2 * 1024 * 1024), "import_workbook_too_compressed", "200 times"),
     ],
 )
 def test_refusals_say_why_and_write_nothing(fab, settings, name, content, code, says):
@@ -308,3 +314,173 @@ def test_every_code_has_a_message_and_an_http_status():
 
     assert set(INTEGRATION_MESSAGES) <= set(MESSAGES)
     assert all(isinstance(code, int) for code in STATUS.values())
+
+
+PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_every_cell_of_the_rejected_rows_csv_is_spreadsheet_safe_its_header_too(fabrikam, prefix):
+    batch = ClaimImport.objects.create(
+        company=fabrikam.company, created_by=fabrikam, original_name="r.csv", file_format="csv", sha256="0" * 64,
+        created_at=timezone.now(), status="preview",
+    )  # fmt: skip
+    error = {"code": "required", "field": "name", "column": "name", "params": {}}
+    ImportRow.objects.create(batch=batch, row_number=2, raw={f"{prefix}column": f"{prefix}value", "name": ""}, errors=[error])
+    header, row = list(csv.reader(io.StringIO("".join(imports.rejected_csv(batch)).lstrip("\ufeff"))))
+    assert sorted(header) == sorted([f"'{prefix}column", "name", "errors"])  # PostgreSQL's jsonb keeps no key order
+    cells = dict(zip(header, row, strict=True))
+    assert cells[f"'{prefix}column"] == f"'{prefix}value" and cells["errors"].startswith("name: ")
+
+
+def test_a_formula_in_a_column_name_comes_back_escaped_and_the_file_uploads_again(fab):
+    data = [good_row(0) | {"customer_tenant_id": "nope", "=cmd|' /C calc'!A0": "=1+1", "+x": "+1", "@x": "@SUM(A1)"}]
+    columns = [*imports.template_columns(), "=cmd|' /C calc'!A0", "+x", "@x"]
+    batch = upload(fab, "r.csv", csv_bytes(data, columns=columns)).json()
+    text = b"".join(fab.get(f"{API}{batch['id']}/rejected.csv").streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["'=cmd|'_/c_calc'!a0"], cells["'+x"], cells["'@x"]) == ("'=1+1", "'+1", "'@SUM(A1)")
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in header + row)
+    again = upload(fab, "fixed.csv", text.encode()).json()  # our escaping is undone on upload
+    raw = ImportRow.objects.get(batch_id=again["id"]).raw
+    assert (raw["=cmd|'_/c_calc'!a0"], raw["+x"], raw["@x"]) == ("=1+1", "+1", "@SUM(A1)")
+
+
+def test_no_cell_of_the_xlsx_template_is_a_formula(fab):
+    from claims.models import Product
+
+    Product.objects.create(code="formula", name='=HYPERLINK("http://evil.example","Teams")', solution_area="microsoft_365")
+    wb = load_workbook(io.BytesIO(fab.get(f"{API}template.xlsx").content))
+    cells = [cell for sheet in wb.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    planted = [cell.value for cell in cells if isinstance(cell.value, str) and "evil.example" in cell.value]
+    assert planted and all(value.startswith("'=HYPERLINK(") for value in planted)  # one per language
+
+
+def _with_nul(n: int = 3) -> bytes:
+    data = [good_row(i) for i in range(n)]
+    data[1]["name"] = "Contoso\x00 Sales"  # row 3 of the sheet (the header is row 1)
+    return csv_bytes(data)
+
+
+def test_a_nul_character_in_a_csv_is_refused_naming_the_row(fab):
+    response = upload(fab, "nul.csv", _with_nul())
+    assert response.status_code == 400 and codes(response) == ["null_characters_not_allowed"], response.content
+    (error,) = response.json()["errors"]
+    assert error["field"] == "file" and "Row 3" in error["message"]
+    assert nothing_written()
+
+
+def test_a_nul_character_in_a_large_csv_fails_the_import_in_the_worker_naming_the_row(
+    fab, settings, django_capture_on_commit_callbacks
+):
+    settings.CPOR_IMPORT_INLINE_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        created = upload(fab, "nul.csv", _with_nul())
+    body = fab.get(f"{API}{created.json()['id']}/").json()
+    assert (body["status"], body["error"]["code"]) == ("failed", "null_characters_not_allowed")
+    assert "Row 3" in body["error"]["message"] and not ImportRow.objects.exists()
+
+
+def test_a_cell_as_long_as_excel_allows_is_read(fab, settings):
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    body = upload(fab, "long.csv", csv_bytes([good_row(0) | {"customer_contact_name": "x" * 32_767}])).json()
+    assert body["status"] == "preview"
+    assert len(ImportRow.objects.get(batch_id=body["id"]).raw["customer_contact_name"]) == 32_767
+
+
+def test_a_workbook_is_refused_by_its_unpacked_size_before_openpyxl_parses_it(fab, settings, monkeypatch):
+    import openpyxl
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", not_called)
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    settings.CPOR_IMPORT_MAX_UNZIPPED_BYTES = 1024 * 1024
+    response = upload(
+        fab, "big.xlsx", xlsx_with_shared_string(1024 * 1024, char=b"\xc3\xa9")
+    )  # é: poorly compressed? no, a ratio under the limit
+    assert response.status_code == 400 and codes(response) == ["import_workbook_too_large"], response.content
+    assert nothing_written()
+
+
+def test_a_workbook_that_lies_about_its_sizes_is_refused_by_what_it_really_unpacks_to(fab, settings):
+    import zipfile
+
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_with_shared_string(1024 * 1024))) as src:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                dst.writestr(item.filename, src.read(item))
+            dst.getinfo("xl/sharedStrings.xml").file_size = 1000  # what its central directory says
+    lying = zipfile.ZipFile(io.BytesIO(out.getvalue())).getinfo("xl/sharedStrings.xml")
+    assert lying.file_size == 1000 and lying.compress_size < 1000 * 200  # within every declared limit
+    response = upload(fab, "lying.xlsx", out.getvalue())
+    assert response.status_code == 400 and codes(response) == ["import_unreadable"], response.content
+    assert nothing_written()
+
+
+def test_an_unexpected_error_in_the_worker_fails_the_import_with_a_code(
+    fab, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import DatabaseError
+
+    from integrations.imports import service
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("value too long for type character varying(64)")
+
+    monkeypatch.setattr(service, "_write_chunk", broken)
+    settings.CPOR_IMPORT_INLINE_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        created = upload(fab, "c.csv", csv_bytes([good_row(0)]))
+    body = fab.get(f"{API}{created.json()['id']}/").json()
+    assert (body["status"], body["error"]["code"]) == ("failed", "import_failed") and body["error"]["message"]
+    assert not ImportRow.objects.exists()
+
+
+def test_an_unexpected_error_while_importing_fails_the_import_and_keeps_the_drafts_made(fab, monkeypatch):
+    from claims import services as claim_services
+
+    created = upload(fab, "c.csv", csv_bytes([good_row(0), good_row(1), good_row(2)])).json()
+    real = claim_services.claim_create
+
+    def fails_on_the_third(*, actor, data):
+        if data["name"] == "Imported claim 2":
+            raise RuntimeError("the directory went away")
+        return real(actor=actor, data=data)
+
+    monkeypatch.setattr(claim_services, "claim_create", fails_on_the_third)
+    body = fab.post(f"{API}{created['id']}/commit/").json()
+    assert (body["status"], body["error"]["code"], body["imported_rows"]) == ("failed", "import_failed", 2)
+    assert Claim.objects.count() == 2
+
+
+def test_a_row_numbered_past_excels_last_row_is_refused(fab, settings):
+    import zipfile
+
+    settings.CPOR_IMPORT_INLINE_BYTES = 10**7
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_with_shared_string(10))) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("sheet1.xml"):  # row 2 says it is row 2,000,000,000
+                data = data.replace(b'<row r="2"><c r="A2"', b'<row r="2000000000"><c r="A2000000000"')
+            dst.writestr(item.filename, data)
+    response = upload(fab, "far.xlsx", out.getvalue())
+    assert response.status_code == 400 and codes(response) == ["import_unreadable"], response.content
+
+
+def test_a_csv_starting_with_an_escaped_cell_reads_as_a_spreadsheet_wrote_it(fab):
+    # Our rejected-rows CSV on PostgreSQL (jsonb orders keys) can start with an escaped column;
+    # the apostrophe is no quote character, and "" inside a quoted cell is one quote.
+    columns = ["+x", *imports.template_columns()]
+    content = csv_bytes([good_row(0) | {"+x": "'+1", "name": 'Contoso "Sales"'}], columns=columns).decode()
+    content = "'" + content  # the header's '+x
+    created = upload(fab, "escaped.csv", content.encode()).json()
+    assert (created["status"], created["valid_rows"]) == ("preview", 1), created
+    raw = ImportRow.objects.get(batch_id=created["id"]).raw
+    assert (raw["+x"], raw["name"]) == ("+1", 'Contoso "Sales"')
