@@ -111,7 +111,8 @@ def write(batch: events.Batch) -> list[int]:
 
 
 def subscribe() -> None:
-    events.subscribe("emails", write=write, deliver=notifications.request_delivery)
+    # Looked up when called: the delivery request is the outbox module's (tests replace it there).
+    events.subscribe("emails", write=write, deliver=lambda ids: notifications.request_delivery(ids))
 
 
 # --- What each email says, read from its history row ------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("consent/<str:token>/", claim_views.consent, name="consent"),
     path("notifications/", inbox.notifications_page, name="notifications"),
     path("api/v1/", include("claims.api.urls")),
+    path("api/v1/", include("reviews.urls_api")),
     path("api/v1/", include("integrations.urls_api")),
     path("integrations/", include("integrations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -15,10 +15,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from claims.access import require_partner
 from claims.api.errors import ErrorItemSerializer, error_responses
 from claims.api.serializers import ClaimDetailSerializer
 from claims.api.views import Pagination
-from claims.errors import DomainError
 
 from . import imports, selectors, services, webhooks
 from .models import ClaimImport, ImportRow, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -284,11 +284,6 @@ def _own_import(request, pk: int) -> ClaimImport:
     batch = selectors.get_import_for_user(request.user, pk)
     require_partner(request.user)
     return batch
-
-
-def require_partner(user) -> None:
-    if not user.is_partner:
-        raise DomainError.of("permission_denied")
 
 
 class ImportListView(APIView):

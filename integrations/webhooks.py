@@ -118,7 +118,7 @@ EVENT_FIELDS = ("id", "claim_id", "claim__company_id", "at", "action", "actor_ro
 
 
 def subscribe() -> None:
-    events.subscribe("webhooks", write=write, deliver=schedule)
+    events.subscribe("webhooks", write=write, deliver=lambda ids: schedule(ids))
 
 
 def schedule(ids: list[int]) -> None:

@@ -1,4 +1,5 @@
-"""Reviewer API endpoints: the queue, the decisions, the competing claims."""
+"""Reviewer API endpoints: the queue, bulk assignment, SLA, the competing claims. The
+reviewer's actions on a claim are endpoints of the registry (claims.actions, reviews.actions)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from claims.access import require_reviewer
 from claims.api import serializers as s
 from claims.api.errors import error_responses
 from claims.api.listing import list_rows, list_values
-from claims.api.views import Pagination, _action, _as, choice_param, claim_for, require_reviewer
+from claims.api.views import Pagination, choice_param, claim_for
 from claims.choices import Role, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
@@ -77,33 +79,6 @@ class CompetingView(APIView):
         claim = claim_for(request, pk)
         require_reviewer(request.user)
         return Response(s.CompetingSerializer(competitors(claim)).data)
-
-
-def _reviewer(fn):
-    return _as(require_reviewer, fn)
-
-
-start_review = _action(
-    "start_review", None,
-    _reviewer(lambda r, c, d: services.review_start(claim=c, reviewer=r.user)),
-    description=str(_("Submitted -> Under Review, assigned to the caller.")),
-)  # fmt: skip
-request_info = _action(
-    "request_info", s.RequestInfoSerializer,
-    _reviewer(lambda r, c, d: services.review_request_info(
-        claim=c, reviewer=r.user, reasons=d["reasons"], message=d["message"], remove_products=d["remove_products"])),
-    description=str(_("Under Review -> Partner Action Required, with reasons and a message (emailed to the partner).")),
-)  # fmt: skip
-approve = _action(
-    "approve", s.ApproveSerializer,
-    _reviewer(lambda r, c, d: services.review_approve(claim=c, reviewer=r.user, message=d["message"], rationale=d["rationale"])),
-    description=str(_("Under Review -> Approved; the customer is emailed the consent link. Competing: rationale required.")),
-)  # fmt: skip
-reject = _action(
-    "reject", s.RejectSerializer,
-    _reviewer(lambda r, c, d: services.review_reject(claim=c, reviewer=r.user, reason=d["reason"], message=d["message"])),
-    description=str(_("Under Review -> Rejected with a reason; final when it decides a dispute.")),
-)  # fmt: skip
 
 
 class BulkAssignInSerializer(serializers.Serializer):

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from claims.actions import REVIEWER, endpoints
+
 from . import outbox_views, views
 
 app_name = "reviews"
@@ -10,9 +12,7 @@ urlpatterns = [
     path("outbox/retry/", outbox_views.retry_emails, name="outbox-retry"),
     path("assign/", views.bulk_assign, name="bulk-assign"),
     path("claims/<int:pk>/", views.review, name="review"),
-    path("claims/<int:pk>/start/", views.start, name="start"),
     path("claims/<int:pk>/assign/", views.assign, name="assign"),
-    path("claims/<int:pk>/request-info/", views.request_info, name="request-info"),
-    path("claims/<int:pk>/approve/", views.approve, name="approve"),
-    path("claims/<int:pk>/reject/", views.reject, name="reject"),
+    # Every reviewer action of the registry (claims.actions): start, request-info, approve, reject …
+    *(path(f"claims/<int:pk>/{a.page_path}/", views.act, {"action": a.name}, name=a.page_path) for a in endpoints(REVIEWER)),
 ]

@@ -11,13 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
-from django_fsm import can_proceed
 
+from claims.actions import REGISTRY, REVIEWER, ClaimAction, endpoints
 from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
@@ -25,13 +26,11 @@ from claims.forms import CommentForm
 from claims.models import Claim, Product
 from claims.presentation import timeline, withdraw_reason
 from claims.selectors import get_claim_for_user
+from claims.states import STATES
 
 from . import services
-from .forms import ApproveForm, AssignForm, RejectForm, RequestInfoForm
+from .forms import AssignForm
 from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, queue_generation, queue_rows
-
-# The decision forms share one page: distinct ids keep every label tied to its own field.
-INFO_ID, APPROVE_ID, REJECT_ID = "info_%s", "approve_%s", "reject_%s"
 
 
 def reviewer_required(view):
@@ -126,8 +125,14 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _form(action: ClaimAction, claim: Claim, data=None):
+    return import_string(action.form)(data, **action.form_kwargs(claim)) if action.form else None
+
+
 def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:
     tenant_subscriptions = list(claim.tenant.subscriptions.select_related("product")) if claim.tenant else []
+    now = timezone.now()
+    mine = [a for a in endpoints(REVIEWER) if a.available(claim, request.user, now)]
     return render(
         request,
         "reviews/review.html",
@@ -139,14 +144,10 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             "info_reasons": [InfoRequestReason(r).label for r in claim.info_request_reasons if r in InfoRequestReason.values],
             "rejection_reason": RejectionReason(claim.rejection_reason).label if claim.rejection_reason else "",
             "withdraw_reason": withdraw_reason(claim),
-            "can": {
-                "start": can_proceed(claim.start_review),
-                "decide": can_proceed(claim.approve),
-                "assign": claim.state in ("submitted", "under_review", "partner_action_required"),
-            },
-            "info_form": forms.get("info_form") or RequestInfoForm(claim=claim, auto_id=INFO_ID),
-            "approve_form": forms.get("approve_form") or ApproveForm(auto_id=APPROVE_ID),
-            "reject_form": forms.get("reject_form") or RejectForm(auto_id=REJECT_ID),
+            # What the reviewer may do now (claims.actions): actions without input are buttons.
+            "can": {a.name: True for a in mine} | {"assign": STATES[claim.state].assignable},
+            "buttons": [(reverse(f"reviews:{a.page_path}", args=[claim.pk]), a.label) for a in mine if not a.form],
+            **{f"{a.name}_form": forms.get(f"{a.name}_form") or _form(a, claim) for a in endpoints(REVIEWER) if a.form},
             "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": claim.assigned_reviewer_id}),
             "comment_form": CommentForm(),
             "product_names": dict(Product.objects.values_list("code", "name")),
@@ -184,12 +185,25 @@ def _act(request: HttpRequest, claim: Claim, form_name: str, form, call) -> Http
 
 @reviewer_required
 @require_POST
-def start(request: HttpRequest, pk: int) -> HttpResponse:
-    def call(claim, data):
-        services.review_start(claim=claim, reviewer=request.user)
-        messages.success(request, _("Review started and assigned to you."))
+def act(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
+    """Every reviewer action of the registry (claims.actions, reviews.actions): its form, its
+    confirmation step if it has one (a plain form, works without JavaScript: the same inputs
+    again, plus confirmed=1), its service, its message."""
+    entry = REGISTRY[action]
+    claim = get_claim_for_user(request.user, pk)
+    form = _form(entry, claim, request.POST)
+    if entry.confirm and form is not None and form.is_valid() and request.POST.get("confirmed") != "1":
+        step = entry.available(claim, request.user, timezone.now()) and entry.confirm(claim, form.cleaned_data)
+        if step:
+            fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed", "form_token")]
+            url = reverse(f"reviews:{entry.page_path}", args=[claim.pk])
+            return render(request, "reviews/confirm.html", {"claim": claim, "action": url, "fields": fields, **step})
 
-    return _act(request, get_claim_for_user(request.user, pk), "", None, call)
+    def call(claim: Claim, data: dict) -> None:
+        entry.run(claim, request.user, data, [])
+        messages.success(request, entry.done(claim))
+
+    return _act(request, claim, f"{entry.name}_form", form, call)
 
 
 @reviewer_required
@@ -200,99 +214,6 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Assigned to %(name)s.") % {"name": data["assignee"].username})
 
     return _act(request, get_claim_for_user(request.user, pk), "assign_form", AssignForm(request.POST), call)
-
-
-@reviewer_required
-@require_POST
-def request_info(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_claim_for_user(request.user, pk)
-
-    def call(claim, data):
-        services.review_request_info(
-            claim=claim, reviewer=request.user, reasons=data["reasons"], message=data["message"],
-            remove_products=data["remove_products"],
-        )  # fmt: skip
-        messages.success(request, _("Request sent to the partner, who has 5 business days to answer."))
-
-    return _act(request, claim, "info_form", RequestInfoForm(request.POST, claim=claim, auto_id=INFO_ID), call)
-
-
-def _confirmation(request: HttpRequest, claim: Claim, *, action: str, title: str, effects: list, button: str) -> HttpResponse:
-    """The confirmation step of a decision, a plain form (works without JavaScript): the
-    same inputs again, plus confirmed=1."""
-    fields = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "confirmed", "form_token")]
-    return render(
-        request,
-        "reviews/confirm.html",
-        {"claim": claim, "action": action, "title": title, "effects": effects, "fields": fields, "button": button},
-    )
-
-
-def _confirmed(request: HttpRequest) -> bool:
-    return request.POST.get("confirmed") == "1"
-
-
-@reviewer_required
-@require_POST
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_claim_for_user(request.user, pk)
-    form = ApproveForm(request.POST, auto_id=APPROVE_ID)
-    if form.is_valid() and not _confirmed(request) and can_proceed(claim.approve):
-        ending = competitors(claim)["associations"]
-        if not ending or form.cleaned_data["rationale"].strip():  # else the service explains the rationale
-            effects = [
-                _(
-                    "The association of %(partner)s for %(product)s (since %(date)s) ends: the arbitration is decided for %(winner)s."
-                )
-                % {
-                    "partner": a.company.name,
-                    "product": a.product.name,
-                    "date": formats.date_format(a.started_at, "DATE_FORMAT"),
-                    "winner": claim.company.name,
-                }  # fmt: skip
-                for a in ending
-            ]
-            effects.append(
-                _("The customer contact (%(email)s) is emailed and has 7 days to deny the association.")
-                % {"email": claim.customer_contact_email}
-            )
-            return _confirmation(
-                request, claim, action=reverse("reviews:approve", args=[claim.pk]),
-                title=_("Approve #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
-                effects=effects, button=_("Confirm approval"),
-            )  # fmt: skip
-
-    def call(claim, data):
-        services.review_approve(claim=claim, reviewer=request.user, message=data["message"], rationale=data["rationale"])
-        messages.success(request, _("Approved. The customer contact has been emailed and has 7 days to deny."))
-
-    return _act(request, claim, "approve_form", form, call)
-
-
-@reviewer_required
-@require_POST
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = get_claim_for_user(request.user, pk)
-    form = RejectForm(request.POST, auto_id=REJECT_ID)
-    if form.is_valid() and not _confirmed(request) and can_proceed(claim.reject):
-        reason = RejectionReason(form.cleaned_data["reason"]).label
-        effects = [_("Reason: %(reason)s. The partner is emailed the reason and your message.") % {"reason": reason}]
-        effects.append(
-            _("This decides a dispute: the rejection is final.")
-            if claim.disputed_at
-            else _("The partner may dispute the rejection within 30 days.")
-        )
-        return _confirmation(
-            request, claim, action=reverse("reviews:reject", args=[claim.pk]),
-            title=_("Reject #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
-            effects=effects, button=_("Confirm rejection"),
-        )  # fmt: skip
-
-    def call(claim, data):
-        services.review_reject(claim=claim, reviewer=request.user, reason=data["reason"], message=data["message"])
-        messages.success(request, _("Rejected. The partner has been emailed the reason."))
-
-    return _act(request, claim, "reject_form", form, call)
 
 
 PERIODS = (7, 30, 90, 365)

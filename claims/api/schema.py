@@ -25,10 +25,8 @@ from .errors import DRF_CODES, STATUS_TEXT
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-IF_MATCH_OPERATIONS = {
-    "claims_partial_update", "claims_destroy", "evidence_upload", "claims_submit", "claims_respond", "claims_withdraw",
-    "claims_dispute", "claims_start_review", "claims_request_info", "claims_approve", "claims_reject",
-}  # fmt: skip
+# The state-changing operations on one claim besides the actions of the registry (claims.actions).
+IF_MATCH_OPERATIONS = {"claims_partial_update", "claims_destroy", "evidence_upload"}
 HEADERS = {
     "ETag": {"description": "The claim's version; send it back in If-Match to change it only if nobody else did."},
     "Location": {"description": "The URL of what was created."},
@@ -88,7 +86,7 @@ def _statuses(path: str, method: str, op: dict) -> list[int]:
         codes += [409, 413]
         if "requestBody" in op:
             codes.append(415)
-    if op.get("operationId") in IF_MATCH_OPERATIONS:
+    if op.get("operationId") in if_match_operations():
         codes.append(412)
     return sorted(set(codes))
 
@@ -142,8 +140,18 @@ LINKS = {
 }
 
 
+def if_match_operations() -> set[str]:
+    from claims.actions import endpoints
+
+    return IF_MATCH_OPERATIONS | {f"claims_{a.name}" for a in endpoints()}
+
+
 def postprocess(result, generator, request, public):
+    from claims.actions import REGISTRY
+
     schemas = result["components"]["schemas"]
+    schemas["ClaimDetail"]["properties"]["available_actions"]["items"]["enum"] = [*REGISTRY, "comment"]
+    if_match = if_match_operations()
     code = schemas["ErrorItem"]["properties"]["code"]
     schemas["ErrorCodeEnum"] = {"type": "string", "enum": error_codes(), "description": code.get("description", "")}
     schemas["ErrorItem"]["properties"]["code"] = {"$ref": "#/components/schemas/ErrorCodeEnum"}
@@ -176,6 +184,6 @@ def postprocess(result, generator, request, public):
             if ok.get("$ref", "").startswith("#/components/schemas/Paginated"):
                 kept = [p for p in op.get("parameters", []) if p["name"] not in ("page", "page_size")]
                 op["parameters"] = kept + [dict(p) for p in PAGE_PARAMETERS]
-            if op.get("operationId") in IF_MATCH_OPERATIONS:
+            if op.get("operationId") in if_match:
                 op["parameters"] = [*op.get("parameters", []), dict(IF_MATCH)]
     return result

@@ -7,6 +7,7 @@ from functools import partial
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims import services
-from claims.access import has_claims_role, is_own_company_claim
+from claims.access import has_claims_role, is_own_company_claim, require_partner, require_reviewer
+from claims.actions import REVIEWER, ClaimAction
 from claims.choices import ClaimState
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
@@ -75,16 +77,6 @@ def choice_param(request, name: str, allowed, code: str, default=None):
     if value not in allowed:
         raise DomainError.of(code, name)
     return value
-
-
-def require_partner_role(user) -> None:
-    if not user.is_partner:
-        raise DomainError.of("permission_denied")
-
-
-def require_reviewer(user) -> None:
-    if not user.is_reviewer:
-        raise DomainError.of("reviewer_only")
 
 
 def claim_for(request, pk: int) -> Claim:
@@ -203,7 +195,7 @@ class ClaimListView(APIView):
     )
     @idempotent
     def post(self, request):
-        require_partner_role(request.user)
+        require_partner(request.user)
         data = s.ClaimCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         claim = services.claim_create(actor=request.user, data=dict(data.validated_data))
@@ -229,7 +221,7 @@ class ClaimDetailView(APIView):
     )
     def patch(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner_role(request.user)
+        require_partner(request.user)
         data = s.ClaimInSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         # Only keys the client sent: an absent key is no change.
@@ -241,7 +233,7 @@ class ClaimDetailView(APIView):
     @extend_schema(operation_id="claims_destroy", responses={204: None, **error_responses(401, 403, 404, 409)})
     def delete(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner_role(request.user)
+        require_partner(request.user)
         with if_match(request, claim.pk):
             services.claim_delete(claim=claim, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -264,7 +256,7 @@ class EvidenceListView(APIView):
     @idempotent
     def post(self, request, pk: int):
         claim = claim_for(request, pk)
-        require_partner_role(request.user)
+        require_partner(request.user)
         data = s.EvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with if_match(request, claim.pk):
@@ -309,7 +301,7 @@ class EvidenceDownloadView(APIView):
     )
     def delete(self, request, pk: int, evidence_id: int):
         claim = claim_for(request, pk)
-        require_partner_role(request.user)
+        require_partner(request.user)
         evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim=claim).first()
         if evidence is None:
             raise DomainError.of("not_found")
@@ -321,97 +313,46 @@ class EvidenceDownloadView(APIView):
         return Response(s.EvidenceSerializer(kept).data)
 
 
-def _action(name, request_serializer, call, *, description: str, parsers=(SafeJSONParser,), codes=(400, 401, 403, 404, 409)):
-    """A POST endpoint that runs one transition service and returns the claim."""
+def _text(value) -> str:
+    return str(value() if callable(value) else value)
+
+
+def action_view(action: ClaimAction):
+    """The API endpoint of one action of the registry (claims.actions): `POST` with its input,
+    the role checked before the input, `If-Match` and `Idempotency-Key` honoured, the claim
+    returned."""
+    body = import_string(action.api_input) if action.api_input else None
+    upload = import_string(action.api_upload) if action.api_upload else None
 
     class ActionView(APIView):
-        parser_classes = list(parsers)
+        parser_classes = [SafeJSONParser, MultiPartParser, FormParser] if upload else [SafeJSONParser]
 
         @extend_schema(
-            operation_id=f"claims_{name}",
-            request=request_serializer,
+            operation_id=f"claims_{action.name}",
+            request={"application/json": body, "multipart/form-data": upload} if upload else body,
             parameters=[IDEMPOTENCY],
-            description=description,
-            responses={200: s.ClaimDetailSerializer, **error_responses(*codes)},
+            description=_text(action.description),
+            responses={200: s.ClaimDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
         )
         @idempotent
         def post(self, request, pk: int):
             claim = claim_for(request, pk)
-            role_check = getattr(call, "role_check", None)
-            if role_check is not None:  # the role before the input: never describe inputs one may not send
-                role_check(request.user)
-            data = {}
-            if request_serializer is not None:
-                ser = request_serializer(data=request.data)
+            # The role before the input: never describe inputs one may not send.
+            (require_reviewer if action.role == REVIEWER else require_partner)(request.user)
+            multipart = upload is not None and request.content_type.startswith("multipart/")
+            data, files = {}, []
+            if (shape := upload if multipart else body) is not None:
+                ser = shape(data=request.data)
                 ser.is_valid(raise_exception=True)
                 data = ser.validated_data
+            if multipart:
+                files = request.FILES.getlist("files")
             with if_match(request, claim.pk):
-                call(request, claim, data)
+                action.run(claim, request.user, data, files)
             return detail(request, claim)
 
-    ActionView.__name__ = f"{name.title().replace('_', '')}View"
+    ActionView.__name__ = f"{action.name.title().replace('_', '')}View"
     return ActionView.as_view()
-
-
-def _as(role_check, fn):
-    """Runs `fn` for callers who pass `role_check` (after the claim was found visible)."""
-
-    def run(request, claim, data):
-        role_check(request.user)
-        fn(request, claim, data)
-
-    run.role_check = role_check
-    return run
-
-
-def _partner(fn):
-    return _as(require_partner_role, fn)
-
-
-submit = _action(
-    "submit", None,
-    _partner(lambda r, c, d: services.claim_submit(claim=c, actor=r.user)),
-    description=str(_("Editing -> Submitted. Needs every field, valid subscriptions and at least one PoE (evidence_required).")),
-)  # fmt: skip
-respond = _action(
-    "respond", s.RespondSerializer,
-    _partner(lambda r, c, d: services.claim_respond(claim=c, actor=r.user, message=d["message"])),
-    description=str(_("Answer a request for information: Partner Action Required -> Under Review.")),
-)  # fmt: skip
-withdraw = _action(
-    "withdraw", s.WithdrawSerializer,
-    _partner(lambda r, c, d: services.claim_withdraw(claim=c, actor=r.user, reason=d["reason"], message=d["message"])),
-    description=str(_("Ask for the claim to be rejected (partner request); also from Approved.")),
-)  # fmt: skip
-
-
-class DisputeView(APIView):
-    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
-
-    @extend_schema(
-        operation_id="claims_dispute",
-        request={"application/json": s.DisputeSerializer, "multipart/form-data": s.DisputeUploadSerializer},
-        parameters=[IDEMPOTENCY],
-        description=str(
-            _("Rejected -> Under Review, once, within 30 days. Give a justification and/or updated PoE as multipart 'files'.")
-        ),
-        responses={200: s.ClaimDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
-    )
-    @idempotent
-    def post(self, request, pk: int):
-        claim = claim_for(request, pk)
-        require_partner_role(request.user)
-        multipart = request.content_type.startswith("multipart/")
-        ser = (s.DisputeUploadSerializer if multipart else s.DisputeSerializer)(data=request.data)
-        ser.is_valid(raise_exception=True)
-        with if_match(request, claim.pk):
-            services.claim_dispute(
-                claim=claim,
-                actor=request.user,
-                justification=ser.validated_data["justification"],
-                files=request.FILES.getlist("files"),
-            )
-        return detail(request, claim)
 
 
 class CommentsView(APIView):
@@ -469,7 +410,7 @@ class AssociationsView(APIView):
         responses={200: s.PaginatedAssociations, **error_responses(400, 401, 403)},
     )  # fmt: skip
     def get(self, request):
-        require_partner_role(request.user)
+        require_partner(request.user)
         query = s.AssociationsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if query.validated_data["status"] == "ended":
@@ -484,7 +425,7 @@ class AssociationsView(APIView):
 class MpnsView(APIView):
     @extend_schema(operation_id="mpns_list", responses={200: s.paginated(s.MpnSerializer), **error_responses(401, 403)})
     def get(self, request):
-        require_partner_role(request.user)
+        require_partner(request.user)
         mpns = Mpn.objects.filter(company_id=request.user.company_id).order_by("-incentive_enrolled", "mpn_id")
         return page_of(request, self, mpns, s.MpnSerializer)
 
