@@ -44,7 +44,7 @@ screenshots: $(BIN)/.installed $(MO)
 	CPOR_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser tests/browser/screenshots_i18n.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 # Benchmarks of issue 8 on a PostgreSQL server of their own (bench/pgserver.py), see README.
 bench: $(BIN)/.installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,20 +16,41 @@ K = DeadlineKind
 CLOCK_FIELDS = ["deadline_kind", "deadline_at", "deadline_expired"]
 
 
+@dataclass(frozen=True)
+class Clock:
+    kind: str
+    setting: str  # the setting that holds its length
+    business_days: bool  # business days of the configured calendar, else calendar days
+    decision: bool = False  # a reviewer's decision is due: passed, the claim is overdue
+
+
+# Every clock, declared once: its length, how it counts, what kind of clock it is.
+CLOCKS: dict[str, Clock] = {
+    c.kind: c
+    for c in (
+        Clock(K.REVIEW_PICKUP, "CPOR_REVIEW_PICKUP_BUSINESS_DAYS", business_days=True),
+        Clock(K.REVIEW_DECISION, "CPOR_REVIEW_DECISION_BUSINESS_DAYS", business_days=True, decision=True),
+        Clock(K.PARTNER_ANSWER, "CPOR_PARTNER_ANSWER_BUSINESS_DAYS", business_days=True),
+        Clock(K.DISPUTE_DECISION, "CPOR_DISPUTE_DECISION_BUSINESS_DAYS", business_days=True, decision=True),
+        Clock(K.CONSENT_WINDOW, "CPOR_CONSENT_WINDOW_DAYS", business_days=False),
+        Clock(K.DISPUTE_WINDOW, "CPOR_DISPUTE_WINDOW_DAYS", business_days=False),
+    )
+}
+DECISION_CLOCKS = tuple(k for k, c in CLOCKS.items() if c.decision)
+BUSINESS_DAY_CLOCKS = tuple(k for k, c in CLOCKS.items() if c.business_days)
+
+
+def length(kind: str) -> int:
+    """How many (business or calendar) days the clock runs, as configured."""
+    return getattr(settings, CLOCKS[kind].setting)
+
+
 def deadline_for(kind: str, start: datetime) -> datetime:
-    if kind == K.REVIEW_PICKUP:
-        return add_business_days(start, settings.CPOR_REVIEW_PICKUP_BUSINESS_DAYS)
-    if kind == K.REVIEW_DECISION:
-        return add_business_days(start, settings.CPOR_REVIEW_DECISION_BUSINESS_DAYS)
-    if kind == K.PARTNER_ANSWER:
-        return add_business_days(start, settings.CPOR_PARTNER_ANSWER_BUSINESS_DAYS)
-    if kind == K.DISPUTE_DECISION:
-        return add_business_days(start, settings.CPOR_DISPUTE_DECISION_BUSINESS_DAYS)
-    if kind == K.CONSENT_WINDOW:
-        return start + timedelta(days=settings.CPOR_CONSENT_WINDOW_DAYS)
-    if kind == K.DISPUTE_WINDOW:
-        return start + timedelta(days=settings.CPOR_DISPUTE_WINDOW_DAYS)
-    raise ValueError(f"unknown clock {kind!r}")
+    if kind not in CLOCKS:
+        raise ValueError(f"unknown clock {kind!r}")
+    if CLOCKS[kind].business_days:
+        return add_business_days(start, length(kind))
+    return start + timedelta(days=length(kind))
 
 
 def start_clock(claim: Claim, kind: str, now: datetime) -> None:

@@ -118,7 +118,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     # A review or dispute decision is late: flag it (its history row tells the assigned reviewer).
     Outcome(
         name="decision_passed",
-        kinds=(K.REVIEW_DECISION, K.DISPUTE_DECISION),
+        kinds=clocks.DECISION_CLOCKS,
         state=S.UNDER_REVIEW,
         action=EventAction.REVIEW_OVERDUE,
         updates=lambda now: {"is_overdue": True, **EXPIRED},

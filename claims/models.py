@@ -31,6 +31,7 @@ from .choices import (
     SolutionArea,
     SubscriptionStatus,
 )
+from .states import OPEN_STATES, QUEUE_STATES, WITHDRAWABLE_STATES
 
 S = ClaimState
 
@@ -293,7 +294,7 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 name="claim_queue_idx",
                 # Covering (PostgreSQL): the filter counts are an index-only scan.
                 include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
-                condition=Q(state__in=["submitted", "under_review"]),
+                condition=Q(state__in=list(QUEUE_STATES)),
             ),
             # The queue filters that are not read from claim_queue_idx, each in the queue order:
             # "Assigned to me" and "Unassigned" (reviewer_or_zero),
@@ -303,13 +304,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 F("deadline_at"),
                 F("id"),
                 name="claim_queue_reviewer_idx",
-                condition=Q(state__in=["submitted", "under_review"]),
+                condition=Q(state__in=list(QUEUE_STATES)),
             ),
             # disputes,
             models.Index(
                 fields=["-is_overdue", "deadline_at", "id"],
                 name="claim_queue_dispute_idx",
-                condition=Q(state__in=["submitted", "under_review"], is_dispute=True),
+                condition=Q(state__in=list(QUEUE_STATES), is_dispute=True),
             ),
             # and the claims waiting on the partner.
             models.Index(
@@ -323,7 +324,7 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 fields=["tenant", "company"],
                 name="claim_open_tenant_idx",
                 include=["id"],
-                condition=Q(state__in=["submitted", "under_review", "partner_action_required"]),
+                condition=Q(state__in=list(OPEN_STATES)),
             ),
             # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,
             # created on PostgreSQL only.
@@ -361,7 +362,7 @@ class Claim(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[S.SUBMITTED, S.UNDER_REVIEW, S.PARTNER_ACTION_REQUIRED, S.APPROVED],
+        source=list(WITHDRAWABLE_STATES),
         target=S.REJECTED,
         # An approved claim whose association an arbitration ended holds nothing to withdraw.
         conditions=[lambda claim: claim.association_ended_at is None],

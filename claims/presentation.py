@@ -10,6 +10,7 @@ from .choices import ClaimState
 from .errors import MESSAGES
 from .models import Claim
 from .rules import dispute_refusal, not_disputable_why
+from .states import STATES
 
 S = ClaimState
 
@@ -47,12 +48,7 @@ def timeline(claim: Claim) -> list[dict]:
         elif action == "disputed":
             label = _("Under Review (dispute)")
         stages.append({"label": label, "done": i < len(path) - 1, "current": i == len(path) - 1, "at": at})
-    to_come = {
-        S.EDITING: [S.SUBMITTED.label, S.UNDER_REVIEW.label, _("Decision")],
-        S.SUBMITTED: [S.UNDER_REVIEW.label, _("Decision")],
-        S.UNDER_REVIEW: [_("Decision")],
-        S.PARTNER_ACTION_REQUIRED: [S.UNDER_REVIEW.label, _("Decision")],
-    }.get(claim.state, [])
+    to_come = STATES[claim.state].ahead if claim.state in STATES else ()
     stages += [{"label": label, "done": False, "current": False, "at": None} for label in to_come]
     return stages
 

@@ -9,6 +9,7 @@ The transitions between states are the state machine's (claims.models.Claim).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +24,6 @@ EDIT_ALL, EDIT_LIMITED = "all", "limited"
 @dataclass(frozen=True)
 class State:
     code: ClaimState
-    badge: str  # the CSS class of its badge (static/css/app.css)
     # Open: on its way to a decision. Open claims compete for a customer and product
     # (competition) and count as the company's live claim (duplicates).
     open: bool = False
@@ -33,56 +33,45 @@ class State:
     edit: str = ""  # EDIT_ALL, EDIT_LIMITED (MPN, products, contacts), or nothing
     evidence: bool = False  # PoE may be uploaded and removed
     assignable: bool = False  # a reviewer may (re)assign it
+    withdrawable: bool = False  # the partner may withdraw it (partner request)
     decided: bool = False  # approved or rejected: the decision is made
     # What the claim page's timeline still shows ahead of a claim in this state.
     ahead: tuple = ()
+    # The review queue's filter of this state: its key and, when not the state's name, its label.
+    queue_filter: str = ""
+    queue_label: Any = None
 
     @property
     def label(self) -> str:
         return self.code.label
 
+    @property
+    def filter_label(self):
+        return self.queue_label or self.code.label
+
 
 DECISION = _("Decision")
+_OPEN = {"open": True, "holds_subscriptions": True, "assignable": True, "withdrawable": True}
 
+# fmt: off
 STATES: dict[str, State] = {
     s.code: s
     for s in (
-        State(S.EDITING, "editing", edit=EDIT_ALL, evidence=True, ahead=(S.SUBMITTED.label, S.UNDER_REVIEW.label, DECISION)),
+        State(S.EDITING, edit=EDIT_ALL, evidence=True, ahead=(S.SUBMITTED.label, S.UNDER_REVIEW.label, DECISION)),
         State(
-            S.SUBMITTED,
-            "submitted",
-            open=True,
-            in_queue=True,
-            holds_subscriptions=True,
-            edit=EDIT_LIMITED,
-            evidence=True,
-            assignable=True,
+            S.SUBMITTED, **_OPEN, in_queue=True, edit=EDIT_LIMITED, evidence=True, queue_filter="submitted",
             ahead=(S.UNDER_REVIEW.label, DECISION),
-        ),  # fmt: skip
+        ),
+        State(S.UNDER_REVIEW, **_OPEN, in_queue=True, queue_filter="under_review", ahead=(DECISION,)),
         State(
-            S.UNDER_REVIEW,
-            "under_review",
-            open=True,
-            in_queue=True,
-            holds_subscriptions=True,
-            assignable=True,
-            ahead=(DECISION,),
-        ),  # fmt: skip
-        State(
-            S.PARTNER_ACTION_REQUIRED,
-            "partner_action_required",
-            open=True,
-            waiting=True,
-            holds_subscriptions=True,
-            edit=EDIT_LIMITED,
-            evidence=True,
-            assignable=True,
-            ahead=(S.UNDER_REVIEW.label, DECISION),
-        ),  # fmt: skip
-        State(S.APPROVED, "approved", holds_subscriptions=True, decided=True),
-        State(S.REJECTED, "rejected", decided=True),
+            S.PARTNER_ACTION_REQUIRED, **_OPEN, waiting=True, edit=EDIT_LIMITED, evidence=True,
+            queue_filter="waiting", queue_label=_("Waiting on the partner"), ahead=(S.UNDER_REVIEW.label, DECISION),
+        ),
+        State(S.APPROVED, holds_subscriptions=True, withdrawable=True, decided=True),
+        State(S.REJECTED, decided=True),
     )
 }
+# fmt: on
 
 
 def states_where(**flags) -> tuple[str, ...]:
@@ -97,6 +86,7 @@ HOLDING_STATES = states_where(holds_subscriptions=True)
 LIMITED_EDIT_STATES = states_where(edit=EDIT_LIMITED)
 EVIDENCE_STATES = states_where(evidence=True)
 ASSIGNABLE_STATES = states_where(assignable=True)
+WITHDRAWABLE_STATES = states_where(withdrawable=True)
 DECIDED_STATES = states_where(decided=True)
 
 

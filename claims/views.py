@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from .access import has_claims_role, is_own_company_claim
 from .choices import ClaimState, InfoRequestReason, RejectionReason
 from .competition import conflicts, conflicts_for
 from .consent import read_token
+from .downloads import INLINE_TYPES, downloadable, evidence_response
 from .errors import MESSAGES, DomainError
 from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
 from .models import Claim, ClaimEvidence, ClaimProduct, CustomerTenant, Product
@@ -40,7 +41,7 @@ from .presentation import (
     withdraw_reason,
 )
 from .rows import choice_labels
-from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user, visible_claims
+from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user
 from .spreadsheet import safe_row
 from .states import DECIDED_STATES, EDIT_LIMITED, edit_scope
 from .templatetags.claims_tags import when
@@ -51,14 +52,6 @@ from .validation import parse_guid
 # next chunk is fetched), so a small chunk keeps that well under a megabyte; the extra queries
 # cost little next to the rows' formatting.
 EXPORT_CHUNK = 100
-INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
-
-
-def safe_filename(name: str) -> str:
-    """A download name with no path, control characters, quotes or separators in it."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch if ch.isprintable() and ch not in "\"';" else "_" for ch in name).strip(" .")
-    return cleaned[:150] or "evidence"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -486,22 +479,11 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
     if refused := _no_role(request, pk):
         return refused
-    claim_ids = visible_claims(request.user).filter(pk=pk).values("pk")
-    evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id__in=claim_ids).first()
-    if evidence is None:
+    claim = get_claim_for_user(request.user, pk)  # another company's claim: 404
+    evidence = downloadable(request.user, claim.pk, evidence_id)
+    response = evidence and evidence_response(evidence, inline=request.GET.get("inline") == "1")
+    if response is None:
         raise Http404
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    # PDFs and images may open in the browser (reviewers read PoE there); the stored type
-    # comes from our own allow-list and nosniff is on, so nothing else is rendered inline.
-    inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=safe_filename(evidence.original_name), content_type=evidence.content_type
-    )
-    # An uploaded file is never trusted as a page: no script, no form, no same-origin access.
-    response["Content-Security-Policy"] = "sandbox"
     return response
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -21,6 +20,7 @@ from claims.api.serializers import ClaimDetailSerializer
 from claims.api.views import Pagination
 
 from . import imports, selectors, services, webhooks
+from .downloads import rejected_response, template_response
 from .models import ClaimImport, ImportRow, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -381,26 +381,6 @@ class ImportRejectedView(APIView):
     )
     def get(self, request, pk: int):
         return rejected_response(_own_import(request, pk))
-
-
-def rejected_response(batch: ClaimImport) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(imports.rejected_csv(batch), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{batch.pk}.csv"'
-    return response
-
-
-def template_response(kind: str) -> HttpResponse:
-    if kind == "xlsx":
-        return HttpResponse(
-            imports.template_xlsx(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="claims-template.xlsx"'},
-        )
-    return HttpResponse(
-        imports.template_csv(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="claims-template.csv"'},
-    )
 
 
 class ImportTemplateCsvView(APIView):

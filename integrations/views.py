@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from claims.errors import MESSAGES, DomainError
 
 from . import imports, selectors, services
+from .downloads import rejected_response, template_response
 from .forms import ImportUploadForm, WebhookEditForm, WebhookForm
 
 SECRET_KEY = "integrations.new_secret"
@@ -267,13 +268,9 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @partner_required
 def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
-    from .api import rejected_response
-
     return rejected_response(_import(request, pk))
 
 
 @partner_required
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    from .api import template_response
-
     return template_response(kind)

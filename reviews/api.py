@@ -25,7 +25,7 @@ from claims.errors import DomainError
 from claims.models import Claim, User
 
 from . import services
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, queue_generation, queue_rows, queue_total
+from .selectors import FILTER_KEYS, FILTER_LABELS, QUEUE_SORTS, CountedPaginator, queue_generation, queue_rows, queue_total
 from .sla import sla_report
 
 
@@ -37,8 +37,7 @@ class QueueView(APIView):
                 "show",
                 str,
                 enum=list(FILTER_KEYS),
-                description="overdue, competing, dispute, mine, unassigned, submitted, under_review, waiting "
-                "(Partner Action Required: waiting on the partner)",
+                description=", ".join(f"{key} ({label})" for key, label in FILTER_LABELS.items()),
             ),
             OpenApiParameter("area", str, enum=SolutionArea.values),
             OpenApiParameter("search", str, description="Claim number, partner, customer, domain or tenant ID (or its start)."),

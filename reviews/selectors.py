@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.lookups import Exact
 from django.db.models.query import ModelIterable
+from django.utils.translation import gettext_lazy as _
 
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
-from claims.choices import ClaimState
 from claims.competition import competing_condition, competing_ids, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
 from claims.selectors import _with_list_relations, guid_prefix_range
+from claims.states import QUEUE_STATES, STATES, WAITING_STATES
 from claims.validation import parse_guid
 
-QUEUE_STATES = (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW)
-# Partner Action Required claims wait on the partner: listed under their own filter only.
-WAITING_STATES = (ClaimState.PARTNER_ACTION_REQUIRED,)
 IN_QUEUE = Q(state__in=QUEUE_STATES)
 
 
@@ -30,21 +31,38 @@ def assigned_to(reviewer: User | None) -> Q:
     return Q(Exact(reviewer_or_zero(), reviewer.pk if reviewer is not None else 0))
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    key: str  # ?show=<key> on the page and in the API
+    label: Any
+    condition: Callable[[User | None], Q]  # which claims it shows, for the reviewer looking
+
+
+# The queue's filters, declared once: the page's tabs and counts, the API's `show` values and
+# the cache keys of the counts all follow this list. One filter per state the state table
+# gives a queue filter (claims.states).
+FILTERS: tuple[QueueFilter, ...] = (
+    QueueFilter("overdue", _("Overdue"), lambda me: IN_QUEUE & Q(is_overdue=True)),
+    QueueFilter("competing", _("Competing"), lambda me: IN_QUEUE & Q(competing_condition())),
+    QueueFilter("dispute", _("Disputes"), lambda me: IN_QUEUE & Q(is_dispute=True)),
+    QueueFilter("mine", _("Assigned to me"), lambda me: IN_QUEUE & assigned_to(me)),
+    QueueFilter("unassigned", _("Unassigned"), lambda me: IN_QUEUE & assigned_to(None)),
+    *(
+        QueueFilter(state.queue_filter, state.filter_label, lambda me, code=str(state.code): Q(state=code))
+        for state in STATES.values()
+        if state.queue_filter
+    ),
+)
+FILTER_KEYS = tuple(f.key for f in FILTERS)
+FILTER_LABELS = {f.key: f.label for f in FILTERS}
+# The cached counts change shape with the filters: their keys carry this.
+FILTERS_VERSION = zlib.crc32(",".join(FILTER_KEYS).encode())
+
+
 def _filters(me: User | None) -> dict[str, Q]:
     """Queue filter key -> condition on the queue."""
-    return {
-        "overdue": IN_QUEUE & Q(is_overdue=True),
-        "competing": IN_QUEUE & Q(competing_condition()),
-        "dispute": IN_QUEUE & Q(is_dispute=True),
-        "mine": IN_QUEUE & assigned_to(me),
-        "unassigned": IN_QUEUE & assigned_to(None),
-        "submitted": Q(state=ClaimState.SUBMITTED),
-        "under_review": Q(state=ClaimState.UNDER_REVIEW),
-        "waiting": Q(state__in=WAITING_STATES),
-    }
+    return {f.key: f.condition(me) for f in FILTERS}
 
-
-FILTER_KEYS = ("overdue", "competing", "dispute", "mine", "unassigned", "submitted", "under_review", "waiting")
 
 # Sortable queue columns: key -> ordering. The default puts overdue first, then the deadline that falls first.
 QUEUE_SORTS = {
@@ -163,7 +181,7 @@ def queue_total(*, me: User, show: str = "", area: str = "", q: str = "", genera
 
 
 def _shared_counts(area: str, generation: int) -> dict[str, int]:
-    key = f"cpor:queue-counts:v4:{area}:{generation}"
+    key = f"cpor:queue-counts:{FILTERS_VERSION}:{area}:{generation}"
     counts = cache.get(key)
     if counts is None:
         counts = _count_queue(area=area)
@@ -199,7 +217,7 @@ def _count_mine(me: User, area: str, generation: int) -> int:
 
 
 def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str, int]:
-    qs = Claim.objects.filter(state__in=(*QUEUE_STATES, *WAITING_STATES))
+    qs = Claim.objects.filter(state__in=(*QUEUE_STATES, *WAITING_STATES))  # every state a filter shows
     if area:
         qs = qs.filter(solution_area=area)
     qs = search_queue(qs, q)
@@ -264,7 +282,7 @@ def overview(*, now: datetime, since: datetime | None = None, until: datetime | 
     since = since or now - timedelta(days=30)
     report = sla_report(since=since, until=until, now=now)
     return {
-        "by_status": [(label, by_status.get(value, 0)) for value, label in ClaimState.choices],
+        "by_status": [(state.label, by_status.get(code, 0)) for code, state in STATES.items()],
         "overdue": overdue,
         "sla": report,
         "decisions": report.overall.total,

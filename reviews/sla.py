@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims import clocks
 from claims.choices import ActorRole, ClaimState, DeadlineKind, EventAction
+from claims.clocks import DECISION_CLOCKS
 from claims.models import Claim, ClaimEvent
 
 PICKUP, DECISION, DISPUTE = "pickup", "decision", "dispute"
@@ -109,7 +110,7 @@ def sla_report(*, since: datetime, until: datetime, now: datetime) -> Report:
     # Decision clocks that ran out in the period and are still undecided are breaches too.
     open_late = Claim.objects.filter(
         state=ClaimState.UNDER_REVIEW,
-        deadline_kind__in=[DeadlineKind.REVIEW_DECISION, DeadlineKind.DISPUTE_DECISION],
+        deadline_kind__in=list(DECISION_CLOCKS),
         deadline_at__gte=since,
         deadline_at__lt=min(until, now),
     ).select_related("assigned_reviewer")

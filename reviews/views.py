@@ -30,7 +30,16 @@ from claims.states import STATES
 
 from . import services
 from .forms import AssignForm
-from .selectors import FILTER_KEYS, QUEUE_SORTS, CountedPaginator, overview, queue_counts, queue_generation, queue_rows
+from .selectors import (
+    FILTER_KEYS,
+    FILTER_LABELS,
+    QUEUE_SORTS,
+    CountedPaginator,
+    overview,
+    queue_counts,
+    queue_generation,
+    queue_rows,
+)
 
 
 def reviewer_required(view):
@@ -71,11 +80,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     total = counts[params["show"] or "all"]
     rows = queue_rows(me=request.user, **params, generation=generation)
     page = CountedPaginator(rows, 50, total=total).get_page(request.GET.get("page"))
-    labels = {
-        "overdue": _("Overdue"), "competing": _("Competing"), "dispute": _("Disputes"), "mine": _("Assigned to me"),
-        "unassigned": _("Unassigned"), "submitted": _("Submitted"), "under_review": _("Under Review"),
-        "waiting": _("Waiting on the partner"),
-    }  # fmt: skip
     keep = {k: v for k, v in params.items() if v}
     return render(
         request,
@@ -88,7 +92,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "keep_filters": urlencode({k: v for k, v in keep.items() if k != "sort"}),
             "areas": SolutionArea.choices,
             "columns": QUEUE_COLUMNS,
-            "filters": [("", _("All"), counts["all"])] + [(k, labels[k], counts[k]) for k in FILTER_KEYS],
+            "filters": [("", _("All"), counts["all"])] + [(k, FILTER_LABELS[k], counts[k]) for k in FILTER_KEYS],
             "assign_form": AssignForm(),
             "next_url": request.get_full_path(),
         },

@@ -150,7 +150,8 @@ def postprocess(result, generator, request, public):
     from claims.actions import REGISTRY
 
     schemas = result["components"]["schemas"]
-    schemas["ClaimDetail"]["properties"]["available_actions"]["items"]["enum"] = [*REGISTRY, "comment"]
+    schemas["AvailableActionsEnum"] = {"type": "string", "enum": [*REGISTRY, "comment"]}
+    schemas["ClaimDetail"]["properties"]["available_actions"]["items"] = {"$ref": "#/components/schemas/AvailableActionsEnum"}
     if_match = if_match_operations()
     code = schemas["ErrorItem"]["properties"]["code"]
     schemas["ErrorCodeEnum"] = {"type": "string", "enum": error_codes(), "description": code.get("description", "")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -24,10 +24,10 @@ from claims import services
 from claims.access import has_claims_role, is_own_company_claim, require_partner, require_reviewer
 from claims.actions import REVIEWER, ClaimAction
 from claims.choices import ClaimState
+from claims.downloads import downloadable, evidence_response
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
 from claims.selectors import SORTS, active_associations, ended_associations, filter_claims, get_claim_for_user, visible_claims
-from claims.views import safe_filename
 from cpor.security import ClientThrottle
 
 from . import serializers as s
@@ -274,17 +274,10 @@ class EvidenceDownloadView(APIView):
     )
     def get(self, request, pk: int, evidence_id: int):
         claim = claim_for(request, pk)
-        evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim=claim).first()
-        if evidence is None:
+        evidence = downloadable(request.user, claim.pk, evidence_id)
+        response = evidence and evidence_response(evidence, content_type="application/octet-stream")
+        if response is None:
             raise DomainError.of("not_found")
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise DomainError.of("not_found") from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=safe_filename(evidence.original_name), content_type="application/octet-stream"
-        )
-        response["Content-Security-Policy"] = "sandbox"
         return response
 
     @extend_schema(

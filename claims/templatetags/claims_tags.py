@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from claims.calendar import business_days_between
 from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
+from claims.clocks import DECISION_CLOCKS
 
 register = template.Library()
 
@@ -26,7 +27,7 @@ def deadline_words(claim) -> str:
     if claim.deadline_kind == K.REVIEW_PICKUP:
         # Nobody has started the review yet: say when it starts, not that a decision is due.
         return (_("review start overdue since %(day)s") if passed else _("review starts by %(day)s")) % {"day": day}
-    if claim.deadline_kind in (K.REVIEW_DECISION, K.DISPUTE_DECISION):
+    if claim.deadline_kind in DECISION_CLOCKS:
         if passed:
             return _("review overdue since %(day)s") % {"day": day}
         n = business_days_between(now, at)
@@ -134,14 +135,6 @@ def dashboard_rows(claims):
     from claims.rows import dashboard_rows_html
 
     return dashboard_rows_html(claims)
-
-
-@register.simple_tag
-def queue_rows(claims):
-    """The review queue's table rows (reviews.rows)."""
-    from reviews.rows import queue_rows_html
-
-    return queue_rows_html(claims)
 
 
 @register.simple_tag

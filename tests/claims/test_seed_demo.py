@@ -42,7 +42,7 @@ def test_the_demo_never_stores_a_business_day_deadline_on_a_weekend_or_holiday(d
     import time_machine
 
     from claims.calendar import is_business_day
-    from claims.demo import BUSINESS_DAY_CLOCKS
+    from claims.clocks import BUSINESS_DAY_CLOCKS
 
     with time_machine.travel(datetime.fromisoformat(today).replace(hour=10, tzinfo=UTC), tick=False):
         call_command("seed_demo")

@@ -1,0 +1,48 @@
+"""Proof-of-execution files as the pages and the API hand them out, written once: who may
+download which file, and the response that serves it."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+
+from .models import ClaimEvidence, User
+
+# PDFs and images may open in the browser (reviewers read PoE there); the stored type comes
+# from our own allow-list and nosniff is on, so nothing else is rendered inline.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+def safe_filename(name: str) -> str:
+    """A download name with no path, control characters, quotes or separators in it."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isprintable() and ch not in "\"';" else "_" for ch in name).strip(" .")
+    return cleaned[:150] or "evidence"
+
+
+def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence | None:
+    """The file of this claim the user may download (the caller checked the claim is visible
+    to the user). A file the partner removed is no longer theirs to download: reviewers, who
+    see it marked removed, still may (domain.md, "Evidence after submission")."""
+    files = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=claim_id)
+    if not user.is_reviewer:
+        files = files.filter(removed_at__isnull=True)
+    return files.first()
+
+
+def evidence_response(evidence: ClaimEvidence, *, inline: bool = False, content_type: str | None = None) -> FileResponse | None:
+    """The file as a download (or inline, for the types that may open in the browser); None
+    when the stored file is gone."""
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        return None
+    inline = inline and evidence.content_type in INLINE_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=safe_filename(evidence.original_name),
+        content_type=content_type or evidence.content_type,
+    )
+    # An uploaded file is never trusted as a page: no script, no form, no same-origin access.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
