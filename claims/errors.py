@@ -126,8 +126,9 @@ MESSAGES = {
         "The claim changed since you read it (its ETag no longer matches If-Match). Read it again, then retry."
     ),
     "login_locked_out": _(
-        "Too many failed sign-ins for this username or from this address. Wait %(minutes)s minutes, then try again."
+        "Too many failed sign-ins for this username from this address. Wait %(minutes)s minutes, then try again."
     ),
+    "login_slowed_down": _("Too many failed sign-ins from this address. Wait %(seconds)s seconds, then try again."),
 }
 
 # A code's message worded for one field where the general one would not fit: the code stays
@@ -155,6 +156,7 @@ STATUS = {
     "page_not_found": 404,
     "server_error": 500,
     "login_locked_out": 429,
+    "login_slowed_down": 429,
     "precondition_failed": 412,
 }
 

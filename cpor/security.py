@@ -12,12 +12,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import time
 
 from django.conf import settings
 from django.shortcuts import render
 from rest_framework.throttling import ScopedRateThrottle
 
 from claims.api.errors import is_api, json_error
+
+from . import ratelimit
 
 log = logging.getLogger("cpor.security")
 
@@ -39,13 +42,9 @@ def client_ip(request) -> str:
 
 
 class ClientThrottle(ScopedRateThrottle):
-    """DRF's scoped throttle, counted per real client address in the shared cache.
-
-    DRF's own throttle reads the request history, appends and writes it back: requests
-    served at the same moment by several workers overwrite each other's count. Here the
-    count is one atomic increment (Redis INCR; a lock in process memory), in a window that
-    opens with the client's first request and lasts the rate's duration.
-    """
+    """DRF's scoped throttle, counted per real client address by the one rate-limit counter
+    (cpor.ratelimit): DRF's own reads the request history, appends and writes it back, so
+    requests served at the same moment by several workers overwrite each other's count."""
 
     def get_ident(self, request):
         return client_ip(request)
@@ -59,31 +58,93 @@ class ClientThrottle(ScopedRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.cache.add(self.key, 0, self.duration)
-        try:
-            count = self.cache.incr(self.key)
-        except ValueError:  # the window closed between add and incr
-            self.cache.add(self.key, 1, self.duration)
-            count = 1
-        return count <= self.num_requests
+        self.waiting = ratelimit.hit(self.key, limit=self.num_requests, window=self.duration)
+        return not self.waiting
 
     def wait(self):
-        return self.duration
+        return self.waiting
 
 
-def lockout_response(request, original_response=None, credentials=None):
-    """django-axes' answer while a username or an address is locked out (429)."""
-    minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
-    log.warning("Sign-in locked out for %s from %s", (credentials or {}).get("username", "?"), client_ip(request))
+def _refused(request, *, seconds: int, code: str):
+    minutes = max(1, math.ceil(seconds / 60))
     if is_api(request):
-        response = json_error("login_locked_out", 429, minutes=minutes)
+        response = json_error(code, 429, minutes=minutes, seconds=seconds)
     else:
-        response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
-    response["Retry-After"] = str(minutes * 60)
+        context = {"minutes": minutes, "seconds": seconds, "slowed_down": code == "login_slowed_down"}
+        response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(seconds)
     return response
 
 
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer while a username is locked out from this address (429)."""
+    log.warning("Sign-in locked out for %s from %s", (credentials or {}).get("username", "?"), client_ip(request))
+    return _refused(request, seconds=int(settings.AXES_COOLOFF_TIME.total_seconds()), code="login_locked_out")
+
+
+# --- An address that keeps failing is slowed down, never locked -------------------------------
+
+_WINDOW = 3600  # failures of an address are counted over the last hour
+
+
+def _failures_key(address: str) -> str:
+    return f"cpor:signin:failures:{address}"
+
+
+def _next_key(address: str) -> str:
+    return f"cpor:signin:next:{address}"
+
+
+def address_wait(request) -> int:
+    """Seconds this address must still wait before its next sign-in attempt (0: none)."""
+    from django.core.cache import cache
+
+    next_at = cache.get(_next_key(client_ip(request)))
+    return max(0, math.ceil(next_at - time.time())) if next_at else 0
+
+
+def address_failed(request) -> None:
+    """One more failed sign-in from this address: past the free failures, the next attempt
+    waits twice as long as the last one (1, 2, 4 … seconds, at most the configured wait)."""
+    from django.core.cache import cache
+
+    address = client_ip(request)
+    cache.add(_failures_key(address), 0, _WINDOW)
+    try:
+        failures = cache.incr(_failures_key(address))
+    except ValueError:  # the window closed in between
+        cache.add(_failures_key(address), 1, _WINDOW)
+        failures = 1
+    over = failures - settings.CPOR_LOGIN_ADDRESS_FREE_FAILURES
+    if over > 0:
+        wait = min(2 ** (over - 1), settings.CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS)
+        cache.set(_next_key(address), time.time() + wait, _WINDOW)
+
+
+def slowed_down(request):
+    """The 429 an address gets while it must wait (sign-in page, admin, API token), else None."""
+    wait = address_wait(request)
+    if not wait:
+        return None
+    log.warning("Sign-in from %s slowed down: %s s to wait", client_ip(request), wait)
+    return _refused(request, seconds=wait, code="login_slowed_down")
+
+
+def gated(view):
+    """A sign-in view that an address must wait for after too many failures."""
+
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST" and (refused := slowed_down(request)):
+            return refused
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def log_failed_sign_in(sender, credentials, request=None, **kwargs):
-    """Every failed sign-in (page, admin, API token) in the log, with its username and address."""
+    """Every failed sign-in (page, admin, API token) in the log, with its username and
+    address, and counted against the address (see address_failed)."""
     address = client_ip(request) if request is not None else "?"
     log.warning("Failed sign-in for %r from %s", (credentials or {}).get("username", "?"), address)
+    if request is not None:
+        address_failed(request)

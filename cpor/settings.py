@@ -201,13 +201,19 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
-# Sign-in brute force (django-axes, database handler: attempts are kept and visible in the
-# admin): after CPOR_LOGIN_FAILURE_LIMIT failures for one username, or from one address,
-# sign-in is refused for CPOR_LOGIN_LOCKOUT_MINUTES, even with the right password. A
-# success resets the count. Applies to the sign-in page, the admin and the API token.
+# Sign-in brute force, one rule for the sign-in page, the admin and the API token
+# (cpor.security): after CPOR_LOGIN_FAILURE_LIMIT failures for one username *from one
+# address*, that pair is refused for CPOR_LOGIN_LOCKOUT_MINUTES (django-axes, database
+# handler: attempts are kept and visible in the admin), so nobody elsewhere can lock a user
+# out and one user's typos lock nobody else behind the same office address. An address
+# that keeps failing, whatever the usernames, is slowed down instead: after
+# CPOR_LOGIN_ADDRESS_FREE_FAILURES failures in an hour each further attempt waits twice as
+# long as the one before, up to CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS. A success resets the pair.
 AXES_FAILURE_LIMIT = env_int("CPOR_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CPOR_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+CPOR_LOGIN_ADDRESS_FREE_FAILURES = env_int("CPOR_LOGIN_ADDRESS_FREE_FAILURES", 10, minimum=1)
+CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS = env_int("CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS", 60, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "cpor.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "cpor.security.lockout_response"
@@ -325,6 +331,8 @@ CPOR_WEBHOOK_CA_BUNDLE = env_str("CPOR_WEBHOOK_CA_BUNDLE") or None
 CPOR_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("CPOR_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
 # Development and tests only: lets endpoints on the loopback (http://127.0.0.1:port) receive events.
 CPOR_WEBHOOK_ALLOW_LOOPBACK = env_bool("CPOR_WEBHOOK_ALLOW_LOOPBACK", False)
+# Tests and redeliveries people may send to one endpoint per minute (pages and API).
+CPOR_WEBHOOK_ACTIONS_PER_MINUTE = env_int("CPOR_WEBHOOK_ACTIONS_PER_MINUTE", 5, minimum=1)
 if CPOR_WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
     raise ImproperlyConfigured("CPOR_WEBHOOK_ALLOW_LOOPBACK is for development and tests only (DJANGO_DEBUG=1)")
 # Bulk claim imports.

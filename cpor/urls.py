@@ -9,10 +9,11 @@ from claims import views as claim_views
 from claims.api.docs import DocsView
 
 from . import dev_mail, health, i18n
+from .security import gated
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", gated(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/login/", gated(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -172,7 +172,7 @@ class WebhookTestView(APIView):
         operation_id="webhooks_test",
         request=None,
         description=str(_("Sends a signed webhook.test event to the endpoint; see it in the deliveries.")),
-        responses={202: DeliverySerializer, **error_responses(401, 403, 404, 409)},
+        responses={202: DeliverySerializer, **error_responses(401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int):
         delivery = services.endpoint_send_test(endpoint=_own_endpoint(request, pk), actor=request.user)
@@ -198,7 +198,7 @@ class WebhookRedeliverView(APIView):
         operation_id="webhooks_redeliver",
         request=None,
         description=str(_("Sends the delivery again with the same webhook-id and body.")),
-        responses={202: OpenApiResponse(DeliverySerializer), **error_responses(401, 403, 404, 409)},
+        responses={202: OpenApiResponse(DeliverySerializer), **error_responses(401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int, delivery_id: int):
         endpoint = _own_endpoint(request, pk)

@@ -21,6 +21,9 @@ INTEGRATION_MESSAGES = {
     "events_required": _("Choose at least one event."),
     "unknown_event": _("This is not an event we send. Choose from the listed events."),
     "endpoint_disabled": _("This endpoint is turned off. Turn it on before sending events to it."),
+    "webhook_action_throttled": _(
+        "This endpoint was sent too many tests or redeliveries in a short time. Wait %(seconds)s seconds, then try again."
+    ),
     "too_many_endpoints": _("A company can register at most %(max)s endpoints. Remove one first."),
     "import_not_a_spreadsheet": _("Upload a CSV file (.csv) or an Excel workbook (.xlsx)."),
     "import_bad_encoding": _(
@@ -86,5 +89,6 @@ STATUS.update(
         "import_not_ready": 409,
         "import_already_committed": 409,
         "endpoint_disabled": 409,
+        "webhook_action_throttled": 429,
     }
 )

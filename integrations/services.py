@@ -15,6 +15,7 @@ from django.utils import timezone
 from claims.choices import Role
 from claims.errors import DomainError, ErrorCollector
 from claims.models import User
+from cpor import ratelimit
 
 from . import ssrf, webhooks
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -129,11 +130,21 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: User) -> tuple[W
     return endpoint, endpoint.secret
 
 
+def throttle(endpoint: WebhookEndpoint) -> None:
+    """Tests and redeliveries, which people send by hand, are counted per endpoint:
+    CPOR_WEBHOOK_ACTIONS_PER_MINUTE, then `webhook_action_throttled` (429, with the seconds
+    to wait) until the minute is over, in the pages and the API alike."""
+    wait = ratelimit.hit(f"webhook-actions:{endpoint.pk}", limit=settings.CPOR_WEBHOOK_ACTIONS_PER_MINUTE, window=60)
+    if wait:
+        raise DomainError.of("webhook_action_throttled", seconds=wait)
+
+
 def endpoint_send_test(*, endpoint: WebhookEndpoint, actor: User) -> WebhookDelivery:
     """Queues a signed `webhook.test` event to the endpoint (logged like any delivery)."""
     require_own(actor, endpoint)
     if not endpoint.is_active:
         raise DomainError.of("endpoint_disabled")
+    throttle(endpoint)
     now = timezone.now()
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
@@ -152,6 +163,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor: User) -> WebhookDeli
         require_own(actor, delivery.endpoint)
         if not delivery.endpoint.is_active:
             raise DomainError.of("endpoint_disabled")
+        throttle(delivery.endpoint)
         webhooks.DELIVERIES.retry([delivery.pk], statuses=tuple(DeliveryStatus.values))
         delivery.refresh_from_db()
         transaction.on_commit(lambda: webhooks.schedule([delivery.pk]), robust=True)

@@ -49,6 +49,16 @@ def _refusal(request: HttpRequest, exc: DomainError) -> None:
         messages.error(request, item.message)
 
 
+def _throttled(request: HttpRequest, endpoint, exc: DomainError) -> HttpResponse:
+    """A throttled test or redelivery: the endpoint's page with the refusal, as a 429 that
+    says when to try again."""
+    _refusal(request, exc)
+    response = webhook_detail(request, endpoint.pk)
+    response.status_code = 429
+    response["Retry-After"] = str(dict(exc.errors[0].params)["seconds"])
+    return response
+
+
 def _form_errors(form, exc: DomainError) -> None:
     for item in exc.errors:
         form.add_error(item.field if item.field in form.fields else None, item.message)
@@ -136,6 +146,8 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.endpoint_send_test(endpoint=endpoint, actor=request.user)
     except DomainError as exc:
+        if exc.http_status == 429:
+            return _throttled(request, endpoint, exc)
         _refusal(request, exc)
     else:
         messages.success(request, _("A test event was sent. Its outcome is at the top of the delivery log."))
@@ -160,6 +172,8 @@ def webhook_redeliver(request: HttpRequest, pk: int, delivery_id: int) -> HttpRe
     except DomainError as exc:
         if exc.code == "delivery_not_found":
             raise Http404 from None
+        if exc.http_status == 429:
+            return _throttled(request, endpoint, exc)
         _refusal(request, exc)
     else:
         messages.success(request, _("The event was sent again. Its outcome is in the delivery log."))

@@ -56,7 +56,11 @@ def error_response(items: list[dict], status_code: int, headers: dict | None = N
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return error_response([e.as_dict() for e in exc.errors], exc.http_status)
+        # A refusal that says how long to wait (a throttle) says it in Retry-After too.
+        seconds = dict(exc.errors[0].params).get("seconds") if exc.http_status == 429 else None
+        return error_response(
+            [e.as_dict() for e in exc.errors], exc.http_status, headers={"Retry-After": str(seconds)} if seconds else None
+        )
     if isinstance(exc, RequestDataTooBig):
         return error_response(_items("request_too_large"), 413)
     if isinstance(exc, SuspiciousOperation):

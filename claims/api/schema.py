@@ -26,7 +26,7 @@ from .errors import DRF_CODES, STATUS_TEXT
 ERROR = {"$ref": "#/components/schemas/Error"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # The state-changing operations on one claim besides the actions of the registry (claims.actions).
-IF_MATCH_OPERATIONS = {"claims_partial_update", "claims_destroy", "evidence_upload"}
+IF_MATCH_OPERATIONS = {"claims_partial_update", "claims_destroy", "evidence_upload", "evidence_remove"}
 HEADERS = {
     "ETag": {"description": "The claim's version; send it back in If-Match to change it only if nobody else did."},
     "Location": {"description": "The URL of what was created."},

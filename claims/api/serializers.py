@@ -34,6 +34,12 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "format": "email"})
+class EmailText(StrictCharField):
+    """An email address as text: its check is claims.validation's (code invalid_email, the
+    same in the API and the form), not DRF's (code invalid)."""
+
+
 class ContactSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.CharField(help_text=_("Empty while not known."))
@@ -48,9 +54,10 @@ class CustomerContactSerializer(ContactSerializer):
 
 class ContactInSerializer(serializers.Serializer):
     name = StrictCharField(allow_blank=True, required=False, max_length=200)
-    email = serializers.EmailField(
-        allow_null=True, required=False, max_length=254, help_text=_("An email address; null or left out while not known.")
-    )
+    email = EmailText(
+        allow_null=True, allow_blank=True, required=False, max_length=254,
+        help_text=_("An email address; null or left out while not known."),
+    )  # fmt: skip
     phone = StrictCharField(allow_blank=True, required=False, max_length=40)
     language = StrictCharField(
         allow_blank=True, required=False, max_length=10,

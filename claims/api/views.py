@@ -28,7 +28,7 @@ from claims.downloads import downloadable, evidence_response
 from claims.errors import DomainError
 from claims.models import Claim, ClaimEvidence, Mpn, Product
 from claims.selectors import SORTS, active_associations, ended_associations, filter_claims, get_claim_for_user, visible_claims
-from cpor.security import ClientThrottle
+from cpor.security import ClientThrottle, slowed_down
 
 from . import serializers as s
 from .concurrency import etag_of, if_match
@@ -125,6 +125,8 @@ class TokenView(APIView):
         ],
     )
     def post(self, request):
+        if refused := slowed_down(request._request):  # an address that keeps failing waits
+            return refused
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # The Django request: django-axes marks a lockout on it for its middleware.
@@ -300,7 +302,8 @@ class EvidenceDownloadView(APIView):
             raise DomainError.of("not_found")
         ser = s.EvidenceRemoveSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        kept = services.evidence_remove(evidence=evidence, actor=request.user, reason=ser.validated_data["reason"])
+        with if_match(request, claim.pk):  # a stale ETag removes nothing (412)
+            kept = services.evidence_remove(evidence=evidence, actor=request.user, reason=ser.validated_data["reason"])
         if kept is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(s.EvidenceSerializer(kept).data)

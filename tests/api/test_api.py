@@ -424,3 +424,17 @@ def test_review_queue_query_count_is_flat(rev, build, django_assert_num_queries)
         )
     with django_assert_num_queries(len(few)):
         assert rev.get(f"{API}/review/queue/").json()["count"] == 13
+
+
+@pytest.mark.parametrize("who", ["customer_contact", "partner_contact"])
+def test_an_invalid_contact_email_is_the_same_code_in_the_api_and_the_form(fab, fabrikam, client, who):
+    contact = {"name": "Megan Bowen", "email": "megan.bowen@", "phone": ""}
+    response = fab.post(f"{API}/claims/", claim_data(**{who: contact}), format="json")
+    assert response.status_code == 400
+    assert {"code": "invalid_email", "field": f"{who}.email"} in [
+        {"code": e["code"], "field": e["field"]} for e in response.json()["errors"]
+    ]
+    client.force_login(fabrikam)
+    page = client.post("/claims/new/", {"name": "A claim", f"{who}_email": "megan.bowen@"})
+    assert page.status_code == 200 and "Enter a valid email address, such as name@contoso.com." in page.content.decode()
+    assert Claim.objects.count() == 0

@@ -91,3 +91,42 @@ def test_api_delete_in_editing_deletes_the_file(build, fabrikam):
     api.force_authenticate(fabrikam)
     assert api.delete(f"/api/v1/claims/{claim.pk}/evidence/{claim.evidence.get().pk}/").status_code == 204
     assert not claim.evidence.exists()
+
+
+def test_a_removed_file_is_a_404_for_every_partner_role_and_still_the_reviewers(build, fabrikam, users, ana, client):
+    claim, wrong = two_files(build)
+    services.evidence_remove(evidence=wrong, actor=fabrikam, reason="wrong file")
+    api_url = f"/api/v1/claims/{claim.pk}/evidence/{wrong.pk}/"
+    page_url = f"/claims/{claim.pk}/evidence/{wrong.pk}/"
+    for name in ("fabrikam-global", "fabrikam-billing", "fabrikam-incentives"):
+        api = APIClient()
+        api.force_authenticate(users[name])
+        refused = api.get(api_url)
+        assert refused.status_code == 404 and refused.json()["errors"][0]["code"] == "not_found"
+        client.force_login(users[name])
+        assert client.get(page_url).status_code == 404
+        assert client.get(f"{page_url}?inline=1").status_code == 404
+    kept = claim.evidence.get(original_name="signed-poe.pdf")
+    assert client.get(f"/claims/{claim.pk}/evidence/{kept.pk}/").status_code == 200  # the file still there is served
+    reviewer = APIClient()
+    reviewer.force_authenticate(ana)
+    assert reviewer.get(api_url).status_code == 200
+    client.force_login(ana)
+    assert client.get(page_url).status_code == 200
+    assert claim.events.get(action="evidence_removed").details["file"] == "wrong-file.pdf"
+
+
+def test_a_stale_if_match_removes_nothing(build, fabrikam):
+    claim, wrong = two_files(build)
+    api = APIClient()
+    api.force_authenticate(fabrikam)
+    stale = api.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
+    contact = {"name": "Alex Wilber", "email": "alex.w@fabrikam.example", "phone": ""}
+    assert api.patch(f"/api/v1/claims/{claim.pk}/", {"partner_contact": contact}, format="json").status_code == 200
+    url = f"/api/v1/claims/{claim.pk}/evidence/{wrong.pk}/"
+    refused = api.delete(url, {"reason": "wrong file"}, format="json", HTTP_IF_MATCH=stale)
+    assert refused.status_code == 412 and refused.json()["errors"][0]["code"] == "precondition_failed"
+    wrong.refresh_from_db()
+    assert wrong.removed_at is None and not claim.events.filter(action="evidence_removed").exists()
+    fresh = api.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
+    assert api.delete(url, {"reason": "wrong file"}, format="json", HTTP_IF_MATCH=fresh).status_code == 200

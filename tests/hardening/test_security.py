@@ -81,34 +81,53 @@ def login(client, username="fabrikam-global", password="wrong", url="/accounts/l
     return client.post(url, {"username": username, "password": password}, **extra)
 
 
-def test_the_sign_in_page_locks_a_username_after_five_failures(db, directory, caplog):
-    client = Client()
+def test_five_failures_lock_the_username_from_that_address_only(db, directory, caplog):
+    attacker = Client(REMOTE_ADDR="192.0.2.4")
     caplog.set_level(logging.INFO)
     with time_machine.travel("2026-11-23 10:00:00Z", tick=False) as clock:
-        for i in range(4):
-            assert login(client, REMOTE_ADDR=f"192.0.2.{i}").status_code == 200  # the form again, with its error
-        assert login(client, REMOTE_ADDR="192.0.2.4").status_code == 429  # the fifth failure locks
-        locked = login(client, password="demo-password", REMOTE_ADDR="192.0.2.99")
-        assert locked.status_code == 429 and "_auth_user_id" not in client.session
+        for _ in range(4):
+            assert login(attacker).status_code == 200  # the form again, with its error
+        assert login(attacker).status_code == 429  # the fifth failure locks the pair
+        locked = login(attacker, password="demo-password")
+        assert locked.status_code == 429 and "_auth_user_id" not in attacker.session
         assert "Too many failed sign-ins" in locked.content.decode() and "15 minutes" in locked.content.decode()
         assert locked["Retry-After"] == "900"
         failures = [r.getMessage() for r in caplog.records if r.name == "cpor.security" and r.levelno == logging.WARNING]
-        assert "Failed sign-in for 'fabrikam-global' from 192.0.2.0" in failures
+        assert "Failed sign-in for 'fabrikam-global' from 192.0.2.4" in failures
         assert any(m.startswith("Sign-in locked out for fabrikam-global") for m in failures)
-        # Another user is not locked out by these failures.
-        assert login(client, "fabrikam-billing", "demo-password", REMOTE_ADDR="192.0.2.50").status_code == 302
+        # The user signs in from their own address with the right password, whatever failed elsewhere.
+        own = Client(REMOTE_ADDR="192.0.2.99")
+        assert login(own, password="demo-password").status_code == 302
+        # Another user behind the attacker's address is not locked out by these failures.
+        assert login(Client(REMOTE_ADDR="192.0.2.4"), "fabrikam-billing", "demo-password").status_code == 302
         clock.shift(timedelta(minutes=16))
-        assert login(client, password="demo-password", REMOTE_ADDR="192.0.2.99").status_code == 302
+        assert login(Client(REMOTE_ADDR="192.0.2.4"), password="demo-password").status_code == 302
 
 
-def test_one_address_trying_many_usernames_is_locked_out(db, directory):
-    client = Client(REMOTE_ADDR="198.51.100.5")
+def test_failures_spread_over_many_addresses_lock_nobody_out(db, directory):
     with time_machine.travel("2026-11-23 10:00:00Z", tick=False):
+        for i in range(20):
+            assert login(Client(REMOTE_ADDR=f"198.51.100.{i}")).status_code == 200
+        assert login(Client(REMOTE_ADDR="198.51.100.200"), password="demo-password").status_code == 302
+
+
+def test_one_address_trying_many_usernames_is_slowed_down_progressively_not_locked(db, directory, settings):
+    settings.CPOR_LOGIN_ADDRESS_FREE_FAILURES, settings.CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS = 4, 8
+    client = Client(REMOTE_ADDR="198.51.100.5")
+    with time_machine.travel("2026-11-23 10:00:00Z", tick=False) as clock:
         for name in ["a", "b", "c", "d"]:
-            assert login(client, name).status_code == 200
-        assert login(client, "e").status_code == 429
-        assert login(client, "fabrikam-billing", "demo-password").status_code == 429
-        assert login(Client(REMOTE_ADDR="198.51.100.6"), "fabrikam-billing", "demo-password").status_code == 302
+            assert login(client, name).status_code == 200  # the free failures
+        waits = []
+        for name in ["e", "f", "g", "h", "i"]:
+            assert login(client, name).status_code == 200  # allowed, and counted
+            refused = login(client, "fabrikam-billing", "demo-password")  # too soon: not even checked
+            assert refused.status_code == 429 and "_auth_user_id" not in client.session
+            waits.append(int(refused["Retry-After"]))
+            clock.shift(timedelta(seconds=waits[-1]))
+        assert waits == [1, 2, 4, 8, 8]  # twice as long each time, up to the configured wait
+        # After the wait, the right password from that address works: slowed down, never locked out.
+        assert login(client, "fabrikam-billing", "demo-password").status_code == 302
+        assert login(Client(REMOTE_ADDR="198.51.100.6"), "fabrikam-global", "demo-password").status_code == 302
 
 
 def test_a_success_resets_the_count(db, directory):
@@ -123,15 +142,16 @@ def test_a_success_resets_the_count(db, directory):
         assert login(client, password="demo-password").status_code == 302
 
 
-def test_the_admin_login_and_the_api_token_are_locked_out_too(db, directory, django_user_model):
+def test_the_admin_login_and_the_api_token_follow_the_same_rule(db, directory, django_user_model, settings):
     django_user_model.objects.create_superuser("root", "root@cpor.example", "admin-password")
-    admin = Client()
+    admin = Client(REMOTE_ADDR="203.0.113.7")
     with time_machine.travel("2026-11-23 10:00:00Z", tick=False):
         for _ in range(4):
             assert login(admin, "root", url="/admin/login/").status_code == 200
         assert login(admin, "root", url="/admin/login/").status_code == 429
         locked = login(admin, "root", "admin-password", url="/admin/login/")
         assert locked.status_code == 429 and "_auth_user_id" not in admin.session
+        assert login(Client(REMOTE_ADDR="203.0.113.8"), "root", "admin-password", url="/admin/login/").status_code == 302
         api = APIClient(REMOTE_ADDR="203.0.113.77")
         for _ in range(4):
             assert codes(token(api, "fabrikam-billing")) == ["invalid_credentials"]
@@ -139,6 +159,14 @@ def test_the_admin_login_and_the_api_token_are_locked_out_too(db, directory, dja
         refused = token(api, "fabrikam-billing", "demo-password")
         assert refused.status_code == 429 and codes(refused) == ["login_locked_out"]
         assert refused["Content-Type"] == "application/json"
+        assert token(APIClient(REMOTE_ADDR="203.0.113.78"), "fabrikam-billing", "demo-password").status_code == 200
+        # An address that keeps failing is slowed down on the token endpoint too, with a code of its own.
+        settings.CPOR_LOGIN_ADDRESS_FREE_FAILURES = 1
+        slow = APIClient(REMOTE_ADDR="203.0.113.90")
+        assert codes(token(slow, "nobody")) == ["invalid_credentials"]
+        assert codes(token(slow, "nobody")) == ["invalid_credentials"]
+        waiting = token(slow, "fabrikam-billing", "demo-password")
+        assert waiting.status_code == 429 and codes(waiting) == ["login_slowed_down"] and waiting["Retry-After"] == "1"
 
 
 # 12. CSP

@@ -113,8 +113,9 @@ def test_the_schema_has_the_webhook_endpoints(fab):
 
 
 def test_the_delivery_log_has_a_constant_query_count(
-    fab, httpserver, django_capture_on_commit_callbacks, django_assert_max_num_queries
+    fab, httpserver, django_capture_on_commit_callbacks, settings, django_assert_max_num_queries
 ):
+    settings.CPOR_WEBHOOK_ACTIONS_PER_MINUTE = 1000  # the log's size, not the throttle, is under test here
     httpserver.expect_request("/hook").respond_with_data("ok")
     created = create(fab, httpserver).json()
     for _i in range(30):
@@ -123,3 +124,31 @@ def test_the_delivery_log_has_a_constant_query_count(
     with django_assert_max_num_queries(8):
         log = fab.get(f"{API}{created['id']}/deliveries/").json()
     assert log["count"] == 30 and len(log["results"]) == 25 and all(len(d["attempt_log"]) == 1 for d in log["results"])
+
+
+def test_tests_and_redeliveries_are_throttled_per_endpoint_in_the_api_and_the_pages(fab, fabrikam, httpserver, client, settings):
+    from datetime import timedelta
+
+    import time_machine
+
+    settings.CPOR_WEBHOOK_ACTIONS_PER_MINUTE = 3
+    with time_machine.travel("2026-11-23 10:00:00Z", tick=False) as clock:
+        first = create(fab, httpserver).json()["id"]
+        other = create(fab, httpserver, description="Second").json()["id"]
+        answers = [fab.post(f"{API}{first}/test/") for _ in range(5)]
+        assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+        assert codes(answers[3]) == ["webhook_action_throttled"] and answers[3]["Retry-After"] == "60"
+        assert WebhookDelivery.objects.filter(endpoint_id=first).count() == 3  # nothing queued when refused
+        # Redeliveries count with the tests; another endpoint keeps its own count.
+        delivery = WebhookDelivery.objects.filter(endpoint_id=first).first()
+        refused = fab.post(f"{API}{first}/deliveries/{delivery.pk}/redeliver/")
+        assert refused.status_code == 429 and codes(refused) == ["webhook_action_throttled"]
+        assert fab.post(f"{API}{other}/test/").status_code == 202
+        # The pages: the same count, a 429 that says when to try again.
+        client.force_login(fabrikam)
+        page = client.post(f"/integrations/webhooks/{first}/test/")
+        assert page.status_code == 429 and page["Retry-After"] == "60"
+        assert "too many tests or redeliveries" in page.content.decode()
+        clock.shift(timedelta(seconds=61))
+        assert fab.post(f"{API}{first}/deliveries/{delivery.pk}/redeliver/").status_code == 202
+        assert client.post(f"/integrations/webhooks/{first}/test/").status_code == 302
