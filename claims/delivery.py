@@ -123,6 +123,7 @@ class Outbox:
                     # next lease writes the marks first.
                     log.warning("%s: could not mark %s rows delivered yet; kept for the next attempt.", self.name, len(pks))
                     return
+                log.info("%s: the database did not take a delivered mark; trying again.", self.name)
                 connection.close()  # a broken connection is opened afresh by the next query
                 time.sleep(pause)
                 pause = min(max(pause * 2, 0.05), 1.0)
@@ -141,10 +142,17 @@ class Outbox:
         wait = self.policy.wait(attempts)
         window = self.policy.window()
         gave_up = give_up or wait is None or (window is not None and now >= first + window)
-        self.model.objects.filter(pk=row.pk).update(
-            last_error=error[:2000], locked_until=None, next_attempt_at=now + (wait or timedelta(0)),
-            status=FAILED if gave_up else PENDING, **fields,
-        )  # fmt: skip
+        try:
+            self.model.objects.filter(pk=row.pk).update(
+                last_error=error[:2000], locked_until=None, next_attempt_at=now + (wait or timedelta(0)),
+                status=FAILED if gave_up else PENDING, **fields,
+            )  # fmt: skip
+        except DatabaseError:
+            # Not written: the row stays taken until its lease lapses, then it is tried again.
+            log.warning("%s %s: the failed attempt could not be written: %s", self.name, row.pk, error, exc_info=True)
+            if not connection.in_atomic_block:
+                connection.close()
+            return False
         row.status = FAILED if gave_up else PENDING
         if gave_up:
             log.error("%s %s given up after %s attempts since %s: %s", self.name, row.pk, attempts, first.isoformat(), error)

@@ -25,8 +25,11 @@ class SmtpSink:
     `release()`, then refuses them with 451; messages that arrive after the release are
     accepted."""
 
-    def __init__(self, port: int | None = None, *, hold_at: int | None = None, refuse: set[str] = frozenset()) -> None:
+    def __init__(
+        self, port: int | None = None, *, hold_at: int | None = None, refuse: set[str] = frozenset(), accept_held: bool = False
+    ) -> None:
         self.port = port or free_port()
+        self.accept_held = accept_held  # answer the held messages "250" on release instead of 451
         self.refuse = {address.lower() for address in refuse}  # recipients answered "550"
         self.accepted: list[str] = []
         self.peers: set = set()  # the client connections that delivered a message
@@ -50,7 +53,8 @@ class SmtpSink:
         if self.hold_at is not None and seen >= self.hold_at and not self._release.is_set():
             self.holding.set()
             await asyncio.get_running_loop().run_in_executor(None, self._release.wait)
-            return "451 4.3.0 Try again later"
+            if not self.accept_held:
+                return "451 4.3.0 Try again later"
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         with self._lock:
             self.accepted.append(message["Message-ID"])
