@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from .choices import DeadlineKind
+from .clocks import with_clock_lengths
+
 MESSAGES = {
     "required": _("This field is required to submit the claim."),
     "unknown_tenant": _(
@@ -71,8 +74,9 @@ MESSAGES = {
     ),
     "invalid_transition": _("This action is not possible in the claim's current status. Reload the claim to see its status."),
     "concurrent_change": _("Someone else changed this claim at the same moment. Reload the claim and try again."),
-    "dispute_window_closed": _(
-        "The 30 days to dispute this rejection have passed. File a new claim with updated proof of execution."
+    "dispute_window_closed": with_clock_lengths(
+        _("The time to dispute this rejection (%(period)s) has passed. File a new claim with updated proof of execution."),
+        period=DeadlineKind.DISPUTE_WINDOW,
     ),
     "not_disputable": _("This rejection cannot be disputed: %(why)s File a new claim with updated proof of execution."),
     "dispute_needs_content": _("Give a business justification or upload updated proof of execution."),

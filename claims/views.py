@@ -24,7 +24,8 @@ from cpor import i18n
 
 from . import services
 from .access import has_claims_role, is_own_company_claim
-from .choices import ClaimState, InfoRequestReason, RejectionReason
+from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason
+from .clocks import clock_length
 from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .downloads import INLINE_TYPES, downloadable, evidence_response
@@ -404,7 +405,11 @@ def claim_dispute(request: HttpRequest, pk: int) -> HttpResponse:
             for item in exc.errors:
                 form.add_error("justification" if item.field in ("justification", None) else "files", item.message)
         else:
-            messages.success(request, _("Dispute sent. A reviewer will decide within 5 business days."))
+            messages.success(
+                request,
+                _("Dispute sent. A reviewer will decide within %(period)s.")
+                % {"period": clock_length(DeadlineKind.DISPUTE_DECISION)},
+            )
             return redirect("claims:detail", claim.pk)
     return render(request, "claims/dispute.html", {"claim": claim, "form": form, "dispute": dispute_status(claim)})
 

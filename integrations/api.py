@@ -31,7 +31,7 @@ class WebhookClaimSerializer(ClaimDetailSerializer):
         fields = [f for f in ClaimDetailSerializer.Meta.fields if f != "available_actions"]
 
 
-EVENT_CHOICES = [(k, str(v)) for k, v in webhooks.EVENT_TYPES.items()]
+EVENT_CHOICES = list(webhooks.EVENT_TYPES.items())  # lazy labels: the schema words them when it is generated
 
 
 class EndpointSerializer(serializers.ModelSerializer):

@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from .webhooks import EVENT_TYPES
 
 
+def event_choices() -> list[tuple[str, str]]:
+    """Worded when the form is built (its language, today's clock lengths), not at import."""
+    return [(k, f"{k}: {v}") for k, v in EVENT_TYPES.items()]
+
+
 class WebhookForm(forms.Form):
     url = forms.CharField(
         label=_("Endpoint URL"), max_length=500,
@@ -15,7 +20,7 @@ class WebhookForm(forms.Form):
     )  # fmt: skip
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=[(k, f"{k}: {v}") for k, v in EVENT_TYPES.items()], widget=forms.CheckboxSelectMultiple,
+        label=_("Events"), choices=event_choices, widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one event.")},
     )  # fmt: skip
 

@@ -38,7 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from standardwebhooks.webhooks import Webhook
 
 from claims import delivery, events, notifications
-from claims.choices import Role
+from claims.choices import DeadlineKind, Role
+from claims.clocks import with_clock_lengths
 from claims.errors import DomainError
 from claims.history import ACTIONS, webhook_events
 from claims.models import Claim, ClaimComment, ClaimEvidence, ClaimProduct, User
@@ -48,12 +49,15 @@ from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndp
 
 log = logging.getLogger(__name__)
 
+# Lazy texts, worded when shown (a clock's length is the setting's at that moment).
 EVENT_TYPES: dict[str, str] = {
     "claim.submitted": _("A claim was submitted."),
     "claim.review_started": _("A reviewer started the review (or it started automatically, overdue)."),
     "claim.info_requested": _("A reviewer asked for more information (Partner Action Required)."),
     "claim.answered": _("Your company answered a request for information."),
-    "claim.approved": _("A claim was approved; the customer may deny consent for 7 days."),
+    "claim.approved": with_clock_lengths(
+        _("A claim was approved; the customer may deny consent for %(period)s."), period=DeadlineKind.CONSENT_WINDOW
+    ),
     "claim.rejected": _("A claim was rejected, with the reason (also withdrawals and missed answers)."),
     "claim.disputed": _("Your company disputed a rejection."),
     "claim.consent_denied": _("The customer denied consent to an approved association."),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
+from claims import clocks
 from claims.calendar import business_days_between
 from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
@@ -183,3 +184,9 @@ def day(value) -> str:
     if hasattr(value, "hour"):
         value = timezone.localtime(value)
     return formats.date_format(value, "DATE_FORMAT")
+
+
+@register.simple_tag(name="clock_length")
+def clock_length_tag(kind: str) -> str:
+    """How long a clock runs, in words: {% clock_length "review_pickup" as pickup %} (claims.clocks)."""
+    return clocks.clock_length(kind)
