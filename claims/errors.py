@@ -105,7 +105,7 @@ MESSAGES = {
     "removal_reason_required": _("Say why you remove this file, for the reviewer and the claim's history."),
     "not_a_reviewer": _("Choose a reviewer."),
     "invalid_credentials": _("Wrong username or password."),
-    "invalid_idempotency_key": _("Use an Idempotency-Key of at most 255 characters."),
+    "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),

@@ -31,6 +31,7 @@ from .consent import read_token
 from .downloads import INLINE_TYPES, downloadable, evidence_response
 from .errors import MESSAGES, DomainError
 from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
+from .lengths import max_length
 from .models import Claim, ClaimEvidence, ClaimProduct, CustomerTenant, Product
 from .pdf import text_pdf
 from .presentation import (
@@ -514,9 +515,8 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirmed") != "1":
         # A denial cannot be undone: one confirmation step, a plain form (no JavaScript needed).
         if claim.state == ClaimState.APPROVED and claim.deadline_at and not claim.is_deadline_passed:
-            return render(
-                request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": request.POST.get("reason", "")[:2000]}
-            )
+            reason = request.POST.get("reason", "")[: max_length(Claim, "rejection_message")]
+            return render(request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": reason})
     elif request.method == "POST":
         try:
             services.consent_deny(claim_id=claim.pk, nonce=data.nonce, reason=request.POST.get("reason", ""))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
-from claims import clocks
+from claims import clocks, lengths
 from claims.calendar import business_days_between
 from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
@@ -190,3 +190,9 @@ def day(value) -> str:
 def clock_length_tag(kind: str) -> str:
     """How long a clock runs, in words: {% clock_length "review_pickup" as pickup %} (claims.clocks)."""
     return clocks.clock_length(kind)
+
+
+@register.filter(name="max_length")
+def max_length_filter(obj, field: str) -> int:
+    """The longest value the field holds, from its model: maxlength="{{ claim|max_length:'rejection_message' }}"."""
+    return lengths.max_length(type(obj), field)
