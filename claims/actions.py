@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from . import services
+from .choices import DeadlineKind
+from .clocks import with_clock_lengths
 from .models import Claim, User
 from .rules import answer_open, dispute_refusal
 from .states import EDIT_ALL, STATES, edit_scope
@@ -126,8 +128,9 @@ register(
         run=lambda claim, user, data, files: services.claim_dispute(
             claim=claim, actor=user, justification=data["justification"], files=files
         ),
-        description=_(
-            "Rejected -> Under Review, once, within 30 days. Give a justification and/or updated PoE as multipart 'files'."
+        description=with_clock_lengths(
+            _("Rejected -> Under Review, once, within %(period)s. Give a justification and/or updated PoE as multipart 'files'."),
+            period=DeadlineKind.DISPUTE_WINDOW,
         ),
         api_input="claims.api.serializers.DisputeSerializer",
         api_upload="claims.api.serializers.DisputeUploadSerializer",

@@ -1,15 +1,25 @@
-"""When each clock ends. Computed once when the clock starts and stored on the claim."""
+"""How long each clock runs and when it ends. The end is computed once when the clock
+starts and stored on the claim.
+
+A clock's length lives here once (CLOCKS): `deadline_for` counts with it, and every text
+that names it ("within 5 business days", "7 days to deny") says `clock_length(kind)`, so a
+changed setting changes the deadlines and the words together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import npgettext
 
 from .calendar import add_business_days
 from .choices import DeadlineKind
-from .models import Claim
+
+if TYPE_CHECKING:  # claims.errors words clock lengths: this module loads wherever it does, models or not
+    from .models import Claim
 
 K = DeadlineKind
 
@@ -43,6 +53,28 @@ BUSINESS_DAY_CLOCKS = tuple(k for k, c in CLOCKS.items() if c.business_days)
 def length(kind: str) -> int:
     """How many (business or calendar) days the clock runs, as configured."""
     return getattr(settings, CLOCKS[kind].setting)
+
+
+def clock_length(kind: str) -> str:
+    """How long clock `kind` runs, in words of the active language: "5 business days", "7 days"."""
+    n = length(kind)
+    if CLOCKS[kind].business_days:
+        return npgettext("clock length", "%(n)d business day", "%(n)d business days", n) % {"n": n}
+    return npgettext("clock length", "%(n)d day", "%(n)d days", n) % {"n": n}
+
+
+def _fill_clock_lengths(message, kinds: dict[str, str]) -> str:
+    return str(message) % {name: clock_length(kind) for name, kind in kinds.items()}
+
+
+_fill_clock_lengths_lazy = lazy(_fill_clock_lengths, str)
+
+
+def with_clock_lengths(message, **kinds: str):
+    """`message` (a lazy translation) with each %(name)s placeholder replaced by the length of
+    clock kinds[name], worded when the text is shown (its language, today's settings), not at
+    import: for module-level texts such as error messages and API descriptions."""
+    return _fill_clock_lengths_lazy(message, kinds)
 
 
 def deadline_for(kind: str, start: datetime) -> datetime:

@@ -14,7 +14,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from .choices import ClaimState
+from .choices import ClaimState, DeadlineKind
+from .clocks import clock_length
 from .models import Association, Claim, ClaimProduct
 from .states import OPEN_STATES
 
@@ -122,7 +123,7 @@ def arbitration_notice(claim: Claim) -> str:
         "Reviewers compare each partner's proof of execution and may ask you for more information here."
     )
     if claim.state == ClaimState.SUBMITTED:
-        then = _("The review still starts within 5 business days.")
+        then = _("The review still starts within %(period)s.") % {"period": clock_length(DeadlineKind.REVIEW_PICKUP)}
     elif claim.state == ClaimState.APPROVED:
         then = _("Your association stays in place unless reviewers decide for the other partner; you will be told here.")
     else:

@@ -1,13 +1,16 @@
-"""The customer's signed consent link: one claim, one approval, the 7-day window."""
+"""The customer's signed consent link: one claim, one approval, valid for the consent window."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from .choices import DeadlineKind
+from .clocks import length
 from .models import Claim
 
 SALT = "cpor.consent.v1"
@@ -25,7 +28,7 @@ def make_token(claim: Claim) -> str:
 
 def read_token(token: str) -> ConsentToken | None:
     """The token's content, or None when it is tampered with or older than the window."""
-    max_age = settings.CPOR_CONSENT_WINDOW_DAYS * 24 * 3600
+    max_age = timedelta(days=length(DeadlineKind.CONSENT_WINDOW))
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age)
         return ConsentToken(int(data["c"]), str(data["n"]))

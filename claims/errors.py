@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from .choices import DeadlineKind
+from .clocks import with_clock_lengths
+
 MESSAGES = {
     "required": _("This field is required to submit the claim."),
     "unknown_tenant": _(
@@ -71,8 +74,9 @@ MESSAGES = {
     ),
     "invalid_transition": _("This action is not possible in the claim's current status. Reload the claim to see its status."),
     "concurrent_change": _("Someone else changed this claim at the same moment. Reload the claim and try again."),
-    "dispute_window_closed": _(
-        "The 30 days to dispute this rejection have passed. File a new claim with updated proof of execution."
+    "dispute_window_closed": with_clock_lengths(
+        _("The time to dispute this rejection (%(period)s) has passed. File a new claim with updated proof of execution."),
+        period=DeadlineKind.DISPUTE_WINDOW,
     ),
     "not_disputable": _("This rejection cannot be disputed: %(why)s File a new claim with updated proof of execution."),
     "dispute_needs_content": _("Give a business justification or upload updated proof of execution."),
@@ -101,7 +105,7 @@ MESSAGES = {
     "removal_reason_required": _("Say why you remove this file, for the reviewer and the claim's history."),
     "not_a_reviewer": _("Choose a reviewer."),
     "invalid_credentials": _("Wrong username or password."),
-    "invalid_idempotency_key": _("Use an Idempotency-Key of at most 255 characters."),
+    "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
     "permission_denied": _("You need the Global admin, Billing admin or Incentives admin role to work with claims."),

@@ -14,7 +14,8 @@ from cpor import i18n
 
 from .choices import ACTIVITIES_BY_AREA, Activity, SolutionArea, WithdrawReason
 from .errors import DomainError
-from .models import Claim, Mpn, Product
+from .lengths import GUID_INPUT, max_length
+from .models import Claim, ClaimComment, ClaimEvidence, Mpn, Product
 
 # Fields that cannot change after submission. A limited form does not show them; a
 # request that sends them anyway is passed to the service, which refuses it.
@@ -28,14 +29,16 @@ def subscription_field_name(code: str) -> str:
 
 class ClaimForm(forms.Form):
     name = forms.CharField(
-        label=_("Claim name"), max_length=120, help_text=_("A short name of your choosing, so your lists stay readable.")
+        label=_("Claim name"),
+        max_length=max_length(Claim, "name"),
+        help_text=_("A short name of your choosing, so your lists stay readable."),
     )
     customer_tenant_id = forms.CharField(
-        label=_("Customer tenant ID"), required=False, max_length=64,
+        label=_("Customer tenant ID"), required=False, max_length=GUID_INPUT,
         help_text=_("The GUID of the customer's Microsoft Entra tenant, e.g. 7c4b0e6a-1d2f-4a3b-9c8d-0e1f2a3b4c5d."),
     )  # fmt: skip
     customer_domain = forms.CharField(
-        label=_("Customer subdomain or domain"), required=False, max_length=253,
+        label=_("Customer subdomain or domain"), required=False, max_length=max_length(Claim, "customer_domain"),
         help_text=_("The customer's onmicrosoft.com subdomain (e.g. contoso) or one of its verified domains."),
     )  # fmt: skip
     solution_area = forms.ChoiceField(
@@ -46,16 +49,28 @@ class ClaimForm(forms.Form):
     )
     products = forms.MultipleChoiceField(label=_("Products and workloads"), required=False, widget=forms.CheckboxSelectMultiple)
     mpn_id = forms.ChoiceField(label=_("MPN ID"), required=False)
-    customer_contact_name = forms.CharField(label=_("Customer contact name"), required=False, max_length=200)
-    customer_contact_email = forms.CharField(label=_("Customer contact email"), required=False, max_length=254)
-    customer_contact_phone = forms.CharField(label=_("Customer contact phone"), required=False, max_length=40)
+    customer_contact_name = forms.CharField(
+        label=_("Customer contact name"), required=False, max_length=max_length(Claim, "customer_contact_name")
+    )
+    customer_contact_email = forms.CharField(
+        label=_("Customer contact email"), required=False, max_length=max_length(Claim, "customer_contact_email")
+    )
+    customer_contact_phone = forms.CharField(
+        label=_("Customer contact phone"), required=False, max_length=max_length(Claim, "customer_contact_phone")
+    )
     customer_contact_language = forms.ChoiceField(
         label=_("Customer contact's language"), required=False, choices=settings.LANGUAGES,
         help_text=_("The customer's consent email and page are written in this language."),
     )  # fmt: skip
-    partner_contact_name = forms.CharField(label=_("Partner contact name"), required=False, max_length=200)
-    partner_contact_email = forms.CharField(label=_("Partner contact email"), required=False, max_length=254)
-    partner_contact_phone = forms.CharField(label=_("Partner contact phone"), required=False, max_length=40)
+    partner_contact_name = forms.CharField(
+        label=_("Partner contact name"), required=False, max_length=max_length(Claim, "partner_contact_name")
+    )
+    partner_contact_email = forms.CharField(
+        label=_("Partner contact email"), required=False, max_length=max_length(Claim, "partner_contact_email")
+    )
+    partner_contact_phone = forms.CharField(
+        label=_("Partner contact phone"), required=False, max_length=max_length(Claim, "partner_contact_phone")
+    )
 
     def __init__(self, *args, company, limited: bool = False, area: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +91,9 @@ class ClaimForm(forms.Form):
         for product in self.catalog:
             if product.is_dynamics:
                 self.fields[subscription_field_name(product.code)] = forms.CharField(
-                    label=_("Subscription ID for %(product)s") % {"product": product.name}, required=False, max_length=64
+                    label=_("Subscription ID for %(product)s") % {"product": product.name},
+                    required=False,
+                    max_length=GUID_INPUT,
                 )
         if limited:
             for name in LOCKED_FIELDS:
@@ -185,12 +202,15 @@ class EvidenceForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    body = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=max_length(ClaimComment, "body")
+    )
 
 
 class RespondForm(forms.Form):
     message = forms.CharField(
-        label=_("Your answer to the reviewer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        label=_("Your answer to the reviewer"), widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=max_length(ClaimComment, "body"),  # the answer is posted as a comment
         help_text=_("Say what you changed or uploaded. Your answer goes to the reviewer's comments."),
     )  # fmt: skip
 
@@ -200,7 +220,10 @@ class WithdrawForm(forms.Form):
         label=_("Why do you withdraw this claim?"), choices=WithdrawReason.choices, widget=forms.RadioSelect
     )
     message = forms.CharField(
-        label=_("Details (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Details (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=max_length(Claim, "rejection_message"),
     )
     confirm = forms.BooleanField(
         label=_("I understand the claim will be rejected at my request and cannot be disputed."),
@@ -209,7 +232,8 @@ class WithdrawForm(forms.Form):
 
 class DisputeForm(forms.Form):
     justification = forms.CharField(
-        label=_("Business justification"), required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
+        label=_("Business justification"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=max_length(Claim, "dispute_justification"),
         help_text=_("Explain why the decision should change. Give a justification, updated proof of execution, or both."),
     )  # fmt: skip
     files = MultipleFileField(label=_("Updated proof of execution"), required=False)
@@ -217,6 +241,7 @@ class DisputeForm(forms.Form):
 
 class EvidenceRemoveForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why do you remove this file?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        label=_("Why do you remove this file?"), widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=max_length(ClaimEvidence, "removal_reason"),
         help_text=_("For example: wrong file, or a file that does not belong to this claim. The reviewer sees the file marked removed."),
     )  # fmt: skip

@@ -249,12 +249,14 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     )
     is_overdue = models.BooleanField(_("overdue"), default=False)
     info_request_reasons = models.JSONField(_("reasons for the request for information"), default=list, blank=True)
-    info_request_message = models.TextField(_("message of the request for information"), blank=True)
+    # TextFields with a max_length: checked by forms, serializers and services (claims.lengths), not the database.
+    info_request_message = models.TextField(_("message of the request for information"), max_length=5000, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
-    rejection_message = models.TextField(_("rejection message"), blank=True)
+    # The reviewer's message, the partner's withdrawal details or the customer's denial reason.
+    rejection_message = models.TextField(_("rejection message"), max_length=5000, blank=True)
     is_dispute = models.BooleanField(_("dispute"), default=False)
     disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
-    dispute_justification = models.TextField(_("business justification"), blank=True)
+    dispute_justification = models.TextField(_("business justification"), max_length=5000, blank=True)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -426,7 +428,7 @@ class ClaimEvidence(models.Model):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("removed by")
     )
-    removal_reason = models.TextField(_("reason for removal"), blank=True)
+    removal_reason = models.TextField(_("reason for removal"), max_length=2000, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -452,7 +454,8 @@ class ClaimComment(models.Model):
     )
     author_role = models.CharField(_("author's role"), max_length=16, choices=ActorRole.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMMENT)
-    body = models.TextField(_("comment"))
+    # Comments, answers and decision messages as people type them (system notes may be longer).
+    body = models.TextField(_("comment"), max_length=5000)
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:

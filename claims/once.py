@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 
+from .lengths import max_length
 from .models import IdempotencyKey
 
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
@@ -84,7 +85,7 @@ def _insert_or_find(*, user, key: str, method: str, path: str, fingerprint: str,
             with _lock_timeout(wait), transaction.atomic():
                 # Waits here while a first request with this key is still running.
                 record = IdempotencyKey.objects.create(
-                    user=user, key=key, method=method, path=path[:500], fingerprint=fingerprint
+                    user=user, key=key, method=method, path=path[: max_length(IdempotencyKey, "path")], fingerprint=fingerprint
                 )
             return ClaimedKey(record, created=True)
         except IntegrityError:

@@ -31,11 +31,13 @@ from django.utils import timezone, translation
 
 from . import delivery, emails
 from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
+from .lengths import max_length
 from .models import Claim, Notification
 from .notifications import claim_url
 
 log = logging.getLogger(__name__)
 P = NotificationStatus
+SUBJECT_CHARS = max_length(Notification, "subject")
 
 # Errors that say the mail server (not this one email) is unavailable: stop the batch.
 SERVER_ERRORS = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError, TimeoutError)
@@ -64,7 +66,7 @@ def render(n: Notification, claim: Claim | None) -> EmailMultiAlternatives:
     with translation.override(language):
         ctx = _translated_context(n, emails.context(n, claim))
         ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **ctx}
-        subject = " ".join(render_to_string(f"emails/{n.kind}-subject.txt", ctx).split())[:255]
+        subject = " ".join(render_to_string(f"emails/{n.kind}-subject.txt", ctx).split())[:SUBJECT_CHARS]
         text = render_to_string(f"emails/{n.kind}-body.txt", ctx)
         html = render_to_string(f"emails/{n.kind}-body.html", ctx)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [n.to])
@@ -180,13 +182,13 @@ class _Batch:
             wait_one = False
             now = timezone.now()
             if outcome == "sent":
-                EMAILS.delivered([n.pk], now, sent_at=now, subject=message.subject[:255])
+                EMAILS.delivered([n.pk], now, sent_at=now, subject=message.subject[:SUBJECT_CHARS])
                 self.sent += 1
                 self.senders.grow()
             elif outcome == "skipped":
                 self.not_tried.append(n.pk)
             else:
-                EMAILS.attempt_failed(n, f"{type(exc).__name__}: {exc}", now, subject=message.subject[:255])
+                EMAILS.attempt_failed(n, f"{type(exc).__name__}: {exc}", now, subject=message.subject[:SUBJECT_CHARS])
 
     def send(self) -> None:
         senders = self.senders

@@ -17,11 +17,11 @@ from cpor import i18n
 
 from .choices import ACTIVITIES_BY_AREA, Channel, SolutionArea, SubscriptionStatus
 from .errors import ErrorCollector
+from .lengths import max_length
 from .models import Claim, ClaimProduct, CustomerTenant, Mpn, PartnerCompany, Product, Subscription, TenantDomain
 from .states import HOLDING_STATES
 
 CONTACT_FIELDS = ("name", "email", "phone")
-CONTACT_MAX = {"name": 200, "email": 254, "phone": 40}
 
 
 @dataclass
@@ -104,8 +104,9 @@ def _check_contact(errors: ErrorCollector, name: str, raw) -> dict:
     clean = {}
     for key in CONTACT_FIELDS:
         value = str(raw.get(key) or "").strip()
-        if len(value) > CONTACT_MAX[key]:
-            errors.add("too_long", f"{name}.{key}", max=CONTACT_MAX[key])
+        longest = max_length(Claim, f"{name}_{key}")
+        if len(value) > longest:
+            errors.add("too_long", f"{name}.{key}", max=longest)
             continue
         if key == "email" and value:
             try:
@@ -145,8 +146,8 @@ def validate_claim_input(
         name = str(data.get("name") or "").strip()
         if not name:
             errors.add("required", "name")
-        elif len(name) > 120:
-            errors.add("too_long", "name", max=120)
+        elif len(name) > max_length(Claim, "name"):
+            errors.add("too_long", "name", max=max_length(Claim, "name"))
         else:
             v["name"] = name
 
@@ -170,8 +171,8 @@ def validate_claim_input(
 
     if "customer_domain" in data or ("customer_tenant_id" in data and tenant is not None):
         raw_domain = str(data.get("customer_domain", current("customer_domain")) or "").strip()
-        if len(raw_domain) > 253:
-            errors.add("too_long", "customer_domain", max=253)
+        if len(raw_domain) > max_length(Claim, "customer_domain"):
+            errors.add("too_long", "customer_domain", max=max_length(Claim, "customer_domain"))
         else:
             if raw_domain and tenant is not None and tenant_ok and not domain_belongs_to(tenant, raw_domain):
                 errors.add("domain_tenant_mismatch", "customer_domain")

@@ -24,12 +24,14 @@ from cpor import i18n
 
 from . import services
 from .access import has_claims_role, is_own_company_claim
-from .choices import ClaimState, InfoRequestReason, RejectionReason
+from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason
+from .clocks import clock_length
 from .competition import conflicts, conflicts_for
 from .consent import read_token
 from .downloads import INLINE_TYPES, downloadable, evidence_response
 from .errors import MESSAGES, DomainError
 from .forms import ClaimForm, CommentForm, DisputeForm, EvidenceForm, EvidenceRemoveForm, RespondForm, WithdrawForm
+from .lengths import max_length
 from .models import Claim, ClaimEvidence, ClaimProduct, CustomerTenant, Product
 from .pdf import text_pdf
 from .presentation import (
@@ -404,7 +406,11 @@ def claim_dispute(request: HttpRequest, pk: int) -> HttpResponse:
             for item in exc.errors:
                 form.add_error("justification" if item.field in ("justification", None) else "files", item.message)
         else:
-            messages.success(request, _("Dispute sent. A reviewer will decide within 5 business days."))
+            messages.success(
+                request,
+                _("Dispute sent. A reviewer will decide within %(period)s.")
+                % {"period": clock_length(DeadlineKind.DISPUTE_DECISION)},
+            )
             return redirect("claims:detail", claim.pk)
     return render(request, "claims/dispute.html", {"claim": claim, "form": form, "dispute": dispute_status(claim)})
 
@@ -509,9 +515,8 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirmed") != "1":
         # A denial cannot be undone: one confirmation step, a plain form (no JavaScript needed).
         if claim.state == ClaimState.APPROVED and claim.deadline_at and not claim.is_deadline_passed:
-            return render(
-                request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": request.POST.get("reason", "")[:2000]}
-            )
+            reason = request.POST.get("reason", "")[: max_length(Claim, "rejection_message")]
+            return render(request, "claims/consent.html", {"claim": claim, "confirm": True, "reason": reason})
     elif request.method == "POST":
         try:
             services.consent_deny(claim_id=claim.pk, nonce=data.nonce, reason=request.POST.get("reason", ""))

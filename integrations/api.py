@@ -18,6 +18,7 @@ from claims.access import require_partner
 from claims.api.errors import ErrorItemSerializer, error_responses
 from claims.api.serializers import ClaimDetailSerializer
 from claims.api.views import Pagination
+from claims.lengths import max_length
 
 from . import imports, selectors, services, webhooks
 from .downloads import rejected_response, template_response
@@ -31,7 +32,7 @@ class WebhookClaimSerializer(ClaimDetailSerializer):
         fields = [f for f in ClaimDetailSerializer.Meta.fields if f != "available_actions"]
 
 
-EVENT_CHOICES = [(k, str(v)) for k, v in webhooks.EVENT_TYPES.items()]
+EVENT_CHOICES = list(webhooks.EVENT_TYPES.items())  # lazy labels: the schema words them when it is generated
 
 
 class EndpointSerializer(serializers.ModelSerializer):
@@ -54,9 +55,14 @@ class EndpointWithSecretSerializer(EndpointSerializer):
 
 
 class EndpointInSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, help_text=_("HTTPS URL on the public internet."))
-    events = serializers.ListField(child=serializers.CharField(max_length=40), help_text=_("Event types to receive."))
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=max_length(WebhookEndpoint, "url"), help_text=_("HTTPS URL on the public internet."))
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=max_length(WebhookDelivery, "event_type")),
+        help_text=_("Event types to receive."),
+    )
+    description = serializers.CharField(
+        max_length=max_length(WebhookEndpoint, "description"), required=False, allow_blank=True, default=""
+    )
     is_active = serializers.BooleanField(required=False)
 
 

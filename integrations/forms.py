@@ -5,17 +5,25 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from claims.lengths import max_length
+
+from .models import WebhookEndpoint
 from .webhooks import EVENT_TYPES
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """Worded when the form is built (its language, today's clock lengths), not at import."""
+    return [(k, f"{k}: {v}") for k, v in EVENT_TYPES.items()]
 
 
 class WebhookForm(forms.Form):
     url = forms.CharField(
-        label=_("Endpoint URL"), max_length=500,
+        label=_("Endpoint URL"), max_length=max_length(WebhookEndpoint, "url"),
         help_text=_("An HTTPS address on the public internet, e.g. https://crm.example.com/hooks/cpor."),
     )  # fmt: skip
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = forms.CharField(label=_("Description"), max_length=max_length(WebhookEndpoint, "description"), required=False)
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=[(k, f"{k}: {v}") for k, v in EVENT_TYPES.items()], widget=forms.CheckboxSelectMultiple,
+        label=_("Events"), choices=event_choices, widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one event.")},
     )  # fmt: skip
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from claims.choices import Role
 from claims.errors import DomainError, ErrorCollector
+from claims.lengths import max_length
 from claims.models import User
 from cpor import ratelimit
 
@@ -46,8 +47,8 @@ def _check_events(errors: ErrorCollector, events) -> list[str]:
 
 def _check_url(url: str) -> str:
     url = (url or "").strip()
-    if len(url) > 500:
-        raise DomainError.of("too_long", "url", max=500)
+    if len(url) > max_length(WebhookEndpoint, "url"):
+        raise DomainError.of("too_long", "url", max=max_length(WebhookEndpoint, "url"))
     ssrf.resolve(url)
     return url
 
@@ -69,7 +70,7 @@ def endpoint_create(*, actor: User, url: str, events: list[str], description: st
             raise DomainError.of("too_many_endpoints", max=MAX_ENDPOINTS)
         secret = webhooks.new_secret()
         endpoint = WebhookEndpoint.objects.create(
-            company_id=actor.company_id, url=url, description=(description or "").strip()[:200], events=events,
+            company_id=actor.company_id, url=url, description=(description or "").strip()[: max_length(WebhookEndpoint, "description")], events=events,
             secret=secret, created_by=actor, created_at=now, updated_at=now,
         )  # fmt: skip
     return endpoint, secret
@@ -100,7 +101,7 @@ def endpoint_update(
         if events is not None:
             endpoint.events = events
         if description is not None:
-            endpoint.description = description.strip()[:200]
+            endpoint.description = description.strip()[: max_length(WebhookEndpoint, "description")]
         if is_active is not None and is_active != endpoint.is_active:
             endpoint.is_active = is_active
             endpoint.disabled_reason = "" if is_active else "by_admin"

@@ -38,9 +38,11 @@ from django.utils.translation import gettext_lazy as _
 from standardwebhooks.webhooks import Webhook
 
 from claims import delivery, events, notifications
-from claims.choices import Role
+from claims.choices import DeadlineKind, Role
+from claims.clocks import with_clock_lengths
 from claims.errors import DomainError
 from claims.history import ACTIONS, webhook_events
+from claims.lengths import max_length
 from claims.models import Claim, ClaimComment, ClaimEvidence, ClaimProduct, User
 
 from . import ssrf
@@ -48,12 +50,15 @@ from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndp
 
 log = logging.getLogger(__name__)
 
+# Lazy texts, worded when shown (a clock's length is the setting's at that moment).
 EVENT_TYPES: dict[str, str] = {
     "claim.submitted": _("A claim was submitted."),
     "claim.review_started": _("A reviewer started the review (or it started automatically, overdue)."),
     "claim.info_requested": _("A reviewer asked for more information (Partner Action Required)."),
     "claim.answered": _("Your company answered a request for information."),
-    "claim.approved": _("A claim was approved; the customer may deny consent for 7 days."),
+    "claim.approved": with_clock_lengths(
+        _("A claim was approved; the customer may deny consent for %(period)s."), period=DeadlineKind.CONSENT_WINDOW
+    ),
     "claim.rejected": _("A claim was rejected, with the reason (also withdrawals and missed answers)."),
     "claim.disputed": _("Your company disputed a rejection."),
     "claim.consent_denied": _("The customer denied consent to an approved association."),
@@ -63,6 +68,9 @@ EVENT_TYPES: dict[str, str] = {
     "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
 }
 TEST_EVENT = "webhook.test"
+# What an attempt row keeps of the receiver's answer and of an error (its columns' lengths).
+EXCERPT_CHARS = max_length(WebhookAttempt, "response_body")
+ERROR_CHARS = max_length(WebhookAttempt, "error")
 
 
 def events_for(row: dict) -> list[tuple[str, dict]]:
@@ -207,14 +215,14 @@ def _post(target: ssrf.Target, headers: dict, body: bytes) -> tuple[int | None, 
             redirect=False, retries=False, preload_content=False, assert_same_host=False,
         )  # fmt: skip
         try:
-            excerpt = response.read(2000, decode_content=False).decode("utf-8", "replace")
+            excerpt = response.read(EXCERPT_CHARS, decode_content=False).decode("utf-8", "replace")
         finally:
             response.release_conn()
-        return response.status, excerpt[:2000], "", ""
+        return response.status, excerpt[:EXCERPT_CHARS], "", ""
     except urllib3.exceptions.TimeoutError as exc:
-        return None, "", "timeout", str(exc)[:500]
+        return None, "", "timeout", str(exc)[:ERROR_CHARS]
     except urllib3.exceptions.HTTPError as exc:
-        return None, "", "connection_error", f"{type(exc).__name__}: {exc}"[:500]
+        return None, "", "connection_error", f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
     finally:
         pool.close()
 
@@ -266,8 +274,8 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
         error = f"HTTP {status}"
     try:
         WebhookAttempt.objects.create(
-            delivery=row, at=now, url=endpoint.url[:500], request_headers={k: v for k, v in headers.items() if k != "webhook-signature"},
-            status_code=status, response_body=excerpt, latency_ms=latency, error_code=error_code, error=error[:500],
+            delivery=row, at=now, url=endpoint.url[: max_length(WebhookAttempt, "url")], request_headers={k: v for k, v in headers.items() if k != "webhook-signature"},
+            status_code=status, response_body=excerpt, latency_ms=latency, error_code=error_code, error=error[:ERROR_CHARS],
         )  # fmt: skip
     except IntegrityError:
         log.info("Webhook delivery %s was removed with its endpoint during the attempt.", row.pk)
@@ -276,7 +284,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
         DELIVERIES.delivered([row.pk], now, delivered_at=now, last_status_code=status)
         WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
     else:
-        _failed(row, endpoint, now, status=status, error=(error or error_code)[:500])
+        _failed(row, endpoint, now, status=status, error=(error or error_code)[:ERROR_CHARS])
     log.info("Webhook delivery %s attempt %s: %s", row.pk, row.attempts, "ok" if ok else error or error_code)
     return ok
 

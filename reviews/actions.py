@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from claims.actions import REVIEWER, ClaimAction, register
+from claims.choices import DeadlineKind as K
 from claims.choices import RejectionReason
+from claims.clocks import clock_length
 from claims.competition import competitors
 from claims.models import Claim
 
@@ -32,8 +34,8 @@ def _approve_effects(claim: Claim, data: dict) -> dict | None:
         for a in ending
     ]
     effects.append(
-        _("The customer contact (%(email)s) is emailed and has 7 days to deny the association.")
-        % {"email": claim.customer_contact_email}
+        _("The customer contact (%(email)s) is emailed and has %(period)s to deny the association.")
+        % {"email": claim.customer_contact_email, "period": clock_length(K.CONSENT_WINDOW)}
     )
     return {
         "title": _("Approve #%(pk)s %(name)s?") % {"pk": claim.pk, "name": claim.name},
@@ -50,7 +52,7 @@ def _reject_effects(claim: Claim, data: dict) -> dict:
             _("Reason: %(reason)s. The partner is emailed the reason and your message.") % {"reason": reason},
             _("This decides a dispute: the rejection is final.")
             if claim.disputed_at
-            else _("The partner may dispute the rejection within 30 days."),
+            else _("The partner may dispute the rejection within %(period)s.") % {"period": clock_length(K.DISPUTE_WINDOW)},
         ],
         "button": _("Confirm rejection"),
     }
@@ -82,7 +84,9 @@ register(
         api_input="claims.api.serializers.RequestInfoSerializer",
         form="reviews.forms.RequestInfoForm",
         form_kwargs=lambda claim: {"claim": claim, "auto_id": "info_%s"},
-        done=lambda claim: _("Request sent to the partner, who has 5 business days to answer."),
+        done=lambda claim: (
+            _("Request sent to the partner, who has %(period)s to answer.") % {"period": clock_length(K.PARTNER_ANSWER)}
+        ),
     ),
     ClaimAction(
         "approve",
@@ -95,7 +99,10 @@ register(
         api_input="claims.api.serializers.ApproveSerializer",
         form="reviews.forms.ApproveForm",
         form_kwargs=lambda claim: {"auto_id": "approve_%s"},
-        done=lambda claim: _("Approved. The customer contact has been emailed and has 7 days to deny."),
+        done=lambda claim: (
+            _("Approved. The customer contact has been emailed and has %(period)s to deny.")
+            % {"period": clock_length(K.CONSENT_WINDOW)}
+        ),
         confirm=_approve_effects,
     ),
     ClaimAction(

@@ -22,6 +22,7 @@ from claims.api.views import Pagination, choice_param, claim_for
 from claims.choices import Role, SolutionArea
 from claims.competition import competitors
 from claims.errors import DomainError
+from claims.lengths import max_length
 from claims.models import Claim, User
 
 from . import services
@@ -82,7 +83,7 @@ class CompetingView(APIView):
 
 class BulkAssignInSerializer(serializers.Serializer):
     claims = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
-    assignee = serializers.CharField(help_text=_("The reviewer's username."))
+    assignee = serializers.CharField(max_length=max_length(User, "username"), help_text=_("The reviewer's username."))
 
 
 class BulkAssignOutSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from claims.errors import DomainError
+from claims.lengths import max_length
 from claims.models import IdempotencyKey
 from claims.once import KeyBusy, claim_key
 
@@ -39,8 +40,8 @@ def prune(*, now=None) -> int:
     return deleted
 
 
-def _refuse(code: str):
-    error = DomainError.of(code)
+def _refuse(code: str, **params):
+    error = DomainError.of(code, **params)
     return error_response([e.as_dict() for e in error.errors], error.http_status)
 
 
@@ -79,8 +80,8 @@ def idempotent(method):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             return method(self, request, *args, **kwargs)
-        if len(key) > 255:
-            return _refuse("invalid_idempotency_key")
+        if len(key) > max_length(IdempotencyKey, "key"):
+            return _refuse("invalid_idempotency_key", max=max_length(IdempotencyKey, "key"))
         try:
             fingerprint = _fingerprint(request)
         except Exception:

@@ -21,7 +21,8 @@ from claims.choices import (
 )
 from claims.competition import conflicts
 from claims.history import details_for
-from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn
+from claims.lengths import GUID_INPUT, RATIONALE, max_length
+from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn, Product
 
 
 class StrictCharField(serializers.CharField):
@@ -53,14 +54,16 @@ class CustomerContactSerializer(ContactSerializer):
 
 
 class ContactInSerializer(serializers.Serializer):
-    name = StrictCharField(allow_blank=True, required=False, max_length=200)
+    # One serializer for both contacts: the customer's and the partner's columns are alike
+    # (tests/claims/test_lengths.py).
+    name = StrictCharField(allow_blank=True, required=False, max_length=max_length(Claim, "customer_contact_name"))
     email = EmailText(
-        allow_null=True, allow_blank=True, required=False, max_length=254,
+        allow_null=True, allow_blank=True, required=False, max_length=max_length(Claim, "customer_contact_email"),
         help_text=_("An email address; null or left out while not known."),
     )  # fmt: skip
-    phone = StrictCharField(allow_blank=True, required=False, max_length=40)
+    phone = StrictCharField(allow_blank=True, required=False, max_length=max_length(Claim, "customer_contact_phone"))
     language = StrictCharField(
-        allow_blank=True, required=False, max_length=10,
+        allow_blank=True, required=False, max_length=max_length(Claim, "customer_contact_language"),
         help_text=_(
             "Customer contact only: the language of the consent email and page (en, pt-BR, it, zh-Hans, es). "
             "Default: the partner user's language."
@@ -74,9 +77,9 @@ class ContactInSerializer(serializers.Serializer):
 
 
 class ProductLineInSerializer(serializers.Serializer):
-    product = StrictCharField(max_length=64, help_text=_("Product code from /api/v1/catalog/."))
+    product = StrictCharField(max_length=max_length(Product, "code"), help_text=_("Product code from /api/v1/catalog/."))
     subscription_id = StrictCharField(
-        allow_null=True, allow_blank=True, required=False, max_length=64,
+        allow_null=True, allow_blank=True, required=False, max_length=GUID_INPUT,
         help_text=_("Required for Dynamics 365 products (a GUID); null for others."),
     )  # fmt: skip
 
@@ -92,12 +95,12 @@ class ProductLineInSerializer(serializers.Serializer):
 class ClaimInSerializer(serializers.Serializer):
     """Create (any subset; the claim starts in Editing) and PATCH (only what changes)."""
 
-    name = StrictCharField(max_length=120, required=False, allow_blank=True)
-    customer_tenant_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
-    customer_domain = StrictCharField(max_length=253, required=False, allow_blank=True)
+    name = StrictCharField(max_length=max_length(Claim, "name"), required=False, allow_blank=True)
+    customer_tenant_id = StrictCharField(max_length=GUID_INPUT, required=False, allow_null=True, allow_blank=True)
+    customer_domain = StrictCharField(max_length=max_length(Claim, "customer_domain"), required=False, allow_blank=True)
     solution_area = serializers.ChoiceField(choices=SolutionArea.choices, required=False, allow_blank=True)
     activity = serializers.ChoiceField(choices=Activity.choices, required=False, allow_blank=True)
-    mpn_id = StrictCharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    mpn_id = StrictCharField(max_length=max_length(Mpn, "mpn_id"), required=False, allow_blank=True, allow_null=True)
     products = ProductLineInSerializer(many=True, required=False)
     customer_contact = ContactInSerializer(required=False)
     partner_contact = ContactInSerializer(required=False)
@@ -106,7 +109,7 @@ class ClaimInSerializer(serializers.Serializer):
 class ClaimCreateSerializer(ClaimInSerializer):
     """Create: a name is required; every other field may come later (the claim starts in Editing)."""
 
-    name = StrictCharField(max_length=120)
+    name = StrictCharField(max_length=max_length(Claim, "name"))
 
 
 class ProductLineSerializer(serializers.Serializer):
@@ -245,7 +248,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentInSerializer(serializers.Serializer):
-    body = StrictCharField(max_length=5000)
+    body = StrictCharField(max_length=max_length(ClaimComment, "body"))
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -327,16 +330,18 @@ def catalog_data(products) -> list[dict]:
 
 
 class RespondSerializer(serializers.Serializer):
-    message = StrictCharField(max_length=5000)
+    message = StrictCharField(max_length=max_length(ClaimComment, "body"))  # the answer is posted as a comment
 
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=WithdrawReason.choices)
-    message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    message = StrictCharField(max_length=max_length(Claim, "rejection_message"), required=False, allow_blank=True, default="")
 
 
 class DisputeSerializer(serializers.Serializer):
-    justification = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    justification = StrictCharField(
+        max_length=max_length(Claim, "dispute_justification"), required=False, allow_blank=True, default=""
+    )
 
 
 class DisputeUploadSerializer(DisputeSerializer):
@@ -347,7 +352,7 @@ class DisputeUploadSerializer(DisputeSerializer):
 
 class EvidenceRemoveSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, default="",
+        max_length=max_length(ClaimEvidence, "removal_reason"), required=False, allow_blank=True, default="",
         help_text=_("Required after submission (removal_reason_required): e.g. wrong file."),
     )  # fmt: skip
 
@@ -358,14 +363,18 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 class RequestInfoSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.ChoiceField(choices=InfoRequestReason.choices), min_length=1)
-    message = StrictCharField(max_length=5000)
-    remove_products = serializers.ListField(child=StrictCharField(max_length=64), required=False, default=list)
+    message = StrictCharField(max_length=max_length(Claim, "info_request_message"))
+    remove_products = serializers.ListField(
+        child=StrictCharField(max_length=max_length(Product, "code")), required=False, default=list
+    )
 
 
 class ApproveSerializer(serializers.Serializer):
-    message = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    message = StrictCharField(  # posted as a comment
+        max_length=max_length(ClaimComment, "body"), required=False, allow_blank=True, default=""
+    )
     rationale = StrictCharField(
-        max_length=5000, required=False, allow_blank=True, default="",
+        max_length=RATIONALE, required=False, allow_blank=True, default="",
         help_text=_("Required when another partner holds the customer and product (arbitration)."),
     )  # fmt: skip
 
@@ -375,7 +384,7 @@ class RejectSerializer(serializers.Serializer):
         choices=[(r.value, r.label) for r in map(RejectionReason, REVIEWER_REJECTION_REASONS)],
         help_text=_("no_partner_response, customer_denial and partner_request are set by the system only."),
     )
-    message = StrictCharField(max_length=5000)
+    message = StrictCharField(max_length=max_length(Claim, "rejection_message"))
 
 
 class TokenRequestSerializer(serializers.Serializer):

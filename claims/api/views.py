@@ -7,6 +7,7 @@ from functools import partial
 from django.contrib.auth import authenticate
 from django.http import Http404
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -320,7 +321,7 @@ def action_view(action: ClaimAction):
             operation_id=f"claims_{action.name}",
             request={"application/json": body, "multipart/form-data": upload} if upload else body,
             parameters=[IDEMPOTENCY],
-            description=_text(action.description),
+            description=lazy(_text, str)(action.description),  # worded when the schema is generated
             responses={200: s.ClaimDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
         )
         @idempotent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..choices import ActorRole, DeadlineKind, EventAction, RejectionReason
 from ..errors import DomainError
+from ..lengths import max_length
 from ..models import Claim
 from .base import change, end_associations
 
@@ -34,7 +35,7 @@ def consent_deny(*, claim_id: int, nonce: str, reason: str = "") -> Claim:
             raise DomainError.of("consent_window_closed")
         c.fire("deny_consent")
         c.claim.rejection_reason = RejectionReason.CUSTOMER_DENIAL
-        c.claim.rejection_message = (reason or "").strip()[:2000]
+        c.claim.rejection_message = (reason or "").strip()[: max_length(Claim, "rejection_message")]
         c.claim.decided_at = c.now
         c.stop_clock()
         end_associations(c.claim, reason=RejectionReason.CUSTOMER_DENIAL, now=c.now)

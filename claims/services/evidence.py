@@ -12,6 +12,7 @@ from django.db import transaction
 from ..access import partner_of
 from ..choices import EventAction
 from ..errors import DomainError
+from ..lengths import max_length
 from ..models import Claim, ClaimEvidence, User
 from ..states import EDIT_ALL, STATES, edit_scope
 from .base import change
@@ -33,11 +34,7 @@ EVIDENCE_TYPES = {
 
 def file_name(upload: UploadedFile, default: str = "file") -> str:
     """The uploader's file name without any path."""
-    return (
-        (upload.name or default)
-        .rsplit("/", 1)[-1]
-        .rsplit("\\", 1)[-1][: ClaimEvidence._meta.get_field("original_name").max_length]
-    )
+    return (upload.name or default).rsplit("/", 1)[-1].rsplit("\\", 1)[-1][: max_length(ClaimEvidence, "original_name")]
 
 
 def check_upload(upload: UploadedFile) -> tuple[str, str]:
@@ -126,7 +123,7 @@ def evidence_remove(*, evidence: ClaimEvidence, actor: User, reason: str = "") -
             raise DomainError.of("evidence_required", "file")
         row.removed_at = c.now
         row.removed_by = actor
-        row.removal_reason = reason[:2000]
+        row.removal_reason = reason[: max_length(ClaimEvidence, "removal_reason")]
         row.save(update_fields=["removed_at", "removed_by", "removal_reason"])
         c.details["reason"] = row.removal_reason
     return row

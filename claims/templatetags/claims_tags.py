@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
+from claims import clocks, lengths
 from claims.calendar import business_days_between
 from claims.choices import Activity, ClaimState, RejectionReason, SolutionArea, WithdrawReason
 from claims.choices import DeadlineKind as K
@@ -183,3 +184,15 @@ def day(value) -> str:
     if hasattr(value, "hour"):
         value = timezone.localtime(value)
     return formats.date_format(value, "DATE_FORMAT")
+
+
+@register.simple_tag(name="clock_length")
+def clock_length_tag(kind: str) -> str:
+    """How long a clock runs, in words: {% clock_length "review_pickup" as pickup %} (claims.clocks)."""
+    return clocks.clock_length(kind)
+
+
+@register.filter(name="max_length")
+def max_length_filter(obj, field: str) -> int:
+    """The longest value the field holds, from its model: maxlength="{{ claim|max_length:'rejection_message' }}"."""
+    return lengths.max_length(type(obj), field)

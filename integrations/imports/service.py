@@ -18,6 +18,7 @@ from django.utils import timezone
 from claims import services as claim_services
 from claims.access import require_partner
 from claims.errors import DomainError
+from claims.lengths import max_length
 from claims.models import User
 
 from ..models import ClaimImport, ImportedClaim, ImportRow, ImportStatus
@@ -43,7 +44,7 @@ def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | 
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
-    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][: max_length(ClaimImport, "original_name")]
     file_format = detect_format(name, head)
     digest = hashlib.sha256()
     for chunk in upload.chunks():

@@ -183,7 +183,7 @@ def test_after_thirty_days_or_a_first_dispute_it_says_why_and_offers_a_new_claim
 
     sign_in(page, live_server.url, "fabrikam-global")
     page.goto(f"{live_server.url}/claims/{old.pk}/dispute/")
-    assert page.get_by_text("The 30 days to dispute this rejection have passed").is_visible()
+    assert page.get_by_text("The time to dispute this rejection (30 days) has passed").is_visible()
     screenshot(page, "dispute-closed")
     page.goto(f"{live_server.url}/claims/{twice.pk}/")
     assert page.get_by_text("This rejection cannot be disputed").is_visible()

@@ -4,76 +4,23 @@ English phrases. A string added without a translation fails here."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core import mail
-from django.test import Client, override_settings
-from django.utils import timezone, translation
+from django.utils import translation
 
-from claims import demo, notifications, outbox
-from claims.choices import ClaimState, RejectionReason, WithdrawReason
-from claims.consent import consent_url
-from claims.models import Claim, Mpn, User
+from claims.choices import ClaimState
+from claims.models import Mpn
 
-from .support import LANGUAGES, english_left, everyone_speaks
+from .pages import every_email, every_page, seed_demo
+from .support import LANGUAGES, english_left
 
 pytestmark = pytest.mark.django_db
 
-EMAIL_CONTEXTS = {
-    "claim_submitted": lambda c, now: {"review_by": now + timedelta(days=7)},
-    "claim_approved": lambda c, now: {"products": ["Dynamics 365 Sales"]},
-    "claim_rejected": lambda c, now: {
-        "reason": RejectionReason.INSUFFICIENT_POE,  # a code, as the services store it
-        "message": "",
-        "dispute_until": now + timedelta(days=30),
-        "is_final": False,
-    },  # fmt: skip
-    "claim_withdrawn": lambda c, now: {"reason": WithdrawReason.values[0], "message": ""},
-    "comment_posted": lambda c, now: {"body": "—"},
-    "consent_period_passed": lambda c, now: {},
-    "consent_request": lambda c, now: {
-        "products": ["Dynamics 365 Sales"],
-        "consent_url": consent_url(c),
-        "consent_until": now + timedelta(days=7),
-    },  # fmt: skip
-    "info_requested": lambda c, now: {
-        "reasons": ["—"],
-        "message": "—",
-        "remove_products": ["Dynamics 365 Sales"],
-        "answer_by": now + timedelta(days=7),
-    },  # fmt: skip
-    "review_overdue": lambda c, now: {"due_at": now},
-}
-
 
 @pytest.fixture
-def demo_in(request):
-    """The demo data, created while `language` is active (texts the system writes into
-    comments are stored in the language of the moment), with every user speaking it."""
-
-    def seed(language: str) -> dict:
-        with everyone_speaks(language), override_settings(DEBUG=True):
-            demo.seed()
-        User.objects.create_superuser("root", "root@cpor.example", "pw", language=language)
-        return {u.username: u for u in User.objects.all()}
-
-    return seed
-
-
-def client_for(user: User | None, language: str) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def get_ok(client: Client, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, f"{url}: {response.status_code}"
-    if response.streaming:
-        return b"".join(response.streaming_content).decode("utf-8-sig")
-    return response.content.decode()
+def demo_in():
+    """seed_demo(language): the demo data in that language, every user speaking it."""
+    return seed_demo
 
 
 def assert_no_english(pages: dict[str, str], language: str) -> None:
@@ -90,49 +37,7 @@ def assert_no_english(pages: dict[str, str], language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_is_in_the_language(language, demo_in):
-    users = demo_in(language)
-    claims = list(Claim.objects.filter(company__name="Fabrikam Consulting"))
-    assert {c.state for c in claims} == set(ClaimState.values)
-    pages: dict[str, str] = {}
-
-    partner = client_for(users["fabrikam-global"], language)
-    urls = ["/claims/", "/claims/?status=rejected", "/claims/new/", "/claims/associations/", "/claims/export.csv"]
-    for claim in claims:
-        urls.append(f"/claims/{claim.pk}/")
-        if claim.state in (ClaimState.EDITING, ClaimState.SUBMITTED, ClaimState.PARTNER_ACTION_REQUIRED):
-            urls.append(f"/claims/{claim.pk}/edit/")
-        if claim.state in (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.APPROVED):
-            urls.append(f"/claims/{claim.pk}/withdraw/")
-        if claim.state == ClaimState.REJECTED:
-            urls.append(f"/claims/{claim.pk}/dispute/")
-    for url in urls:
-        pages[url] = get_ok(partner, url)
-    pages["not found"] = get_ok(partner, "/claims/999999/", 404)
-
-    reviewer = client_for(users["reviewer-ana"], language)
-    for url in ["/review/", "/review/?show=overdue", "/review/overview/"] + [
-        f"/review/claims/{c.pk}/" for c in claims if c.state != ClaimState.EDITING
-    ]:
-        pages[f"reviewer {url}"] = get_ok(reviewer, url)
-
-    pages["no claims role"] = get_ok(client_for(users["fabrikam-viewer"], language), "/claims/", 403)
-
-    anonymous = client_for(None, language)
-    pages["sign in"] = get_ok(anonymous, "/accounts/login/")
-    approved = next(c for c in claims if c.state == ClaimState.APPROVED and not c.is_deadline_passed)
-    pages["consent"] = get_ok(anonymous, consent_url(approved).split("8000", 1)[-1])
-    pages["consent invalid"] = get_ok(anonymous, "/consent/not-a-token/", 404)
-
-    admin = client_for(users["root"], language)
-    for url in [
-        "/admin/",
-        "/admin/claims/claim/",
-        "/admin/claims/user/",
-        "/admin/claims/product/",
-        "/admin/claims/notification/",
-    ]:
-        pages[f"admin {url}"] = get_ok(admin, url)
-
+    pages = every_page(demo_in(language), language)
     assert_no_english(pages, language)
     # and the language really is on: a marker phrase of each page kind is translated
     with translation.override(language):
@@ -142,16 +47,7 @@ def test_every_page_is_in_the_language(language, demo_in):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_email_is_in_the_language(language, demo_in):
     demo_in(language)
-    claim = Claim.objects.filter(state=ClaimState.APPROVED, company__name="Fabrikam Consulting").first()
-    now = timezone.now()
-    rendered = {}
-    for kind, context in EMAIL_CONTEXTS.items():
-        n = notifications.build(kind, to="x@example.com", claim=claim, context=context(claim, now), now=now, language=language)
-        message = outbox.render(n, claim)  # as the delivering worker renders the outbox row
-        html = message.alternatives[0][0]
-        rendered[kind] = "\n".join([message.subject, message.body, html])
-        assert message.subject and message.body and html
-    assert_no_english(rendered, language)
+    assert_no_english(every_email(language), language)
 
 
 def test_the_english_check_catches_an_untranslated_phrase():
