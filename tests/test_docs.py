@@ -104,7 +104,10 @@ def demo_server(live_server, transactional_db):
 @pytest.mark.parametrize(
     ("doc", "expected"),
     [
-        (README, ['"status":"submitted"', '"action":"evidence_added"', '"to_state":"submitted"']),
+        (
+            README,
+            ['"status":"submitted"', '"action":"evidence_added"', '"to_state":"submitted"', '"action":"arbitration_started"'],
+        ),
         (
             DOCS / "api.md",
             [
