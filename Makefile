@@ -46,7 +46,7 @@ screenshots: $(BIN)/.installed $(MO)
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
-# Benchmarks of issue 8 on a PostgreSQL server of their own (bench/pgserver.py), see README.
+# Benchmarks of issue 8 on a PostgreSQL server of their own (bench/pgserver.py), see docs/benchmarks.md.
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench $(ARGS)
 

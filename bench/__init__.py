@@ -1,1 +1,1 @@
-"""Benchmarks at one million claims: `make bench` (see README, "Benchmarks")."""
+"""Benchmarks at one million claims: `make bench` (see docs/benchmarks.md)."""

@@ -49,7 +49,7 @@ SNAPSHOT = "bench_due_snapshot"
 # - "spread" (the default): every `step`-th claim, evenly over the whole table. The pessimistic
 #   layout: at 1,000,000 claims the 100,000 updates land on ten times as many distinct heap and
 #   index pages as at 100,000, each written to the WAL in full once after a checkpoint, so the
-#   database's own work (the raw-SQL floor) grows with the table (README, "Benchmarks", has the figures).
+#   database's own work (the raw-SQL floor) grows with the table (docs/benchmarks.md has the figures).
 # - "filed": the last D claims written, side by side, as claims whose clocks run out together
 #   were filed (and last changed) together. The same clock mix.
 DUE_LAYOUTS = {

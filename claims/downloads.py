@@ -22,7 +22,7 @@ def safe_filename(name: str) -> str:
 def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence | None:
     """The file of this claim the user may download (the caller checked the claim is visible
     to the user). A file the partner removed is no longer theirs to download: reviewers, who
-    see it marked removed, still may (domain.md, "Evidence after submission")."""
+    see it marked removed, still may (docs/rules.md, "Evidence after submission")."""
     files = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=claim_id)
     if not user.is_reviewer:
         files = files.filter(removed_at__isnull=True)

@@ -30,7 +30,7 @@ from .models import Claim, ClaimComment, ClaimEvent, Notification, Product, User
 def partner_language(claim: str = "claim") -> Coalesce:
     """The partner's language, as SQL on a row that reaches a claim through `claim` ("" for
     the Claim itself): the partner contact's saved language when the contact is a user of the
-    company, else the language of the user who filed the claim (domain.md, "Languages")."""
+    company, else the language of the user who filed the claim (docs/rules.md, "Languages")."""
     p = f"{claim}__" if claim else ""
     contact = User.objects.filter(
         company_id=OuterRef(f"{p}company_id"), email__iexact=OuterRef(f"{p}partner_contact_email")

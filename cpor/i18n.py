@@ -1,4 +1,4 @@
-"""Which language a request, a user and an email speak (domain.md, "Languages").
+"""Which language a request, a user and an email speak (docs/rules.md, "Languages").
 
 - A signed-in user's saved language wins; else the language picked with the picker
   (a cookie, also for anonymous visitors); else the browser's Accept-Language

@@ -124,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-# The languages of the source help pages (domain.md, "Languages"). Catalogues live in
+# The languages of the source help pages (docs/rules.md, "Languages"). Catalogues live in
 # locale/ (`make messages` refreshes them); the .mo files are compiled at install time.
 LANGUAGES = [
     ("en", _("English")),

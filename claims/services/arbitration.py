@@ -1,5 +1,5 @@
 """Competing claims: what an approval does to other partners' associations and claims, and
-what a customer's denial of the winner gives back (domain.md, "Competing and duplicate
+what a customer's denial of the winner gives back (docs/rules.md, "Competing
 claims"). Every claim told here gets a comment that names no partner, a history row (whose
 emails and webhooks follow from claims.history) and nothing that identifies the other side.
 

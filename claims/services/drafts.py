@@ -56,7 +56,7 @@ def claim_create(*, actor: User, data: dict) -> Claim:
     data = {k: v for k, v in data.items() if k in ALL_EDIT_KEYS}
     data.setdefault("name", "")  # a claim always has a name, even as a draft
     clean = validate_claim_input(data, company=actor.company)
-    # The customer contact's language defaults to the partner user's (domain.md, "Languages").
+    # The customer contact's language defaults to the partner user's (docs/rules.md, "Languages").
     clean.values.setdefault("customer_contact_language", i18n.recipient_language(actor, fallback=get_language()))
     now = timezone.now()
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Which language a page, an API response and an email speak (domain.md, "Languages")."""
+"""Which language a page, an API response and an email speak (docs/rules.md, "Languages")."""
 
 from __future__ import annotations
 
