@@ -40,11 +40,12 @@ class ClaimedKey:
     record: IdempotencyKey
     created: bool  # True: this request holds the key and runs the work; False: `record` is the first's
 
-    def keep(self, status_code: int, response=None) -> None:
+    def keep(self, status_code: int, response=None, headers: dict | None = None) -> None:
         """Stores the result on the key; it commits with the work."""
         self.record.status_code = status_code
         self.record.response = response
-        self.record.save(update_fields=["status_code", "response"])
+        self.record.headers = headers or {}
+        self.record.save(update_fields=["status_code", "response", "headers"])
 
     def forget(self) -> None:
         """Rolls the key back with the work (a server failure): a retry runs again."""

@@ -52,6 +52,10 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# What a retry gets again besides the body: where a 201 created its resource, the claim's version.
+REPLAYED_HEADERS = ("Location", "ETag")
+
+
 def _answer_of_first(record: IdempotencyKey, fingerprint: str):
     if record.fingerprint != fingerprint:
         return _refuse("idempotency_key_reused")
@@ -59,7 +63,7 @@ def _answer_of_first(record: IdempotencyKey, fingerprint: str):
         # Only a reservation committed apart from its work leaves a key without an answer
         # (this code never does). The work may have committed, so it is never run again.
         return _refuse("idempotency_request_in_progress")
-    replay = Response(record.response, status=record.status_code)
+    replay = Response(record.response, status=record.status_code, headers=record.headers or None)
     replay["Idempotent-Replayed"] = "true"
     return replay
 
@@ -98,7 +102,11 @@ def idempotent(method):
                 if response.status_code >= 500:
                     claimed.forget()
                 else:
-                    claimed.keep(response.status_code, json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)))
+                    claimed.keep(
+                        response.status_code,
+                        json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
+                        {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
+                    )
                 return response
         except KeyBusy:
             return _refuse("idempotency_request_in_progress")

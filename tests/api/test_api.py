@@ -341,6 +341,8 @@ def test_idempotent_create_returns_the_first_result(fab):
     again = fab.post(f"{API}/claims/", claim_data(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    # The replay carries the first answer's headers too: where the claim is, and its version.
+    assert again["Location"] == first["Location"] and again["ETag"] == first["ETag"]
     assert Claim.objects.count() == 1
     other = fab.post(f"{API}/claims/", m365_data(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert other.status_code == 400 and codes(other) == ["idempotency_key_reused"]
