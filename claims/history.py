@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .choices import ActorRole, EventAction
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ActorRole, DeadlineKind, EventAction
+from .clocks import with_clock_lengths
 
 A = EventAction
 
@@ -26,14 +29,14 @@ PARTNER_PEOPLE = "partner_people"  # the partner contact and every claims-role u
 
 @dataclass(frozen=True)
 class Email:
-    kind: str  # templates/emails/<kind>-subject.txt, -body.txt, -body.html; context: claims.emails
+    kind: str  # templates/emails/<kind>.html (subject, text, HTML); what it says: claims.emails.CONTEXT
     to: str
     actor_role: str = ""  # only for history rows written by this role ("" = any)
 
 
 @dataclass(frozen=True)
 class Webhook:
-    type: str  # a type of integrations.webhooks.EVENT_TYPES
+    type: str  # one of WEBHOOK_TYPES
     constants: dict = field(default_factory=dict)  # fixed fields of this event
     fields: dict = field(default_factory=dict)  # payload field -> details key (partner-visible only)
 
@@ -46,6 +49,26 @@ class Action:
     partner: tuple[str, ...] = ()
     webhooks: tuple[Webhook, ...] = ()
     emails: tuple[Email, ...] = ()
+
+
+# The webhook event types a partner can subscribe to, and what each means (the endpoint forms
+# and the API list them). The history actions below say which of them each change sends.
+WEBHOOK_TYPES: dict[str, object] = {
+    "claim.submitted": _("A claim was submitted."),
+    "claim.review_started": _("A reviewer started the review (or it started automatically, overdue)."),
+    "claim.info_requested": _("A reviewer asked for more information (Partner Action Required)."),
+    "claim.answered": _("Your company answered a request for information."),
+    "claim.approved": with_clock_lengths(
+        _("A claim was approved; the customer may deny consent for %(period)s."), period=DeadlineKind.CONSENT_WINDOW
+    ),
+    "claim.rejected": _("A claim was rejected, with the reason (also withdrawals and missed answers)."),
+    "claim.disputed": _("Your company disputed a rejection."),
+    "claim.consent_denied": _("The customer denied consent to an approved association."),
+    "claim.eligibility_sent": _("The consent period passed: sent to incentive eligibility evaluation."),
+    "claim.association_ended": _("The customer and product were decided for another partner (arbitration)."),
+    "claim.comment_posted": _("A comment was posted on a claim."),
+    "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
+}
 
 
 # Details every transition that starts a clock records (claims.services.base.Change): which

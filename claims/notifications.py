@@ -85,7 +85,7 @@ def decode(value):
 def build(
     kind: str, *, to: str, claim: Claim | None, context: dict | None = None, now: datetime, language: str | None = None
 ) -> Notification:
-    """An unsaved outbox row for templates/emails/<kind>-subject.txt, -body.txt and -body.html.
+    """An unsaved outbox row for templates/emails/<kind>.html (its subject, text and HTML parts).
 
     `context` holds JSON-friendly values (datetimes are fine); the claim is loaded
     again when the email is rendered, in `language` (default: the site's)."""

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from . import delivery, emails
 from .choices import InfoRequestReason, NotificationStatus, RejectionReason, WithdrawReason
@@ -66,9 +67,12 @@ def render(n: Notification, claim: Claim | None) -> EmailMultiAlternatives:
     with translation.override(language):
         ctx = _translated_context(n, emails.context(n, claim))
         ctx = {"claim": claim, "claim_url": claim_url(claim) if claim else "", "site_url": settings.SITE_URL, **ctx}
-        subject = " ".join(render_to_string(f"emails/{n.kind}-subject.txt", ctx).split())[:SUBJECT_CHARS]
-        text = render_to_string(f"emails/{n.kind}-body.txt", ctx)
-        html = render_to_string(f"emails/{n.kind}-body.html", ctx)
+        # One template per email (templates/emails/<kind>.html), one part at a time.
+        template = f"emails/{n.kind}.html"
+        subject = " ".join(render_to_string(template, {**ctx, "part": "subject"}).split())[:SUBJECT_CHARS]
+        text = render_to_string(template, {**ctx, "part": "text"})
+        content = mark_safe(render_to_string(template, {**ctx, "part": "html"}))  # rendered with autoescape on
+        html = render_to_string("emails/base.html", {**ctx, "content": content})
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [n.to])
     message.attach_alternative(html, "text/html")
     # One stable id per outbox row: a receiving system can recognise a repeat.

@@ -34,14 +34,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from standardwebhooks.webhooks import Webhook
 
 from claims import delivery, events, notifications
-from claims.choices import DeadlineKind, Role
-from claims.clocks import with_clock_lengths
+from claims.choices import Role
 from claims.errors import DomainError
-from claims.history import ACTIONS, webhook_events
+from claims.history import ACTIONS, WEBHOOK_TYPES, webhook_events
 from claims.lengths import max_length
 from claims.models import Claim, ClaimComment, ClaimEvidence, ClaimProduct, User
 
@@ -51,22 +49,8 @@ from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndp
 log = logging.getLogger(__name__)
 
 # Lazy texts, worded when shown (a clock's length is the setting's at that moment).
-EVENT_TYPES: dict[str, str] = {
-    "claim.submitted": _("A claim was submitted."),
-    "claim.review_started": _("A reviewer started the review (or it started automatically, overdue)."),
-    "claim.info_requested": _("A reviewer asked for more information (Partner Action Required)."),
-    "claim.answered": _("Your company answered a request for information."),
-    "claim.approved": with_clock_lengths(
-        _("A claim was approved; the customer may deny consent for %(period)s."), period=DeadlineKind.CONSENT_WINDOW
-    ),
-    "claim.rejected": _("A claim was rejected, with the reason (also withdrawals and missed answers)."),
-    "claim.disputed": _("Your company disputed a rejection."),
-    "claim.consent_denied": _("The customer denied consent to an approved association."),
-    "claim.eligibility_sent": _("The consent period passed: sent to incentive eligibility evaluation."),
-    "claim.association_ended": _("The customer and product were decided for another partner (arbitration)."),
-    "claim.comment_posted": _("A comment was posted on a claim."),
-    "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
-}
+# The event types and what each means: declared with the history actions they come from.
+EVENT_TYPES = WEBHOOK_TYPES
 TEST_EVENT = "webhook.test"
 # What an attempt row keeps of the receiver's answer and of an error (its columns' lengths).
 EXCERPT_CHARS = max_length(WebhookAttempt, "response_body")
