@@ -19,7 +19,7 @@ from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages u
 from claims.competition import competing_condition, competing_ids, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
 from claims.selectors import _with_list_relations, guid_prefix_range
-from claims.states import QUEUE_STATES, STATES, WAITING_STATES
+from claims.states import QUEUE_STATES, STATES
 from claims.validation import parse_guid
 
 IN_QUEUE = Q(state__in=QUEUE_STATES)
@@ -54,6 +54,8 @@ FILTERS: tuple[QueueFilter, ...] = (
     ),
 )
 FILTER_KEYS = tuple(f.key for f in FILTERS)
+# Every state a filter shows: the counts read these claims once.
+FILTER_STATES = tuple(dict.fromkeys((*QUEUE_STATES, *(str(s.code) for s in STATES.values() if s.queue_filter))))
 FILTER_LABELS = {f.key: f.label for f in FILTERS}
 # The cached counts change shape with the filters: their keys carry this.
 FILTERS_VERSION = zlib.crc32(",".join(FILTER_KEYS).encode())
@@ -217,7 +219,7 @@ def _count_mine(me: User, area: str, generation: int) -> int:
 
 
 def _count_queue(*, area: str, q: str = "", me: User | None = None) -> dict[str, int]:
-    qs = Claim.objects.filter(state__in=(*QUEUE_STATES, *WAITING_STATES))  # every state a filter shows
+    qs = Claim.objects.filter(state__in=FILTER_STATES)
     if area:
         qs = qs.filter(solution_area=area)
     qs = search_queue(qs, q)
