@@ -26,7 +26,7 @@ def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayB
 def load() -> None:
     """Builds the configured calendar now. A serving process calls this at start (cpor/wsgi.py,
     cpor/asgi.py): the first lookup imports every country module of the holidays package
-    (about 0.8 s and several MB), which would otherwise land in the first request that shows a
+    (measured in docs/benchmarks.md), which would otherwise land in the first request that shows a
     review deadline, in the middle of a page or a streamed CSV export."""
     country = settings.CPOR_HOLIDAY_COUNTRY
     if country:

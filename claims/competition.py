@@ -57,7 +57,7 @@ def mark_competing(claims: list[Claim]) -> list[Claim]:
 def competing_ids(*, states: tuple[str, ...], area: str = "") -> list[int]:
     """The claims in `states` (a subset of OPEN_STATES) that compete, in the review queue's
     order (overdue first, then the deadline that falls first, then the claim number),
-    set-based: the same claims as `with_competing`, without an EXISTS per claim (seconds at a
+    set-based: the same claims as `with_competing`, without an EXISTS per claim (too slow at a
     million claims).
 
     A customer tenant and product is contested when more than one company holds it among

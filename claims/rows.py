@@ -1,8 +1,7 @@
 """Table rows of the list pages (the partner dashboard, the review queue), built in Python.
 
-A page of 50 rows spent most of its render time in the template engine: about 35 variable
-lookups, filters and escapes per row, each a few microseconds, 40 ms a page on a 2-core
-machine. These functions write the same markup with one `format_html` per cell, every fixed
+A page of 50 rows spent most of its render time in the template engine: dozens of variable
+lookups, filters and escapes per row (measured in docs/benchmarks.md). These functions write the same markup with one `format_html` per cell, every fixed
 word translated once per page. tests/claims/test_rows.py holds them to the markup of the row
 templates they replace.
 """

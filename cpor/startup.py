@@ -18,13 +18,12 @@ def prepare_serving_process() -> None:
     """What a web or worker process does once at start, rather than in its first request or task:
     - loads the URLconf (and with it every view, form and serializer module);
     - builds the holiday calendar (claims.calendar.load: the first lookup imports every country
-      module of the holidays package, about 0.8 s and several MB, otherwise paid in the middle
+      module of the holidays package, otherwise paid in the middle
       of the first page or CSV export that shows a review deadline);
     - then moves everything alive into the garbage collector's permanent generation. The
       process keeps these objects for its whole life; left in the tracked generations, every
-      full collection walks them all again (measured: rendering an email took 0.32 ms with
-      them, 0.18 ms without; an API list page 0.5-0.9 ms less). Later objects are collected
-      as usual."""
+      full collection walks them all again (measured in docs/benchmarks.md). Later objects are
+      collected as usual."""
     import gc
 
     from django.urls import get_resolver

@@ -147,8 +147,8 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
     return _with_list_relations(qs).select_related("company", "assigned_reviewer").order_by(*ordering, "pk")
 
 
-# Counting the queue reads every queued claim (the competition check most of all): at a
-# million claims that takes a second or more, far too long for each page view. The counts
+# Counting the queue reads every queued claim (the competition check most of all): at scale
+# far too long for each page view (docs/benchmarks.md). The counts
 # are kept until the next change: every change to a claim, its products, its reviewer or
 # its associations writes a history row in the same transaction, so the newest history id
 # names the state the counts were taken in. The time limit only bounds the rare case of a
@@ -268,7 +268,7 @@ def queue_rows(
         ids = _cached_competing_ids(area, queue_generation() if generation is None else generation)
     qs = review_queue(me=me, area=area) if in_order else review_queue(me=me, show=show, area=area, sort=sort)
     # Model rows (the HTML queue) show each claim's competition flag: looked up in the competing
-    # ids cached with the counts, not an EXISTS query per page (5-12 ms at 1,000,000 claims).
+    # ids cached with the counts, not an EXISTS query per page (docs/benchmarks.md).
     qs = shape(qs) if shape else qs.known_competing(ids)
     return IdOrderedRows(ids, qs) if in_order else qs
 
