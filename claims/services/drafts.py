@@ -37,6 +37,14 @@ def products_snapshot(claim: Claim) -> list[str]:
     ]
 
 
+def _add_products(claim: Claim, lines) -> None:
+    """The claim's product lines (validated: claims.validation)."""
+    if lines:
+        ClaimProduct.objects.bulk_create(
+            ClaimProduct(claim=claim, product=line.product, subscription=line.subscription) for line in lines
+        )
+
+
 def _differs(claim: Claim, key: str, raw) -> bool:
     """Whether a field outside the editable set would change (unchanged values pass)."""
     if key == "customer_tenant_id":
@@ -62,10 +70,7 @@ def claim_create(*, actor: User, data: dict) -> Claim:
     with transaction.atomic():
         claim = Claim(company=actor.company, created_by=actor, **clean.values)
         claim.save()
-        if clean.products:
-            ClaimProduct.objects.bulk_create(
-                ClaimProduct(claim=claim, product=line.product, subscription=line.subscription) for line in clean.products
-            )
+        _add_products(claim, clean.products or [])
         record(
             claim,
             actor=actor,
@@ -112,9 +117,7 @@ def claim_update(*, claim: Claim, actor: User, data: dict) -> Claim:
         if clean.products is not None:
             before_products = products_snapshot(claim)
             claim.products.all().delete()
-            ClaimProduct.objects.bulk_create(
-                ClaimProduct(claim=claim, product=line.product, subscription=line.subscription) for line in clean.products
-            )
+            _add_products(claim, clean.products)
             after_products = products_snapshot(claim)
             if after_products != before_products:
                 c.changes["products"] = [before_products, after_products]
