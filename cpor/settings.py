@@ -352,7 +352,7 @@ CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, m
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "claims.api.auth.FastTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -13,7 +13,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from claims.models import ClaimProduct
+from claims import prepared
+from claims.models import Claim, ClaimProduct
 
 FIELDS = (
     "id", "name", "state", "tenant__name", "customer_tenant_id", "customer_domain", "solution_area", "activity",
@@ -46,7 +47,7 @@ def list_rows(rows: list[dict]) -> list[dict]:
     """The page's rows in the shape of ClaimListSerializer(many=True).data."""
     lines: dict[int, list[dict]] = {}
     ids = tuple(r["id"] for r in rows)
-    for claim_id, code, name, sub in _lines(*ids) if ids else ():
+    for claim_id, code, name, sub in prepared.rows(("claim-lines", len(ids)), _lines, ids) if ids else ():
         lines.setdefault(claim_id, []).append({"product": code, "name": name, "subscription_id": str(sub) if sub else None})
     now = timezone.now()
     tz = timezone.get_current_timezone()
@@ -89,3 +90,42 @@ class CountedPaginator(Paginator):
     @property
     def count(self) -> int:
         return self._total
+
+
+class PreparedPage:
+    """A list's rows for the paginator: `build(*values)` (a values_list of FIELDS) run as a
+    prepared shape (claims/prepared.py), one LIMIT/OFFSET query per page, rows as dicts."""
+
+    def __init__(self, key: tuple, build, values: tuple, counted) -> None:
+        self.key, self.build, self.values, self.counted = key, build, values, counted
+
+    def count(self) -> int:
+        """Counted on the claims alone: the rows' joins (customer, MPN) do not change the count."""
+        return prepared.rows(self.key, self.counted, self.values, count=True)[0][0]
+
+    def __getitem__(self, bounds: slice) -> list[dict]:
+        start, stop = bounds.start or 0, bounds.stop
+        found = prepared.rows(
+            self.key, self.build, self.values, suffix=" LIMIT %s OFFSET %s", suffix_params=[stop - start, start]
+        )
+        return [dict(zip(FIELDS, row, strict=True)) for row in found]
+
+
+def prepared_claims(user, *, state: str | None, sort: str) -> PreparedPage:
+    """The claims a user's list shows without a search, as a prepared page: visible_claims
+    and filter_claims build the shape, so its rows are theirs."""
+    from claims.selectors import company_claims, filter_claims
+
+    if user.is_reviewer:  # visible_claims: every claim
+        base, values, who = (lambda *_: Claim.objects.all()), (), "all"
+    else:  # a partner (the view refuses anybody else): visible_claims, the company's
+        assert user.is_partner, "the claims list refuses users without a claims role"
+        base, values, who = (lambda company_id, *_: company_claims(company_id)), (user.company_id,), "company"
+
+    def claims(*marks):
+        return filter_claims(base(*marks), state=marks[-1] if state else None, sort=sort)
+
+    def build(*marks):
+        return list_values(claims(*marks)).values_list(*FIELDS)
+
+    return PreparedPage(("claims", who, bool(state), sort), build, (*values, *((state,) if state else ())), claims)
