@@ -7,10 +7,10 @@ import django
 import pytest
 from django.db import connection
 from django.db.models import F
+from rest_framework.authtoken.models import Token
 
 from claims import prepared
 from claims.models import Claim, User
-from rest_framework.authtoken.models import Token
 
 
 def test_the_django_it_was_checked_against():
