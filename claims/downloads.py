@@ -19,14 +19,18 @@ def safe_filename(name: str) -> str:
     return cleaned[:150] or "evidence"
 
 
+def may_download(user: User, evidence: ClaimEvidence) -> bool:
+    """Whether the user may download this file of a claim visible to them. A file the partner
+    removed is no longer theirs to download: reviewers, who see it marked removed, still may
+    (docs/rules.md, "Evidence after submission")."""
+    return user.is_reviewer or evidence.removed_at is None
+
+
 def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence | None:
     """The file of this claim the user may download (the caller checked the claim is visible
-    to the user). A file the partner removed is no longer theirs to download: reviewers, who
-    see it marked removed, still may (docs/rules.md, "Evidence after submission")."""
-    files = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=claim_id)
-    if not user.is_reviewer:
-        files = files.filter(removed_at__isnull=True)
-    return files.first()
+    to the user), or None."""
+    evidence = ClaimEvidence.objects.filter(pk=evidence_id, claim_id=claim_id).first()
+    return evidence if evidence is not None and may_download(user, evidence) else None
 
 
 def evidence_response(evidence: ClaimEvidence, *, inline: bool = False, content_type: str | None = None) -> FileResponse | None:

@@ -20,6 +20,7 @@ from claims.choices import (
     WithdrawReason,
 )
 from claims.competition import conflicts
+from claims.downloads import may_download
 from claims.history import details_for
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn, Product
@@ -138,7 +139,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "download_url",
         ]
 
-    def get_download_url(self, obj) -> str:
+    def get_download_url(self, obj) -> str | None:
+        """Null for a file the caller may no longer download (a partner's removed file)."""
+        request = self.context.get("request")
+        if request is not None and not may_download(request.user, obj):
+            return None
         return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
 
 

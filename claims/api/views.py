@@ -264,7 +264,7 @@ class EvidenceListView(APIView):
         data.is_valid(raise_exception=True)
         with if_match(request, claim.pk):
             evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
-        body = s.EvidenceSerializer(evidence).data
+        body = s.EvidenceSerializer(evidence, context={"request": request}).data
         return Response(
             body, status=status.HTTP_201_CREATED, headers={"Location": request.build_absolute_uri(body["download_url"])}
         )
@@ -307,7 +307,7 @@ class EvidenceDownloadView(APIView):
             kept = services.evidence_remove(evidence=evidence, actor=request.user, reason=ser.validated_data["reason"])
         if kept is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.EvidenceSerializer(kept).data)
+        return Response(s.EvidenceSerializer(kept, context={"request": request}).data)
 
 
 def _text(value) -> str:

@@ -130,3 +130,21 @@ def test_a_stale_if_match_removes_nothing(build, fabrikam):
     assert wrong.removed_at is None and not claim.events.filter(action="evidence_removed").exists()
     fresh = api.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
     assert api.delete(url, {"reason": "wrong file"}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+
+
+def test_the_partners_api_lists_a_removed_file_without_a_download_link(build, fabrikam, ana):
+    claim, wrong = two_files(build)
+    api = APIClient()
+    api.force_authenticate(fabrikam)
+    url = f"/api/v1/claims/{claim.pk}/evidence/{wrong.pk}/"
+    removed = api.delete(url, {"reason": "wrong file"}, format="json")
+    assert removed.status_code == 200 and removed.json()["removed_at"] and removed.json()["download_url"] is None
+    listed = {e["original_name"]: e for e in api.get(f"/api/v1/claims/{claim.pk}/evidence/").json()["results"]}
+    detail = {e["original_name"]: e for e in api.get(f"/api/v1/claims/{claim.pk}/").json()["evidence"]}
+    for files in (listed, detail):
+        assert files["wrong-file.pdf"]["removed_at"] and files["wrong-file.pdf"]["download_url"] is None
+        kept = files["signed-poe.pdf"]["download_url"]
+        assert kept and api.get(kept).status_code == 200  # every link the partner is given works
+    reviewer = APIClient()
+    reviewer.force_authenticate(ana)
+    assert reviewer.get(url).status_code == 200  # the reviewer still reads it
