@@ -507,7 +507,7 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
         )
     if claim is None or claim.consent_nonce.hex != data.nonce:
         return render(request, "claims/consent_invalid.html", {"why": "invalid"}, status=404)
-    # The page speaks the language of the email that linked here, unless the visitor picked another.
+    # The visitor's picked language, else their browser's, else the language of the email that linked here.
     i18n.use_language_unless_picked(request, claim.customer_contact_language)
     if claim.state == ClaimState.REJECTED and claim.rejection_reason == RejectionReason.CUSTOMER_DENIAL:
         return render(request, "claims/consent_invalid.html", {"why": "denied", "claim": claim})

@@ -6,6 +6,8 @@
 - The API follows Accept-Language only, so a script gets the same language whatever
   cookie a browser session left behind.
 - An email speaks its recipient's language: `recipient_language()` below.
+- A page opened from an email (the consent page): the picker's choice, else a supported
+  Accept-Language, else the email's language (`use_language_unless_picked()`).
 """
 
 from __future__ import annotations
@@ -33,15 +35,20 @@ def supported(code: str | None) -> str | None:
         return None
 
 
-def accept_language(request: HttpRequest) -> str:
-    """The first supported language of the Accept-Language header, else the default."""
+def browser_language(request: HttpRequest) -> str | None:
+    """The first supported language of the Accept-Language header, or None."""
     for code, _q in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
         if code == "*":
             break
         found = supported(code)
         if found:
             return found
-    return settings.LANGUAGE_CODE
+    return None
+
+
+def accept_language(request: HttpRequest) -> str:
+    """The first supported language of the Accept-Language header, else the default."""
+    return browser_language(request) or settings.LANGUAGE_CODE
 
 
 def recipient_language(user=None, *, fallback: str | None = None) -> str:
@@ -55,11 +62,13 @@ def activate(request: HttpRequest, code: str) -> None:
 
 
 def use_language_unless_picked(request: HttpRequest, code: str | None) -> None:
-    """For pages opened from an email (the consent page): the email's language, unless
-    the visitor picked another one with the picker."""
-    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or not supported(code):
-        return
-    activate(request, supported(code))
+    """For pages opened from an email (the consent page): the language the visitor picked
+    with the picker, else their browser's when it is a supported one, else the email's
+    (`code`): the browser says what its reader reads, the email's language is only the
+    partner's guess for the contact."""
+    chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)) or browser_language(request) or supported(code)
+    if chosen:
+        activate(request, chosen)
 
 
 class UserLanguageMiddleware:

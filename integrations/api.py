@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from claims.access import require_partner
 from claims.api.errors import ErrorItemSerializer, error_responses
-from claims.api.serializers import ClaimDetailSerializer
-from claims.api.views import Pagination
+from claims.api.serializers import ClaimDetailSerializer, paginated
+from claims.api.views import Pagination, page_of
 from claims.lengths import max_length
 
 from . import imports, selectors, services, webhooks
@@ -84,21 +84,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-def paginated(list_name: str, child: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The schema of a page of `child` rows (count, next, previous, results), as every API list answers."""
-    return type(
-        list_name,
-        (serializers.Serializer,),
-        {
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": child(many=True),
-        },
-    )
-
-
-PaginatedDeliveries = paginated("PaginatedDeliveryList", DeliverySerializer)
+PaginatedDeliveries = paginated(DeliverySerializer)
 
 
 def _own_endpoint(request, pk: int) -> WebhookEndpoint:
@@ -111,10 +97,10 @@ def _own_endpoint(request, pk: int) -> WebhookEndpoint:
 class WebhookListView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="webhooks_list", responses={200: EndpointSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="webhooks_list", responses={200: paginated(EndpointSerializer), **error_responses(401, 403)})
     def get(self, request):
         services.require_global_admin(request.user)
-        return Response(EndpointSerializer(selectors.endpoints_for(request.user), many=True).data)
+        return page_of(request, self, selectors.endpoints_for(request.user), EndpointSerializer)
 
     @extend_schema(
         operation_id="webhooks_create",
@@ -242,6 +228,8 @@ class ImportSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, help_text=_("An earlier import of the same file.")))
     def get_earlier_upload(self, obj):
+        if hasattr(obj, "earlier_upload_pk"):  # a list's rows carry it (selectors.imports_for)
+            return obj.earlier_upload_pk
         earlier = imports.earlier_upload(obj)
         return earlier.pk if earlier else None
 
@@ -283,7 +271,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-PaginatedImportRows = paginated("PaginatedImportRowList", ImportRowSerializer)
+PaginatedImportRows = paginated(ImportRowSerializer)
 
 
 def _own_import(request, pk: int) -> ClaimImport:
@@ -295,10 +283,10 @@ def _own_import(request, pk: int) -> ClaimImport:
 class ImportListView(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(operation_id="imports_list", responses={200: ImportSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(operation_id="imports_list", responses={200: paginated(ImportSerializer), **error_responses(401, 403)})
     def get(self, request):
         require_partner(request.user)
-        return Response(ImportSerializer(selectors.imports_for(request.user)[:100], many=True).data)
+        return page_of(request, self, selectors.imports_for(request.user), ImportSerializer)
 
     @extend_schema(
         operation_id="imports_create",

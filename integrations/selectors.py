@@ -7,6 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from claims.errors import DomainError
 from claims.models import User
 
+from . import imports
 from .models import ClaimImport, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -38,7 +39,12 @@ def get_delivery(endpoint: WebhookEndpoint, pk: int) -> WebhookDelivery:
 
 
 def imports_for(user: User) -> QuerySet[ClaimImport]:
-    return ClaimImport.objects.filter(company_id=user.company_id).order_by("-created_at", "-id")
+    """The company's imports, newest first, each with its earlier_upload_pk (no query per row)."""
+    return (
+        ClaimImport.objects.filter(company_id=user.company_id)
+        .annotate(earlier_upload_pk=imports.earlier_upload_pk())
+        .order_by("-created_at", "-id")
+    )
 
 
 def get_import_for_user(user: User, pk: int) -> ClaimImport:

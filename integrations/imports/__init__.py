@@ -18,7 +18,7 @@ rejected-rows CSV).
 
 from .rejected import rejected_csv
 from .rows import message_of
-from .service import commit, commit_rows, earlier_upload, import_create, validate_file
+from .service import commit, commit_rows, earlier_upload, earlier_upload_pk, import_create, validate_file
 from .templates import COLUMN_HELP, template_columns, template_csv, template_xlsx
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "commit",
     "commit_rows",
     "earlier_upload",
+    "earlier_upload_pk",
     "import_create",
     "message_of",
     "rejected_csv",

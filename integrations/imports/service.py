@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from claims import services as claim_services
@@ -82,9 +83,18 @@ def _queue(task: str, *args) -> None:
     getattr(tasks, task).delay(*args)
 
 
+def _same_file_before(company_id, sha256, pk) -> QuerySet[ClaimImport]:
+    return ClaimImport.objects.filter(company_id=company_id, sha256=sha256, pk__lt=pk).order_by("-pk")
+
+
 def earlier_upload(batch: ClaimImport) -> ClaimImport | None:
     """An earlier import of the same file by the company (same hash), to warn about."""
-    return ClaimImport.objects.filter(company_id=batch.company_id, sha256=batch.sha256, pk__lt=batch.pk).order_by("-pk").first()
+    return _same_file_before(batch.company_id, batch.sha256, batch.pk).first()
+
+
+def earlier_upload_pk() -> Subquery:
+    """earlier_upload's id for each import of a list, in the list's one query."""
+    return Subquery(_same_file_before(OuterRef("company_id"), OuterRef("sha256"), OuterRef("pk")).values("pk")[:1])
 
 
 def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:

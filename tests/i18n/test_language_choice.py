@@ -191,14 +191,42 @@ def test_the_reviewer_overdue_email_is_in_the_reviewers_language(
     assert overdue and overdue[0].subject == f"Vencida: decisión sobre la declaración n.º {claim.pk}"
 
 
-def test_the_consent_page_opens_in_the_contact_language_unless_the_visitor_picked_one(fabrikam, ana, build):
+@pytest.fixture
+def consent_path(build) -> str:
+    """The consent link of an approved claim whose customer contact's emails are in Italian."""
     data = claim_data(customer_contact={"name": "Megan", "email": "megan@contoso.com", "phone": "", "language": "it"})
-    claim = build.approved(data)
-    path = consent_url(claim).split("8000", 1)[-1]
-    assert "Questo partner è corretto?" in Client(HTTP_ACCEPT_LANGUAGE="en").get(path).content.decode()
-    client = Client()
-    client.post("/i18n/setlang/", {"language": "es", "next": path})
-    assert "¿Es correcto este partner?" in client.get(path).content.decode()
+    return consent_url(build.approved(data)).split("8000", 1)[-1]
+
+
+@pytest.mark.parametrize(
+    "accept, heading, language",
+    [
+        ("es-ES,es;q=0.9", "¿Es correcto este partner?", "es"),
+        ("de-DE,de;q=0.9,pt-BR;q=0.8", "Este parceiro está correto?", "pt-br"),  # the first supported one
+        ("en-US,en;q=0.9", "Is this partner right?", "en"),
+    ],
+)
+def test_the_consent_page_follows_a_supported_browser_language(consent_path, accept, heading, language):
+    client = Client(HTTP_ACCEPT_LANGUAGE=accept)
+    response = client.get(consent_path)
+    assert response.status_code == 200 and response["Content-Language"] == language
+    assert heading in response.content.decode() and "Questo partner è corretto?" not in response.content.decode()
+    confirm = client.post(consent_path, {"reason": "Not them"})  # the confirmation step speaks it too
+    assert confirm.status_code == 200 and confirm["Content-Language"] == language
+
+
+@pytest.mark.parametrize("headers", [{"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,fr;q=0.8"}, {}])
+def test_the_consent_page_speaks_the_email_language_when_the_browser_language_is_not_supported(consent_path, headers):
+    response = Client(**headers).get(consent_path)
+    assert response["Content-Language"] == "it" and "Questo partner è corretto?" in response.content.decode()
+
+
+def test_the_language_picked_on_the_consent_page_wins_over_the_browser_and_the_email(consent_path):
+    client = Client(HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9")
+    picked = client.post("/i18n/setlang/", {"language": "zh-hans", "next": consent_path})
+    assert picked.status_code == 302 and picked["Location"] == consent_path
+    response = client.get(consent_path)
+    assert response["Content-Language"] == "zh-hans" and "此合作伙伴是否正确？" in response.content.decode()
 
 
 # --- formats, deadline phrases, the PDF -------------------------------------------

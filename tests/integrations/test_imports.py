@@ -7,6 +7,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
@@ -255,7 +257,7 @@ def test_access(fab, fabrikam_viewer, northwind):
     for method, path in [("get", ""), ("get", "rows/"), ("post", "commit/"), ("get", "rejected.csv")]:
         response = getattr(nw, method)(f"{API}{batch['id']}/{path}")
         assert response.status_code == 404 and codes(response) == ["import_not_found"], path
-    assert nw.get(API).json() == []
+    assert nw.get(API).json() == {"count": 0, "next": None, "previous": None, "results": []}
     viewer = client_for(fabrikam_viewer)
     assert viewer.get(API).status_code == 403 and upload(viewer, "a.csv", b"x").status_code == 403
     assert APIClient().get(API).status_code == 401
@@ -484,3 +486,37 @@ def test_a_csv_starting_with_an_escaped_cell_reads_as_a_spreadsheet_wrote_it(fab
     assert (created["status"], created["valid_rows"]) == ("preview", 1), created
     raw = ImportRow.objects.get(batch_id=created["id"]).raw
     assert (raw["+x"], raw["name"]) == ("+1", 'Contoso "Sales"')
+
+
+def test_the_list_is_one_page_like_every_other_list(fab):
+    ids = [upload(fab, f"{i}.csv", csv_bytes([good_row(i)])).json()["id"] for i in range(3)]
+    first = fab.get(API, {"page_size": 2}).json()
+    assert (first["count"], first["previous"]) == (3, None) and first["next"] is not None
+    assert [b["id"] for b in first["results"]] == ids[::-1][:2]  # newest first
+    second = fab.get(API, {"page_size": 2, "page": 2}).json()
+    assert [b["id"] for b in second["results"]] == ids[:1] and second["next"] is None
+    assert codes(fab.get(API, {"page_size": 0})) == ["invalid_page_size"]
+    assert codes(fab.get(API, {"page": 3})) == ["page_not_found"]
+
+
+def test_the_schema_says_the_list_is_a_page(fab):
+    operation = fab.get("/api/schema/?format=json").json()["paths"]["/api/v1/imports/"]["get"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/PaginatedImportList"}
+    assert {"page", "page_size"} <= {p.get("name") for p in operation["parameters"]}
+
+
+def test_the_list_has_a_constant_query_count_and_names_earlier_uploads(fab, django_assert_num_queries):
+    same = csv_bytes([good_row(0)])
+    first = upload(fab, "a.csv", same).json()["id"]
+    with CaptureQueriesContext(connection) as few:
+        fab.get(API)
+    baseline = len(few)  # read now: each later request clears the connection's query log
+    for i in range(8):
+        upload(fab, f"{i}.csv", same if i % 2 else csv_bytes([good_row(i + 1)]))
+    with django_assert_num_queries(baseline):
+        listed = fab.get(API).json()
+    assert listed["count"] == 9
+    earlier = {b["original_name"]: b["earlier_upload"] for b in listed["results"]}
+    assert earlier["1.csv"] == first and earlier["0.csv"] is None
+    assert earlier["7.csv"] == next(b["id"] for b in listed["results"] if b["original_name"] == "5.csv")

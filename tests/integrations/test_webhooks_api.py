@@ -1,6 +1,8 @@
 """/api/v1/webhooks/: CRUD, secret shown once, test event, delivery log, redeliver, access."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
@@ -27,7 +29,7 @@ def test_crud_and_the_secret_is_shown_once(fab, httpserver):
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["secret"].startswith("whsec_") and body["events"] == ["claim.submitted", "claim.approved"]
-    listed = fab.get(API).json()
+    listed = fab.get(API).json()["results"]
     assert [e["id"] for e in listed] == [body["id"]] and "secret" not in listed[0]
     assert "secret" not in fab.get(f"{API}{body['id']}/").json()
     patched = fab.patch(f"{API}{body['id']}/", {"events": ["claim.rejected"], "is_active": False}, format="json")
@@ -65,7 +67,7 @@ def test_only_global_admins_and_never_another_company(fab, httpserver, fabrikam_
     ]:
         response = getattr(nw, method)(f"{API}{endpoint_id}/{path}", {}, format="json")
         assert response.status_code == 404 and codes(response) == ["webhook_not_found"], (method, path)
-    assert nw.get(API).json() == []
+    assert nw.get(API).json() == {"count": 0, "next": None, "previous": None, "results": []}
     assert client_for(ana).get(API).status_code == 403
     assert APIClient().get(API).status_code == 401
 
@@ -152,3 +154,32 @@ def test_tests_and_redeliveries_are_throttled_per_endpoint_in_the_api_and_the_pa
         clock.shift(timedelta(seconds=61))
         assert fab.post(f"{API}{first}/deliveries/{delivery.pk}/redeliver/").status_code == 202
         assert client.post(f"/integrations/webhooks/{first}/test/").status_code == 302
+
+
+def test_the_list_is_one_page_like_every_other_list(fab, httpserver):
+    ids = [create(fab, httpserver, description=f"CRM {i}").json()["id"] for i in range(3)]
+    first = fab.get(API, {"page_size": 2}).json()
+    assert (first["count"], first["previous"]) == (3, None) and first["next"] is not None
+    assert [e["id"] for e in first["results"]] == ids[:2] and "secret" not in first["results"][0]
+    second = fab.get(API, {"page_size": 2, "page": 2}).json()
+    assert [e["id"] for e in second["results"]] == ids[2:] and second["next"] is None
+    assert codes(fab.get(API, {"page_size": 101})) == ["invalid_page_size"]
+    assert codes(fab.get(API, {"page": 3})) == ["page_not_found"]
+
+
+def test_the_schema_says_the_list_is_a_page(fab):
+    operation = fab.get("/api/schema/?format=json").json()["paths"]["/api/v1/webhooks/"]["get"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/PaginatedEndpointList"}
+    assert {"page", "page_size"} <= {p.get("name") for p in operation["parameters"]}
+
+
+def test_the_list_has_a_constant_query_count(fab, httpserver, django_assert_num_queries):
+    create(fab, httpserver)
+    with CaptureQueriesContext(connection) as few:
+        fab.get(API)
+    baseline = len(few)  # read now: each later request clears the connection's query log
+    for i in range(10):
+        create(fab, httpserver, description=f"CRM {i}")
+    with django_assert_num_queries(baseline):
+        assert fab.get(API).json()["count"] == 11
