@@ -16,6 +16,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from . import notes
@@ -588,7 +589,7 @@ class Notification(DeliveryRow):
     claim = models.ForeignKey(
         Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("claim")
     )
-    to = models.EmailField(_("to"))
+    to = models.EmailField(pgettext_lazy("email recipient", "to"))
     language = models.CharField(_("language"), max_length=16, blank=True)
     # The history row the email is about: what it says is read from it when it is rendered
     # (claims.emails). Empty for an email about no claim change, which stores `context`.
