@@ -37,13 +37,13 @@ RESTORED = (
 
 
 def in_language(language: str, msgid: str, **params) -> str:
+    """The catalogue's wording of `msgid` in `language` (which must have one)."""
     with translation.override(language):
-        text = gettext(msgid)
+        translated = gettext(msgid)
         if "date" in params:
             params["date"] = formats.date_format(timezone.localtime(params["date"]), "DATE_FORMAT")
-        text = text % params if params else text
-    assert language == "en" or text != msgid % params if params else text != msgid, f"{language} lacks {msgid!r}"
-    return text
+    assert translated != msgid, f"{language} lacks {msgid!r}"
+    return translated % params if params else translated
 
 
 def page(client, user, url: str) -> str:
