@@ -55,9 +55,10 @@ def length(kind: str) -> int:
     return getattr(settings, CLOCKS[kind].setting)
 
 
-def clock_length(kind: str) -> str:
-    """How long clock `kind` runs, in words of the active language: "5 business days", "7 days"."""
-    n = length(kind)
+def clock_length(kind: str, n: int | None = None) -> str:
+    """How long clock `kind` runs, in words of the active language: "5 business days", "7 days".
+    `n`: a length it ran with before (a stored text worded when shown), else the configured one."""
+    n = length(kind) if n is None else n
     if CLOCKS[kind].business_days:
         return npgettext("clock length", "%(n)d business day", "%(n)d business days", n) % {"n": n}
     return npgettext("clock length", "%(n)d day", "%(n)d days", n) % {"n": n}

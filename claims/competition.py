@@ -1,9 +1,10 @@
 """Competing claims: another partner holds, or claims, the same customer tenant and product.
 
 One definition serves the queue (an Exists annotation, so the list stays at a constant
-number of queries), the claim pages and the arbitration notices. What is contested and what
-is a company's live claim (duplicates) are each written once, set-based over many (tenant,
-product) pairs (contested_for, live_claims_for), for a claim and for the bulk import's rows.
+number of queries), the claim pages and the arbitration notices (worded by claims.notes).
+What is contested and what is a company's live claim (duplicates) are each written once,
+set-based over many (tenant, product) pairs (contested_for, live_claims_for), for a claim
+and for the bulk import's rows.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils.translation import gettext as _
 
-from .choices import ClaimState, DeadlineKind
-from .clocks import clock_length
 from .models import Association, Claim, ClaimProduct
 from .states import OPEN_STATES
 
@@ -114,21 +112,6 @@ def competitors(claim: Claim) -> dict:
         .prefetch_related("evidence", "products__product")
     )
     return {"associations": associations, "claims": claims}
-
-
-def arbitration_notice(claim: Claim) -> str:
-    """The arbitration notice, worded for the state of the claim it lands on."""
-    first = _(
-        "This claim is in arbitration: another partner has claimed the same customer and product. "
-        "Reviewers compare each partner's proof of execution and may ask you for more information here."
-    )
-    if claim.state == ClaimState.SUBMITTED:
-        then = _("The review still starts within %(period)s.") % {"period": clock_length(DeadlineKind.REVIEW_PICKUP)}
-    elif claim.state == ClaimState.APPROVED:
-        then = _("Your association stays in place unless reviewers decide for the other partner; you will be told here.")
-    else:
-        then = _("The review goes on; it may take longer while reviewers compare both sides.")
-    return f"{first} {then}"
 
 
 # --- Before submitting, duplicates, and the arbitration's consequences --------------

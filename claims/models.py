@@ -16,8 +16,10 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from . import notes
 from .choices import (
     CLAIM_ROLES,
     Activity,
@@ -456,6 +458,10 @@ class ClaimComment(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMMENT)
     # Comments, answers and decision messages as people type them (system notes may be longer).
     body = models.TextField(_("comment"), max_length=5000)
+    # A note the system posts (claims.notes): its code and parameters, worded when shown in
+    # the reader's language; `body` then holds it in the default language. Empty for people.
+    code = models.CharField(_("note"), max_length=32, blank=True, default="")
+    params = models.JSONField(_("note parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -465,6 +471,11 @@ class ClaimComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_author_role_display()} on claim {self.claim_id}"
+
+    @property
+    def text(self) -> str:
+        """What the comment says, in the reader's (active) language for a system note."""
+        return notes.comment_text(self.code, self.params, self.body)
 
 
 class AppendOnlyError(Exception):
@@ -578,7 +589,7 @@ class Notification(DeliveryRow):
     claim = models.ForeignKey(
         Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("claim")
     )
-    to = models.EmailField(_("to"))
+    to = models.EmailField(pgettext_lazy("email recipient", "to"))
     language = models.CharField(_("language"), max_length=16, blank=True)
     # The history row the email is about: what it says is read from it when it is rendered
     # (claims.emails). Empty for an email about no claim change, which stores `context`.

@@ -246,6 +246,8 @@ class ClaimDetailSerializer(ClaimListSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", allow_null=True, default=None)
+    # A system note (kind "arbitration") is worded in the request's language (claims.notes).
+    body = serializers.CharField(source="text", read_only=True)
 
     class Meta:
         model = ClaimComment

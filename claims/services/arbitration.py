@@ -11,12 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
 
-from .. import competition
+from .. import competition, notes
 from ..choices import ActorRole, ClaimState, DeadlineKind, EventAction
-from ..emails import partner_language_of
 from ..errors import DomainError
 from ..models import Association, Claim, ClaimProduct
 from ..states import OPEN_STATES
@@ -43,9 +40,7 @@ def notify_arbitration(claim: Claim, *, now: datetime) -> list[Claim]:
     for other in involved.values():
         if other.arbitration_notified_at is not None:
             continue
-        with translation.override(partner_language_of(other)):  # written for that claim's partner
-            notice = competition.arbitration_notice(other)
-        system_note(other, body=notice, now=now)
+        system_note(other, note=notes.arbitration_notice(other), now=now)
         record(other, actor=None, role=ActorRole.SYSTEM, action=EventAction.ARBITRATION_STARTED, now=now)
         Claim.objects.filter(pk=other.pk).update(arbitration_notified_at=now)
         other.arbitration_notified_at = now
@@ -118,25 +113,13 @@ def tell_losing_side(winner: Claim, ended: list[Association], lines: list[ClaimP
         action = EventAction.ARBITRATION_DECIDED if lost else EventAction.ARBITRATION_DECIDED_OPEN
         with change(pk, actor=None, action=action, now=now) as c:
             products = sorted(ended_products.get(pk, set()) | open_products.get(pk, set()))
-            with translation.override(partner_language_of(c.claim)):  # written for that claim's partner
-                if lost:
-                    body = _(
-                        "Association ended for %(products)s: after reviewers compared proof of execution, the customer "
-                        "and product were decided for another partner on %(date)s. This claim is no longer on its way "
-                        "to incentive eligibility evaluation. If the customer denies the other partner, your "
-                        "association is restored and you will be emailed."
-                    ) % {"products": ", ".join(products), "date": formats.date_format(timezone.localtime(now), "DATE_FORMAT")}
-                else:
-                    body = _(
-                        "Reviewers compared proof of execution and approved another partner's claim for %(products)s at "
-                        "this customer. A reviewer will still decide this claim and may ask you for more information here."
-                    ) % {"products": ", ".join(products)}
+            note = notes.association_ended(products, now) if lost else notes.decided_open(products)
             all_ended = lost and pk not in still_holding
             if all_ended:
                 c.claim.association_ended_at = now
                 if c.claim.deadline_kind == K.CONSENT_WINDOW:
                     c.stop_clock()
-            system_note(c.claim, body=body, now=now)
+            system_note(c.claim, note=note, now=now)
             # decided_by_claim is for reviewers only (claims.history keeps it from partners).
             c.details = {"products": products, "association_ended": all_ended, "decided_by_claim": winner.pk}
 
@@ -174,12 +157,7 @@ def restore_after_denial(winner: Claim, *, now: datetime) -> None:
             c.claim.association_ended_at = None
             if c.claim.eligibility_sent_at is None and not c.claim.deadline_kind:
                 c.start_clock(K.CONSENT_WINDOW)
-            with translation.override(partner_language_of(c.claim)):  # written for that claim's partner
-                body = _(
-                    "Association restored for %(products)s: the customer denied the partner the arbitration had been "
-                    "decided for. This claim is approved again."
-                ) % {"products": ", ".join(products)}
-            system_note(c.claim, body=body, now=now)
+            system_note(c.claim, note=notes.association_restored(products), now=now)
             c.details = {"products": products, "restored_by_denial_of": winner.pk}
     record(
         winner,

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
-from .. import clocks, competition, events
+from .. import clocks, competition, events, notes
 from ..access import role_of
 from ..choices import ActorRole
 from ..errors import DomainError
@@ -164,9 +164,13 @@ def comment(claim: Claim, *, author: User | None, role: str, body: str, kind: st
     return ClaimComment.objects.create(claim=claim, author=author, author_role=role, body=body, kind=kind, created_at=now)
 
 
-def system_note(claim: Claim, *, body: str, now: datetime) -> ClaimComment:
-    """A comment the system posts on a claim (arbitration, restoration), naming no partner."""
-    return comment(claim, author=None, role=ActorRole.SYSTEM, body=body, kind=ClaimComment.Kind.ARBITRATION, now=now)
+def system_note(claim: Claim, *, note: notes.Note, now: datetime) -> ClaimComment:
+    """A comment the system posts on a claim (arbitration, restoration), naming no partner.
+    Stored as its code and parameters: each reader reads it in their language (claims.notes)."""
+    return ClaimComment.objects.create(
+        claim=claim, author=None, author_role=ActorRole.SYSTEM, kind=ClaimComment.Kind.ARBITRATION,
+        body=notes.stored_text(note), code=note.code, params=note.params, created_at=now,
+    )  # fmt: skip
 
 
 def end_associations(claim: Claim, *, reason: str, now: datetime) -> int:

@@ -75,18 +75,26 @@ def template_xlsx() -> bytes:
         codes.append(safe_row(["solution_area", area.value, *(_in(lang, area.label) for lang in languages)]))
     for area, activities in ACTIVITIES_BY_AREA.items():
         for act in activities:
-            label = f"{SolutionArea(area).label}: {Activity(act).label}"
-            codes.append(safe_row(["activity", act, *(_in(lang, label) for lang in languages)]))
+            codes.append(safe_row(["activity", act, *(_in(lang, _activity_name, area, act) for lang in languages)]))
     for product in Product.objects.order_by("solution_area", "code"):
-        note = _("needs a subscription ID") if product.is_dynamics else _("no subscription ID")
-        codes.append(
-            safe_row(["product", product.code, *(f"{product.name} ({_in(lang, SolutionArea(product.solution_area).label)}; {_in(lang, note)})" for lang in languages)])
-        )  # fmt: skip
+        codes.append(safe_row(["product", product.code, *(_in(lang, _product_name, product) for lang in languages)]))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _in(language: str, text) -> str:
+def _activity_name(area: str, activity: str) -> str:
+    return f"{SolutionArea(area).label}: {Activity(activity).label}"
+
+
+def _product_name(product: Product) -> str:
+    note = _("needs a subscription ID") if product.is_dynamics else _("no subscription ID")
+    return f"{product.name} ({SolutionArea(product.solution_area).label}; {note})"
+
+
+def _in(language: str, text, *args) -> str:
+    """`text` (a lazy translation) in `language`; or, given `args`, what the function `text`
+    words from them in `language`: an f-string is worded when it is built, so it is built in
+    each language's override, never once for every column."""
     with translation.override(language):
-        return str(text)
+        return text(*args) if args else str(text)

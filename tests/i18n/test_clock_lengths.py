@@ -15,7 +15,6 @@ import polib
 import pytest
 from django.test import override_settings
 
-from claims import competition
 from claims.choices import ClaimState
 from claims.errors import FIELD_MESSAGES, MESSAGES
 from claims.models import Claim
@@ -133,7 +132,7 @@ def test_decisions_and_their_confirmations_say_the_configured_lengths(client, bu
     assert "Dispute sent. A reviewer will decide within 8 business days." in text["dispute sent"]
     assert "Decide within 8 business days; a rejection now is final." in text["reviewer, disputed"]
     assert "The review still starts within 3 business days." in text["arbitration notice"]
-    assert "The review still starts within 3 business days." in competition.arbitration_notice(competing)
+    assert "The review still starts within 3 business days." in competing.comments.get(kind="arbitration").text
 
 
 def test_no_error_message_or_webhook_event_names_a_default_length():

@@ -1,9 +1,15 @@
 """The import pages: upload, preview with per-column errors, import, rejected rows, access."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from django.utils.translation import gettext
+from openpyxl import load_workbook
 
-from claims.models import Claim
+from claims.choices import ACTIVITIES_BY_AREA, Activity, SolutionArea
+from claims.models import Claim, Product
 from integrations.models import ClaimImport
 
 from .files import csv_bytes, good_row, rows
@@ -83,3 +89,35 @@ def test_a_nul_character_in_the_file_is_refused_next_to_the_field_naming_the_row
     assert page.status_code == 200
     assert "Row 3 of this file contains a null character" in page.content.decode()
     assert not ClaimImport.objects.exists()
+
+
+@pytest.mark.parametrize("downloader", ["pt-br", "en"])
+def test_the_templates_codes_sheet_names_each_code_in_each_columns_language(fabrikam, settings, downloader):
+    fabrikam.language = downloader
+    fabrikam.save(update_fields=["language"])
+    response = signed_in(fabrikam).get("/integrations/imports/template.xlsx")
+    assert response.status_code == 200
+    header, *codes = load_workbook(io.BytesIO(response.content))["codes"].values
+    languages = [code for code, _name in settings.LANGUAGES]
+    assert header == ("column", "code", *languages)
+
+    def names(language: str) -> list[tuple[str, str, str]]:
+        with translation.override(language):
+            found = [("solution_area", area.value, str(area.label)) for area in SolutionArea]
+            found += [
+                ("activity", act, f"{SolutionArea(area).label}: {Activity(act).label}")
+                for area, acts in ACTIVITIES_BY_AREA.items()
+                for act in acts
+            ]
+            for p in Product.objects.order_by("solution_area", "code"):
+                note = gettext("needs a subscription ID") if p.is_dynamics else gettext("no subscription ID")
+                found.append(("product", p.code, f"{p.name} ({SolutionArea(p.solution_area).label}; {note})"))
+            return found
+
+    expected = {lang: names(lang) for lang in languages}
+    assert [row[:2] for row in codes] == [row[:2] for row in expected["en"]]
+    for i, (_column, code, *cells) in enumerate(codes):
+        assert dict(zip(languages, cells, strict=True)) == {lang: expected[lang][i][2] for lang in languages}, code
+    activities = [row for row in codes if row[0] == "activity"]
+    presales = next(row for row in activities if row[1] == "presales")
+    assert len(set(presales[2:])) == len(languages)  # five languages, five different names

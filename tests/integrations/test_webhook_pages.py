@@ -1,8 +1,13 @@
 """The Global admin's webhook pages: add (secret shown once), log, test event, rotate, redeliver."""
 
+import html
+
 import pytest
 from django.test import Client
+from django.utils import translation
 
+from claims.history import WEBHOOK_TYPES
+from integrations.forms import WebhookEditForm
 from integrations.models import WebhookEndpoint
 
 from .conftest import hook_url, received, register, verify
@@ -98,3 +103,15 @@ def test_the_delivery_log_has_a_constant_query_count(
     with django_assert_max_num_queries(8):
         page = client.get(f"/integrations/webhooks/{endpoint.pk}/")
     assert page.content.decode().count("webhook.test") >= 12
+
+
+@pytest.mark.parametrize("language", ["pt-br", "zh-hans", "en"])
+def test_the_event_descriptions_are_in_the_readers_language(fabrikam, language):
+    client = signed_in(fabrikam)
+    client.get("/integrations/webhooks/new/", HTTP_ACCEPT_LANGUAGE="it")  # another language first, in this process
+    page = html.unescape(client.get("/integrations/webhooks/new/", HTTP_ACCEPT_LANGUAGE=language).content.decode())
+    with translation.override(language):
+        edit_form = str(WebhookEditForm())
+        for event_type, description in WEBHOOK_TYPES.items():
+            assert f"{event_type}: {description}" in page and f"{event_type}: {description}" in html.unescape(edit_form)
+        assert language == "en" or str(WEBHOOK_TYPES["claim.submitted"]) != "A claim was submitted."
