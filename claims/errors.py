@@ -104,6 +104,7 @@ MESSAGES = {
     "evidence_already_removed": _("This file was already removed."),
     "removal_reason_required": _("Say why you remove this file, for the reviewer and the claim's history."),
     "not_a_reviewer": _("Choose a reviewer."),
+    "no_claims_selected": _("No claim was selected. Tick the claims to assign, then choose Assign selected again."),
     "invalid_credentials": _("Wrong username or password."),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),

@@ -612,6 +612,9 @@ class Notification(DeliveryRow):
             models.Index(fields=["next_attempt_at"], name="notification_due_idx", condition=Q(status="pending")),
             # The in-app notifications page and its unread count: one recipient's emails.
             models.Index(fields=["to", "created_at"], name="notification_to_idx"),
+            # The failed-emails list (newest attempt first) and the count in every reviewer's
+            # header: they read the given-up rows only, however many emails were ever sent.
+            models.Index(fields=["-last_attempt_at", "-id"], name="notification_failed_idx", condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:

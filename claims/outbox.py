@@ -265,3 +265,9 @@ def retry(*, notification_ids: list[int], now: datetime | None = None) -> int:
 
 def failed():
     return EMAILS.failed().select_related("claim")
+
+
+def failed_count() -> int:
+    """How many emails were given up: the number beside the failed-emails link in the
+    reviewers' header. One COUNT over the partial index of failed rows."""
+    return EMAILS.failed().order_by().count()

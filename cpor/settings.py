@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "claims.form_once.form_token",
                 "claims.inbox.unread_notifications",
+                "reviews.outbox_views.failed_email_count",
             ],
         },
     },

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from claims.errors import MESSAGES, DomainError
 
@@ -154,10 +154,16 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("integrations:webhook", endpoint.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @global_admin_required
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.endpoint_delete(endpoint=_endpoint(request, pk), actor=request.user)
+    """GET, or a POST without confirmed=1: the confirmation step (a plain form, no JavaScript
+    needed), since removing cannot be undone and drops the delivery log. POST with
+    confirmed=1: removes the endpoint."""
+    endpoint = _endpoint(request, pk)
+    if request.method == "GET" or request.POST.get("confirmed") != "1":
+        return render(request, "integrations/webhook_delete.html", {"endpoint": endpoint})
+    services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, _("The endpoint was removed. It receives no more events."))
     return redirect("integrations:webhooks")
 

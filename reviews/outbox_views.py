@@ -16,6 +16,15 @@ from claims.models import Notification
 from .views import reviewer_required
 
 
+def failed_email_count(request: HttpRequest) -> dict:
+    """Context processor: the number beside the failed-emails link in reviewers' headers. A
+    callable, so its one query runs only on pages that show it, and only for reviewers."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_reviewer:
+        return {}
+    return {"failed_emails": outbox.failed_count}
+
+
 @reviewer_required
 def failed_emails(request: HttpRequest) -> HttpResponse:
     page = Paginator(outbox.failed(), 50).get_page(request.GET.get("page"))

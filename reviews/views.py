@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from claims.actions import REGISTRY, REVIEWER, ClaimAction, endpoints
 from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
-from claims.errors import DomainError
+from claims.errors import MESSAGES, DomainError
 from claims.forms import CommentForm
 from claims.models import Claim, Product
 from claims.presentation import timeline, withdraw_reason
@@ -107,8 +107,12 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("claims") if v.isdigit()][:200]
     back = request.POST.get("next", "")
     back = back if back.startswith("/review/") else reverse("reviews:queue")
-    if not form.is_valid() or not ids:
-        messages.error(request, _("Choose one or more claims and a reviewer to assign them to."))
+    if not ids or not form.is_valid():
+        # Each missing input says what to do, with the code's message (claims.errors).
+        if not ids:
+            messages.error(request, MESSAGES["no_claims_selected"])
+        if not form.is_valid():
+            messages.error(request, MESSAGES["not_a_reviewer"])
         return redirect(back)
     assignee = form.cleaned_data["assignee"]
     done, refused = [], []

@@ -51,3 +51,34 @@ def test_search_sort_and_bulk_assign_then_the_sla_dashboard_counts_a_pickup_brea
     pickup = page.locator("#late").get_by_role("row").filter(has_text="Review pickup")
     assert pickup.get_by_role("link", name=f"#{ignored.pk} Nobody picked this up").is_visible()
     screenshot(page, "sla-dashboard")
+
+
+def test_select_all_ticks_every_claim_on_the_page_and_nothing_selected_is_said(live_server, page, people):
+    partner = people["fabrikam-global"]
+    fresh = [Builder(partner, None).submitted(m365_data(name=f"Branch {i}", **another_customer(i))) for i in range(3)]
+
+    sign_in(page, live_server.url, "reviewer-ana")
+    page.get_by_role("heading", name="Review queue").wait_for()
+    every = page.get_by_label("Select every claim on this page")
+    rows = [page.get_by_label(f"Select #{claim.pk}") for claim in fresh]
+    every.check()
+    assert all(row.is_checked() for row in rows)
+    rows[0].uncheck()  # one row cleared: the header box is neither ticked nor clear
+    assert not every.is_checked() and every.evaluate("box => box.indeterminate")
+    every.check()  # from mixed, the header box ticks every row again
+    assert all(row.is_checked() for row in rows) and not every.evaluate("box => box.indeterminate")
+    every.uncheck()
+    assert not any(row.is_checked() for row in rows)
+
+    page.get_by_label("Assign to").select_option(label="reviewer-ben")
+    page.get_by_role("button", name="Assign selected").click()
+    page.get_by_text("No claim was selected. Tick the claims to assign, then choose Assign selected again.").wait_for()
+    assert not Claim.objects.filter(assigned_reviewer__username="reviewer-ben").exists()
+
+    page.get_by_label("Select every claim on this page").check()
+    page.get_by_label("Assign to").select_option(label="reviewer-ben")
+    page.get_by_role("button", name="Assign selected").click()
+    page.get_by_text("Assigned to reviewer-ben:").wait_for()
+    assert sorted(Claim.objects.filter(assigned_reviewer__username="reviewer-ben").values_list("pk", flat=True)) == sorted(
+        c.pk for c in fresh
+    )

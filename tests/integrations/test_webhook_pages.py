@@ -75,8 +75,29 @@ def test_turn_off_and_remove(fabrikam, httpserver):
     )
     endpoint.refresh_from_db()
     assert endpoint.is_active is False and endpoint.events == ["claim.submitted"]
-    client.post(f"/integrations/webhooks/{endpoint.pk}/delete/")
+    client.post(f"/integrations/webhooks/{endpoint.pk}/delete/", {"confirmed": "1"})
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_remove_endpoint_asks_first_and_a_one_click_post_removes_nothing(fabrikam, httpserver):
+    endpoint, _ = register(fabrikam, httpserver)
+    client = signed_in(fabrikam)
+    delete_url = f"/integrations/webhooks/{endpoint.pk}/delete/"
+    detail = client.get(f"/integrations/webhooks/{endpoint.pk}/").content.decode()
+    # The endpoint's page leads to the confirmation step; no form there removes it in one click.
+    assert f'href="{delete_url}"' in detail and f'action="{delete_url}"' not in detail
+    asked = client.get(delete_url)
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    assert endpoint.url in html and "receives no more events" in html and 'name="confirmed" value="1"' in html
+    assert f'action="{delete_url}"' in html and f'href="/integrations/webhooks/{endpoint.pk}/"' in html  # or keep it
+    one_click = client.post(delete_url)
+    assert one_click.status_code == 200 and 'name="confirmed" value="1"' in one_click.content.decode()
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    removed = client.post(delete_url, {"confirmed": "1"})
+    assert removed.status_code == 302 and removed["Location"] == "/integrations/webhooks/"
+    assert not WebhookEndpoint.objects.exists()
+    assert "The endpoint was removed." in client.get(removed["Location"]).content.decode()
 
 
 def test_only_global_admins_and_never_another_companys(fabrikam, fabrikam_incentives, northwind, httpserver):
@@ -85,7 +106,8 @@ def test_only_global_admins_and_never_another_companys(fabrikam, fabrikam_incent
     assert denied.status_code == 403 and "Global admins" in denied.content.decode()
     other = signed_in(northwind)
     assert other.get(f"/integrations/webhooks/{endpoint.pk}/").status_code == 404
-    assert other.post(f"/integrations/webhooks/{endpoint.pk}/delete/").status_code == 404
+    assert other.get(f"/integrations/webhooks/{endpoint.pk}/delete/").status_code == 404
+    assert other.post(f"/integrations/webhooks/{endpoint.pk}/delete/", {"confirmed": "1"}).status_code == 404
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert endpoint.url not in other.get("/integrations/webhooks/").content.decode()
 

@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims.models import Notification
+from tests.conftest import another_customer, m365_data
 
 
 def _given_up(build) -> Notification:
@@ -44,3 +47,47 @@ def test_a_reviewer_sees_a_failed_email_and_sends_it_again_once(
     n.refresh_from_db()
     assert n.status == "sent" and len(mailoutbox) == 1
     assert "Every email was delivered." in client.get("/review/outbox/").content.decode()
+
+
+def _header(html: str) -> str:
+    return html.split('<header class="top">', 1)[1].split("</header>", 1)[0]
+
+
+def _outbox_link(html: str) -> str:
+    header = _header(html)
+    assert 'href="/review/outbox/"' in header, header
+    return header.split('href="/review/outbox/"', 1)[1].split("</a>", 1)[0]
+
+
+def test_reviewers_reach_the_failed_emails_from_the_header_which_counts_them(client, build, ana, fabrikam):
+    _given_up(build)
+    build.submitted(m365_data(name="second", **another_customer(1)))
+    Notification.objects.update(status="failed")
+    client.force_login(ana)
+    for url in ("/review/", "/review/overview/", "/notifications/"):
+        link = _outbox_link(client.get(url).content.decode())
+        assert "Emails not delivered" in link and '<span class="badge" aria-label="2 not delivered">2</span>' in link
+    client.force_login(fabrikam)
+    assert "/review/outbox/" not in _header(client.get("/claims/").content.decode())
+
+
+def test_the_header_shows_no_count_when_every_email_was_delivered(client, build, ana):
+    build.submitted()
+    client.force_login(ana)
+    link = _outbox_link(client.get("/review/").content.decode())
+    assert "Emails not delivered" in link and "badge" not in link
+
+
+def test_the_header_count_is_one_query_however_many_emails_failed(client, build, ana, django_assert_num_queries):
+    _given_up(build)
+    client.force_login(ana)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/review/overview/")
+    counting = [q["sql"] for q in few.captured_queries if "claims_notification" in q["sql"] and "'failed'" in q["sql"]]
+    assert len(counting) == 1 and "COUNT(" in counting[0].upper(), counting
+    for i in range(10):
+        build.submitted(m365_data(name=f"more {i}", **another_customer(i)))
+    Notification.objects.update(status="failed")
+    with django_assert_num_queries(len(few)):
+        html = client.get("/review/overview/").content.decode()
+    assert '<span class="badge" aria-label="11 not delivered">11</span>' in _outbox_link(html)

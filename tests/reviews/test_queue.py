@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from claims import demo, services
+from claims.models import Claim
 from reviews.selectors import queue_counts, review_queue
 from tests.conftest import Builder, another_customer, m365_data
 
@@ -74,6 +75,36 @@ def test_bulk_assign_assigns_the_selected_claims_and_names_the_refused(client, c
     assert f"Assigned to reviewer-ben: #{fab.pk}, #{nw.pk}." in page
     assert f"Not assigned (no longer waiting for a reviewer): #{decided.pk}." in page
     assert fab.events.filter(action="assigned").count() == 1
+
+
+def test_bulk_assign_with_nothing_selected_says_so_and_assigns_nothing(client, claims, ana, ben):
+    client.force_login(ana)
+    response = client.post("/review/assign/", {"assignee": ben.pk, "next": "/review/?show=unassigned"}, follow=True)
+    assert response.redirect_chain == [("/review/?show=unassigned", 302)]
+    html = response.content.decode()
+    assert "No claim was selected. Tick the claims to assign, then choose Assign selected again." in html
+    assert "Choose a reviewer." not in html
+    assert not Claim.objects.filter(assigned_reviewer=ben).exists()
+
+
+def test_bulk_assign_without_a_reviewer_asks_for_one_and_assigns_nothing(client, claims, ana):
+    fab = claims[0]
+    client.force_login(ana)
+    html = client.post("/review/assign/", {"claims": [fab.pk], "next": "/review/"}, follow=True).content.decode()
+    assert "Choose a reviewer." in html and "No claim was selected" not in html
+    fab.refresh_from_db()
+    assert fab.assigned_reviewer_id is None
+
+
+def test_the_queue_header_has_a_select_all_box_that_its_script_shows(client, claims, ana):
+    client.force_login(ana)
+    html = client.get("/review/").content.decode()
+    head = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    # Without JavaScript the box would do nothing, so it starts hidden; the script shows it.
+    assert 'type="checkbox"' in head and "data-select-all" in head and " hidden" in head
+    assert 'aria-label="Select every claim on this page"' in head
+    assert '<script src="/static/js/select-all.js" defer></script>' in html
+    assert "<script>" not in html
 
 
 def test_bulk_assign_through_the_api(claims, ana, fabrikam):
