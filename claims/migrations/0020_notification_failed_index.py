@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0018_idempotency_headers'),
+        ('claims', '0019_comment_note_code'),
     ]
 
     operations = [
