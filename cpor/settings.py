@@ -140,7 +140,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = True  # sessions last SESSION_COOKIE_AGE, as before allauth
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "CPOR Claims: "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in allauth's emails use the scheme of the site's address (SITE_URL).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split(":", 1)[0]
 # One rate-limit story: django-axes (below) is the only sign-in lockout, per username and
 # address, with the progressive slowdown of an address (cpor.security); allauth's own
 # sign-in limits are off so the two never disagree. allauth limits the rest: a reset may be
