@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .accounts import mark_staff_email_verified
 from .models import (
     Association,
     Claim,
@@ -53,6 +54,13 @@ class UserAdmin(BaseUserAdmin):
         (_("CPOR"), {"fields": ["company", "role", "language"]}),
     ]
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, (_("CPOR"), {"fields": ["company", "role"]})]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # An address staff enter is taken as verified (claims/accounts.py); a user changing
+        # their own address verifies it first.
+        if not change or "email" in form.changed_data:
+            mark_staff_email_verified(obj)
 
 
 class TenantDomainInline(admin.TabularInline):

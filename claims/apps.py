@@ -19,3 +19,10 @@ class ClaimsConfig(AppConfig):
         emails.subscribe()
 
         user_login_failed.connect(log_failed_sign_in, dispatch_uid="cpor-log-failed-sign-in")
+
+        # A completed password reset lifts the account's sign-in locks (issue 20, point 8).
+        from allauth.account.signals import password_reset
+
+        from .accounts import lift_sign_in_locks
+
+        password_reset.connect(lift_sign_in_locks, dispatch_uid="cpor-reset-lifts-locks")

@@ -148,3 +148,18 @@ def log_failed_sign_in(sender, credentials, request=None, **kwargs):
     log.warning("Failed sign-in for %r from %s", (credentials or {}).get("username", "?"), address)
     if request is not None:
         address_failed(request)
+
+
+def sign_in_username(request, credentials=None) -> str | None:
+    """django-axes' username of a sign-in attempt (AXES_USERNAME_CALLABLE): what was typed,
+    except that an email address of an account counts as that account's username, so
+    "global@fabrikam.example" and "fabrikam-global" share one count per address."""
+    typed = (credentials or {}).get("username") or (credentials or {}).get("email")
+    if typed is None and request is not None:
+        data = getattr(request, "data", None) or request.POST
+        typed = data.get("username")
+    if typed and "@" in typed:
+        from claims.accounts import username_for_email
+
+        return username_for_email(typed.strip()) or typed
+    return typed

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_fsm",
     "axes",
+    "allauth",
+    "allauth.account",
     "csp",
     "claims",
     "reviews",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "claims.form_once.FormOnceMiddleware",  # a double-submitted browser form stores once
     "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,10 +115,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "claims.User"
 # django-axes first: a locked-out username or address is refused even with a good password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Then allauth's backend (Django's ModelBackend, plus sign-in by email address).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "allauth.account.auth_backends.AuthenticationBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Accounts (django-allauth, claims/accounts.py; docs/operations.md, "Accounts"). One field
+# takes a username or an email address. Nobody signs up (the adapter closes it): staff
+# create accounts. An address staff entered counts as verified; an address a user adds is
+# verified by a link before it replaces their primary one. Sign-in itself never waits for
+# a verification (CHANGE_EMAIL keeps every primary address verified).
+ACCOUNT_ADAPTER = "claims.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"login": "claims.accounts.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+# "Forgot password" answers the same whether an address has an account or not, and writes
+# only to addresses that have one.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SESSION_REMEMBER = True  # sessions last SESSION_COOKIE_AGE, as before allauth
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "CPOR Claims: "
+# Links in allauth's emails use the scheme of the site's address (SITE_URL).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split(":", 1)[0]
+# One rate-limit story: django-axes (below) is the only sign-in lockout, per username and
+# address, with the progressive slowdown of an address (cpor.security); allauth's own
+# sign-in limits are off so the two never disagree. allauth limits the rest: a reset may be
+# requested 20 times a minute per address and 5 times a minute per email address; the
+# link it sends may be opened 20 times a minute per address.
+ACCOUNT_RATE_LIMITS = {
+    "login": False,
+    "login_failed": False,
+    "reset_password": env_str("CPOR_RESET_PASSWORD_RATE_LIMIT", "20/m/ip,5/m/key"),
+    "reset_password_from_key": "20/m/ip",
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -217,6 +255,9 @@ CPOR_LOGIN_ADDRESS_FREE_FAILURES = env_int("CPOR_LOGIN_ADDRESS_FREE_FAILURES", 1
 CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS = env_int("CPOR_LOGIN_ADDRESS_MAX_WAIT_SECONDS", 60, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "cpor.security.client_ip"
+# A sign-in by email address counts against the account's username, so one account has one
+# count per address whichever way it is typed (and a success or a reset clears it).
+AXES_USERNAME_CALLABLE = "cpor.security.sign_in_username"
 AXES_LOCKOUT_CALLABLE = "cpor.security.lockout_response"
 
 # Email: SMTP in production (EMAIL_URL-style settings), a file per message in development.

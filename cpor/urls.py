@@ -1,6 +1,6 @@
+from allauth.account import views as account_views
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -13,8 +13,11 @@ from .security import gated
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
-    path("accounts/login/", gated(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's sign-in and sign-out under the names the pages and tests use; the rest of
+    # allauth's account pages (password change and reset, email addresses) below.
+    path("accounts/login/", gated(account_views.LoginView.as_view()), name="login"),
+    path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),

@@ -71,7 +71,8 @@ def test_the_browsers_language_is_used_until_one_is_picked(
         assert page.locator("#language-picker").input_value() == code
         sign_in(page, "fabrikam-global", sign_in_label)
         page.get_by_role("heading", name=heading).wait_for()
-        assert User.objects.get(username="fabrikam-global").language == ""  # nothing picked, nothing saved
+        # Nothing picked: the first sign-in saves the browser's language, so emails follow it (issue 21, point 1).
+        assert User.objects.get(username="fabrikam-global").language == code
     finally:
         page.context.close()
 

@@ -12,8 +12,8 @@ import integrations.api
 import integrations.forms
 import reviews.api
 import reviews.forms
+from claims import accounts, services
 from claims import forms as claim_forms
-from claims import services
 from claims.api import serializers as s
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
 from claims.models import Claim, ClaimComment, ClaimEvidence, Mpn, Product, User
@@ -50,6 +50,7 @@ SOURCES: dict[tuple[type, str], tuple[type, str] | int | None] = {
     (reviews.forms.RejectForm, "message"): (Claim, "rejection_message"),
     (integrations.forms.WebhookForm, "url"): (WebhookEndpoint, "url"),
     (integrations.forms.WebhookForm, "description"): (WebhookEndpoint, "description"),
+    (accounts.LoginForm, "password"): None,  # credentials (allauth's form): a longer one matches no user
     # API input serializers
     (s.ContactInSerializer, "name"): (Claim, "customer_contact_name"),
     (s.ContactInSerializer, "email"): (Claim, "customer_contact_email"),

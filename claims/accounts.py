@@ -1,0 +1,121 @@
+"""Accounts on django-allauth (issue 21, point 1): sign-in by username or email, change
+password, "forgot password", verified email addresses (docs/operations.md, "Accounts").
+
+What allauth does not decide for this product is here:
+
+- Nobody signs up: staff create accounts (invitations come later), so the adapter
+  closes signup.
+- An address staff entered is taken as verified (`mark_staff_email_verified`): staff had
+  it from the partner's company. An address a user adds themselves must be verified
+  before it replaces their primary one (ACCOUNT_CHANGE_EMAIL).
+- Emails go out in the recipient's saved language, not in the language of whoever asked
+  for them (a reset is requested anonymously).
+- The browser's language is saved on the account at its first sign-in, when the user
+  has none saved yet.
+- django-axes alone locks sign-ins out (cpor.security): a completed password reset lifts
+  the user's locks, and allauth's own failed-login limit is off (settings).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.account import forms as allauth_forms
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.userkit import filter_users_by_email
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import translation
+
+from cpor.i18n import browser_language, recipient_language, supported
+
+log = logging.getLogger("cpor.security")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # Accounts are created by staff (and, later, by invitation): never by a visitor.
+        return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's reset-request limits count per address with the same proxy rule as
+        # every other throttle and the sign-in lockout.
+        from cpor.security import client_ip
+
+        return client_ip(request) or super().get_client_ip(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # The language of the account the email is about, else of the page that asked.
+        language = recipient_language(context.get("user"), fallback=translation.get_language())
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)
+
+    def login(self, request: HttpRequest, user) -> None:
+        super().login(request, user)
+        save_browser_language(request=request, user=user)
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form, its one field taking a username or an email address. The
+    field is posted as `username`, as before allauth: scripts, password managers and the
+    sign-in lockout (django-axes reads `username`) keep working."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["login"]
+        # allauth's own wording, so its catalogues translate it in every language.
+        field.label = translation.gettext_lazy("Username or email")
+        field.widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        field.widget.attrs.pop("placeholder", None)
+
+    def add_prefix(self, field_name: str) -> str:
+        return "username" if field_name == "login" else super().add_prefix(field_name)
+
+
+def save_browser_language(*, request: HttpRequest, user) -> None:
+    """At a sign-in, an account without a saved language takes the one its browser asked
+    for (the picker's cookie, else Accept-Language), so later emails speak it."""
+    if supported(user.language):
+        return
+    code = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)) or browser_language(request)
+    if code:
+        user.language = code
+        user.save(update_fields=["language"])
+
+
+def username_for_email(email: str) -> str | None:
+    """The username of the one active account holding `email` (verified first), else None."""
+    users = filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
+    return users[0].get_username() if len(users) == 1 else None
+
+
+def mark_staff_email_verified(user) -> None:
+    """The address staff entered on `user` becomes their primary, verified address (staff
+    had it from the company); an empty address leaves the account without one."""
+    email = (user.email or "").strip()
+    if not email:
+        return
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user, primary=True).exclude(email__iexact=email).update(primary=False)
+        address, _created = EmailAddress.objects.get_or_create(
+            user=user, email__iexact=email, defaults={"email": email.lower(), "primary": True, "verified": True}
+        )
+        if not (address.primary and address.verified):
+            address.primary = address.verified = True
+            address.save(update_fields=["primary", "verified"])
+
+
+def lift_sign_in_locks(sender=None, *, request=None, user, **kwargs) -> None:
+    """allauth's `password_reset` signal: whoever completed the reset holds the mailbox, so
+    the locks on their account (per username and address, also those counted under one
+    of their email addresses) are lifted (issue 20, point 8)."""
+    from axes.utils import reset
+
+    names = {user.get_username(), *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
+    if user.email:
+        names.add(user.email)
+    removed = sum(reset(username=name) for name in names)
+    if removed:
+        log.info("Sign-in locks of %s lifted by a password reset (%d attempts)", user.get_username(), removed)
