@@ -22,10 +22,11 @@ import logging
 
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.internal.userkit import filter_users_by_email
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -86,9 +87,12 @@ def save_browser_language(*, request: HttpRequest, user) -> None:
 
 
 def username_for_email(email: str) -> str | None:
-    """The username of the one active account holding `email` (verified first), else None."""
-    users = filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
-    return users[0].get_username() if len(users) == 1 else None
+    """The username of the one active account holding `email` (as its address or one of its
+    verified allauth addresses), else None."""
+    User = get_user_model()
+    held = Q(email__iexact=email) | Q(pk__in=EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id"))
+    users = list(User.objects.filter(held, is_active=True).values_list(User.USERNAME_FIELD, flat=True)[:2])
+    return users[0] if len(users) == 1 else None
 
 
 def mark_staff_email_verified(user) -> None:

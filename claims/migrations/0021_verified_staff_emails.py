@@ -10,10 +10,11 @@ def verify_staff_emails(apps, schema_editor):
     User = apps.get_model("claims", "User")
     EmailAddress = apps.get_model("account", "EmailAddress")
     taken = {e.lower() for e in EmailAddress.objects.filter(verified=True).values_list("email", flat=True)}
+    has_address = set(EmailAddress.objects.values_list("user_id", flat=True))
     rows = []
-    for user_id, email in User.objects.exclude(email="").order_by("pk").values_list("pk", "email"):
+    for user_id, email in User.objects.exclude(email="").order_by("pk").values_list("pk", "email").iterator():
         email = email.strip().lower()
-        if not email or EmailAddress.objects.filter(user_id=user_id).exists():
+        if not email or user_id in has_address:
             continue
         rows.append(EmailAddress(user_id=user_id, email=email, primary=True, verified=email not in taken))
         taken.add(email)
@@ -22,7 +23,7 @@ def verify_staff_emails(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0019_comment_note_code"),
+        ("claims", "0020_notification_failed_index"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
