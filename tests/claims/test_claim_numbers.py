@@ -81,3 +81,12 @@ def test_a_number_too_long_for_an_id_is_searched_as_text(partner, build):
     build.submitted()
     assert partner.get("/claims/", {"q": "#99999999999999999999999"}).status_code == 200
     assert list(claims_for_company(build.partner.company_id, q="99999999999999999999999")) == []
+
+
+@pytest.mark.parametrize("q", ["#²", "²", "١٦"])
+def test_a_digit_that_is_no_ascii_number_is_searched_as_text_not_an_error(client, build, ana, q):
+    build.submitted()
+    client.force_login(ana)
+    assert client.get("/review/", {"q": q}).status_code == 200
+    client.force_login(build.partner)
+    assert client.get("/claims/", {"q": q}).status_code == 200
