@@ -26,7 +26,7 @@ from . import services
 from .access import has_claims_role, is_own_company_claim
 from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason
 from .clocks import clock_length
-from .competition import conflicts, conflicts_for
+from .competition import conflicts, conflicts_for, duplicates, duplicates_for
 from .consent import read_token
 from .downloads import INLINE_TYPES, downloadable, evidence_response
 from .errors import MESSAGES, DomainError
@@ -211,18 +211,23 @@ def association_list(request: HttpRequest) -> HttpResponse:
 @partner_required
 def conflicts_check(request: HttpRequest) -> HttpResponse:
     """The form's early warning: as soon as a tenant ID and products are typed, says which
-    of them another partner holds or claims (never who). A fragment for claim-form.js."""
+    of them another partner holds or claims (never who), and which of them the company's own
+    live claim already has (linked: submission would refuse a duplicate). A fragment for
+    claim-form.js."""
     guid = parse_guid(request.GET.get("tenant", "")[:64])
     tenant = CustomerTenant.objects.filter(tenant_id=guid).first() if guid else None
     codes = request.GET.getlist("products")[:50]
-    found = []
+    found, own = [], []
     if tenant is not None and codes:
         products = {p.pk: p for p in Product.objects.filter(code__in=codes)}
         exclude = request.GET.get("claim", "")
-        found = conflicts_for(
-            tenant.pk, products, company_id=request.user.company_id, exclude_claim=int(exclude) if exclude.isdigit() else None
-        )
-    return render(request, "claims/_conflicts_live.html", {"conflicts": found})
+        scope = {
+            "company_id": request.user.company_id,
+            "exclude_claim": int(exclude) if exclude.isascii() and exclude.isdigit() else None,
+        }
+        found = conflicts_for(tenant.pk, products, **scope)
+        own = duplicates_for(tenant.pk, products, **scope)
+    return render(request, "claims/_conflicts_live.html", {"conflicts": found, "duplicates": own})
 
 
 def _claim_form(request: HttpRequest, *, claim: Claim | None, limited: bool, initial: dict | None = None):
@@ -324,7 +329,11 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
         if claim.state != ClaimState.EDITING:
             messages.error(request, MESSAGES["invalid_transition"])
             return redirect("claims:detail", claim.pk)
-        return render(request, "claims/submit_confirm.html", {"claim": claim, "conflicts": conflicts(claim)})
+        return render(
+            request,
+            "claims/submit_confirm.html",
+            {"claim": claim, "conflicts": conflicts(claim), "duplicates": duplicates(claim)},
+        )
     try:
         claim = services.claim_submit(claim=claim, actor=request.user)
     except DomainError as exc:
@@ -465,6 +474,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "can_edit": is_owner and bool(edit_scope(claim.state)),
             "can_withdraw": is_owner and can_proceed(claim.withdraw),
             "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED_STATES else [],
+            "duplicates": duplicates(claim) if is_owner and claim.state not in DECIDED_STATES else [],
             "association_ended": association_ended_text(claim) if claim.association_ended_at else "",
             "ended_products": list(
                 claim.associations.filter(end_reason="arbitration", ended_at__isnull=False).values_list(
