@@ -209,6 +209,32 @@ def live_claims_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: in
     return found
 
 
+def duplicates(claim: Claim) -> list[dict]:
+    """The company's other live claims for this claim's customer tenant and products
+    (duplicates_for): what submission would refuse with `duplicate_claim`, told before."""
+    if claim.tenant_id is None:
+        return []
+    products = {cp.product_id: cp.product for cp in claim.products.all()}
+    return duplicates_for(claim.tenant_id, products, company_id=claim.company_id, exclude_claim=claim.pk)
+
+
+def duplicates_for(tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None) -> list[dict]:
+    """`products` maps product id -> Product: [{product, name, claim_id, claim_name}], one per
+    product the company already has a live claim for on this tenant (live_claims_for). The
+    claims are the company's own, so naming them is fine. Three queries at most."""
+    if not products:
+        return []
+    found = live_claims_for(company_id, {(tenant_id, product_id) for product_id in products}, exclude_claim=exclude_claim)
+    if not found:
+        return []
+    names = dict(Claim.objects.filter(pk__in=set(found.values()), company_id=company_id).values_list("pk", "name"))
+    return [
+        {"product": product.code, "name": product.name, "claim_id": claim_id, "claim_name": names[claim_id]}
+        for product_id, product in sorted(products.items(), key=lambda item: item[1].name)
+        if (claim_id := found.get((tenant_id, product_id))) in names
+    ]
+
+
 def lock_tenant(tenant_id: int | None) -> None:
     """Serializes every decision about one customer tenant's associations (approvals,
     submissions checked for duplicates, restorations). Absent association rows cannot be

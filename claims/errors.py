@@ -140,6 +140,17 @@ MESSAGES = {
 # the same for clients. {(code, field): message}
 FIELD_MESSAGES: dict[tuple[str, str], object] = {}
 
+# A code's message worded for one case, named by the error's `case` parameter, where the
+# general one would not fit: the code stays the same for clients. {(code, case): message}
+CASE_MESSAGES: dict[tuple[str, str], object] = {
+    # The company's own claim holds the subscription: name it (its own, so naming it is fine)
+    # instead of sending the partner to support.
+    ("subscription_already_claimed", "own_claim"): _(
+        "Your company's claim %(claim)s already holds this subscription. Update that claim (add the product or new "
+        "proof of execution there) or withdraw it first."
+    ),
+}
+
 # HTTP status for the API per kind of error; everything else is 400.
 STATUS = {
     "invalid_transition": 409,
@@ -174,8 +185,13 @@ class ErrorItem:
 
     @property
     def message(self) -> str:
-        text = FIELD_MESSAGES.get((self.code, self.field or "")) or MESSAGES[self.code]
-        return str(text) % dict(self.params) if self.params else str(text)
+        params = dict(self.params)
+        text = (
+            FIELD_MESSAGES.get((self.code, self.field or ""))
+            or CASE_MESSAGES.get((self.code, params.get("case", "")))
+            or MESSAGES[self.code]
+        )
+        return str(text) % params if params else str(text)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "field": self.field, "message": self.message}

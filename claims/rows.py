@@ -57,11 +57,12 @@ def dashboard_rows_html(claims: Iterable[Claim]) -> SafeString:
         activity = f" / {activities.get(claim.activity, claim.activity)}" if claim.activity else ""
         out.append(
             format_html(
-                '<tr><td data-label="{}"><a href="{}">{}</a></td><td data-label="{}">{}</td>'
+                '<tr><td data-label="{}"><a href="{}">#{} {}</a></td><td data-label="{}">{}</td>'
                 '<td data-label="{}">{}{}</td><td data-label="{}">{}</td><td data-label="{}">{}</td>'
                 '<td data-label="{}">{}</td></tr>\n',
                 label["claim"],
                 links.path("claims:detail", claim.pk),
+                claim.pk,
                 claim.name,
                 label["customer"],
                 customer,

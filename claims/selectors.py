@@ -39,8 +39,8 @@ def claims_for_company(company_id: int, *, state: str | None = None, q: str = ""
 
 
 def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "", sort: str = "-created") -> QuerySet[Claim]:
-    """Filtered by status, searched by claim name, customer, domain, tenant ID or
-    subscription ID, sorted by a column key of SORTS ('-' for descending)."""
+    """Filtered by status, searched by claim number ("#16" or "16"), claim name, customer,
+    domain, tenant ID or subscription ID, sorted by a column key of SORTS ('-' for descending)."""
     if state:
         qs = qs.filter(state=state)
     q = (q or "").strip()
@@ -71,6 +71,8 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
             )
         if q.isdigit():
             match |= Q(mpn__mpn_id__startswith=q)  # MPN IDs are digits; the company has a handful
+        if (number := claim_number(q)) is not None:
+            match |= Q(pk=number)  # "#16" or "16", as messages cite a claim: a primary-key lookup
         qs = qs.filter(match)
     key = sort.lstrip("-")
     fields = SORTS.get(key, SORTS["created"])
@@ -87,6 +89,13 @@ def filter_claims(qs: QuerySet[Claim], *, state: str | None = None, q: str = "",
         # from claim_company_due_idx.
         ordering = [clock_order().asc(), *ordering]
     return _with_list_relations(qs).order_by(*ordering, "-pk")
+
+
+def claim_number(q: str) -> int | None:
+    """The claim number a search names ("#16" or "16"), or None. Longer digit runs than
+    any id are no number (they would overflow the column's integer)."""
+    digits = q.removeprefix("#").strip()
+    return int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 12 else None
 
 
 def guid_prefix_range(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:

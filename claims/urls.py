@@ -6,6 +6,7 @@ app_name = "claims"
 urlpatterns = [
     path("", views.claim_list, name="list"),
     path("export.csv", views.claim_export, name="export"),
+    path("export.xlsx", views.claim_export_xlsx, name="export-xlsx"),
     path("associations/", views.association_list, name="associations"),
     path("new/", views.claim_create, name="create"),
     path("conflicts/", views.conflicts_check, name="conflicts"),

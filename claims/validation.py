@@ -63,39 +63,52 @@ def domain_belongs_to(tenant: CustomerTenant, raw_domain: str) -> bool:
 
 
 def check_subscription(
-    raw, *, product: Product, tenant: CustomerTenant | None, exclude_claim_id: int | None, lock: bool = False
-) -> tuple[Subscription | None, str | None]:
-    """The subscription for a Dynamics product line, or the code of the first failure.
+    raw,
+    *,
+    product: Product,
+    tenant: CustomerTenant | None,
+    exclude_claim_id: int | None,
+    company_id: int | None = None,
+    lock: bool = False,
+) -> tuple[Subscription | None, str | None, dict]:
+    """The subscription for a Dynamics product line, or the code of the first failure and
+    its message's parameters.
 
     The order follows the claim flow's messages: not a subscription at all, not for
-    Dynamics, not on this tenant/product, CSP, not provisioned, not active, taken.
+    Dynamics, not on this tenant/product, CSP, not provisioned, not active, taken. Taken by
+    a claim of `company_id` itself, the message names that claim (never another company's).
     """
     guid = parse_guid(raw)
     if guid is None:
-        return None, "invalid_subscription_id"
+        return None, "invalid_subscription_id", {}
     qs = Subscription.objects.select_related("product")
     if lock:
         # Serializes two claims racing for one subscription (PostgreSQL row lock).
         qs = qs.select_for_update(of=("self",))
     sub = qs.filter(subscription_id=guid).first()
     if sub is None:
-        return None, "invalid_subscription_id"
+        return None, "invalid_subscription_id", {}
     if not sub.product.is_dynamics:
-        return None, "subscription_not_dynamics"
+        return None, "subscription_not_dynamics", {}
     if sub.product_id != product.pk or (tenant is not None and sub.tenant_id != tenant.pk):
-        return None, "product_not_on_tenant"
+        return None, "product_not_on_tenant", {}
     if sub.channel == Channel.CSP:
-        return None, "subscription_is_csp"
+        return None, "subscription_is_csp", {}
     if not sub.provisioned:
-        return None, "subscription_not_provisioned"
+        return None, "subscription_not_provisioned", {}
     if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.IN_GRACE):
-        return None, "subscription_inactive"
+        return None, "subscription_inactive", {}
     taken = ClaimProduct.objects.filter(subscription=sub, claim__state__in=HOLDING_STATES)
     if exclude_claim_id is not None:
         taken = taken.exclude(claim_id=exclude_claim_id)
-    if taken.exists():
-        return None, "subscription_already_claimed"
-    return sub, None
+    # The holders, the company's own first: normally one claim holds a subscription.
+    holders = list(taken.order_by("claim_id").values_list("claim_id", "claim__name", "claim__company_id")[:10])
+    if holders:
+        own = next((h for h in holders if company_id is not None and h[2] == company_id), None)
+        if own is not None:
+            return None, "subscription_already_claimed", {"case": "own_claim", "claim": f"#{own[0]} “{own[1]}”"}
+        return None, "subscription_already_claimed", {}
+    return sub, None, {}
 
 
 def _check_contact(errors: ErrorCollector, name: str, raw) -> dict:
@@ -217,14 +230,20 @@ def validate_claim_input(
                 for cp in (claim.products.select_related("product", "subscription") if claim else [])
             ]
         out.products = _check_products(
-            errors, lines, area=area, tenant=tenant if tenant_ok else None, claim=claim, lock=lock_subscriptions
+            errors,
+            lines,
+            area=area,
+            tenant=tenant if tenant_ok else None,
+            claim=claim,
+            company_id=company.pk,
+            lock=lock_subscriptions,
         )
 
     errors.raise_if_any()
     return out
 
 
-def _check_products(errors, lines, *, area, tenant, claim, lock: bool) -> list[ProductLine]:
+def _check_products(errors, lines, *, area, tenant, claim, company_id: int, lock: bool) -> list[ProductLine]:
     if not isinstance(lines, list):
         errors.add("invalid_products", "products")
         return []
@@ -251,11 +270,16 @@ def _check_products(errors, lines, *, area, tenant, claim, lock: bool) -> list[P
         sub = None
         if product.is_dynamics:
             if raw_sub:
-                sub, code_err = check_subscription(
-                    raw_sub, product=product, tenant=tenant, exclude_claim_id=claim.pk if claim else None, lock=lock
+                sub, code_err, params = check_subscription(
+                    raw_sub,
+                    product=product,
+                    tenant=tenant,
+                    exclude_claim_id=claim.pk if claim else None,
+                    company_id=company_id,
+                    lock=lock,
                 )
                 if code_err:
-                    errors.add(code_err, f"{prefix}.subscription_id")
+                    errors.add(code_err, f"{prefix}.subscription_id", **params)
                     continue
             # A draft may leave the subscription for later; submission requires it.
         elif raw_sub:
@@ -296,15 +320,16 @@ def check_complete(claim: Claim, *, lock_subscriptions: bool) -> None:
             if line.subscription is None:
                 errors.add("subscription_required", f"{prefix}.subscription_id")
                 continue
-            _, code = check_subscription(
+            _, code, params = check_subscription(
                 line.subscription.subscription_id,
                 product=line.product,
                 tenant=claim.tenant,
                 exclude_claim_id=claim.pk,
+                company_id=claim.company_id,
                 lock=lock_subscriptions,
             )
             if code:
-                errors.add(code, f"{prefix}.subscription_id")
+                errors.add(code, f"{prefix}.subscription_id", **params)
     if not claim.evidence.filter(removed_at__isnull=True).exists():
         errors.add("evidence_required", "evidence")
     errors.raise_if_any()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.competition import competing_condition, competing_ids, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
-from claims.selectors import _with_list_relations, guid_prefix_range
+from claims.selectors import _with_list_relations, claim_number, guid_prefix_range
 from claims.states import QUEUE_STATES, STATES
 from claims.validation import parse_guid
 
@@ -117,9 +117,8 @@ def search_queue(qs: QuerySet[Claim], q: str) -> QuerySet[Claim]:
     if not q:
         return qs
     match = Q(name__icontains=q) | Q(company__name__icontains=q) | Q(tenant__name__icontains=q) | Q(customer_domain__icontains=q)
-    number = q.removeprefix("#")
-    if number.isdigit() and len(number) < 12:
-        match |= Q(pk=int(number))
+    if (number := claim_number(q)) is not None:
+        match |= Q(pk=number)
     guid = parse_guid(q)
     if guid is not None:
         match |= Q(customer_tenant_id=guid)

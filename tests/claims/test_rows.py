@@ -20,7 +20,7 @@ from reviews.selectors import queue_rows
 from tests.conftest import Builder, another_customer, claim_data, m365_data
 
 DASHBOARD_ROW = """{% load i18n claims_tags %}{% for claim in claims %}<tr>
-  <td data-label="{% translate 'Claim' %}"><a href="{% url 'claims:detail' claim.pk %}">{{ claim.name }}</a></td>
+  <td data-label="{% translate 'Claim' %}"><a href="{% url 'claims:detail' claim.pk %}">#{{ claim.pk }} {{ claim.name }}</a></td>
   <td data-label="{% translate 'Customer' %}">{% if claim.tenant %}{{ claim.tenant.name }}{% else %}{{ claim.customer_domain|default:"—" }}{% endif %}</td>
   <td data-label="{% translate 'Solution area / activity' %}">{{ claim.get_solution_area_display|default:"—" }}{% if claim.activity %} / {{ claim.get_activity_display }}{% endif %}</td>
   <td data-label="{% translate 'Products' %}">{% for cp in claim.products.all %}{{ cp.product.name }}{% if not forloop.last %}, {% endif %}{% empty %}—{% endfor %}</td>
@@ -86,6 +86,8 @@ def test_dashboard_rows_match_the_row_template(variety, fabrikam, language):
     # What the comparison covers (so a reference that renders nothing cannot pass).
     assert got.count("<tr>") == 8 and "Draft &lt;script&gt;x&lt;/script&gt;" in got and "&lt;b&gt;&quot;Odd&quot;" in got
     assert links.path("claims:detail", claims[0].pk) in got and 'class="flag"' in got
+    draft = next(c for c in claims if c.name.startswith("Draft"))
+    assert f">#{draft.pk} Draft &lt;script&gt;" in got  # the number messages cite
 
 
 @pytest.mark.parametrize("language", ["en", "it"])
