@@ -22,3 +22,18 @@ def test_cpu_ticks_reads_the_eight_kinds_of_cpu_time_where_the_kernel_lists_them
         assert ticks is None  # not Linux: the report leaves the steal out
         return
     assert ticks is not None and len(ticks) == 8 and all(t >= 0 for t in ticks) and sum(ticks) > 0
+
+
+def test_b1_scale_is_the_products_growth_over_the_raw_sqls_growth_in_the_same_run():
+    from bench.b1_sweep import add_scale_run
+    from bench.report import Verdict
+
+    scale = Verdict("B1 scale")
+    # The runs of 2026-12-07 (docs/benchmarks.md): the product 20.4 s on 1M claims and 16.5 s on
+    # 100k, the raw SQL 11.2 s and 7.2 s: the product grew 1.24x where the database grew 1.56x.
+    add_scale_run(scale, product=(20.4, 16.5), floor=(11.2, 7.2))
+    assert scale.ratio == pytest.approx((20.4 / 16.5) / (11.2 / 7.2)) and scale.met
+    grows = Verdict("B1 scale")
+    add_scale_run(grows, product=(30.0, 10.0), floor=(12.0, 10.0))  # 3x where the database grew 1.2x
+    assert grows.ratio == pytest.approx(2.5) and not grows.met
+    assert "ratio 2.50 (goal <= 1.20) not met" in grows.line()
