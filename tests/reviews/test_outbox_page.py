@@ -91,3 +91,16 @@ def test_the_header_count_is_one_query_however_many_emails_failed(client, build,
     with django_assert_num_queries(len(few)):
         html = client.get("/review/overview/").content.decode()
     assert '<span class="badge" aria-label="11 not delivered">11</span>' in _outbox_link(html)
+
+
+def test_the_select_columns_header_is_read_by_screen_readers_and_hidden_by_a_class_the_stylesheet_has(client, build, ana):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    _given_up(build)
+    client.force_login(ana)
+    page = client.get("/review/outbox/").content.decode()
+    assert '<th scope="col"><span class="sr-only">Select</span></th>' in page
+    css = (Path(settings.BASE_DIR) / "static/css/app.css").read_text()
+    assert ".sr-only{" in css
