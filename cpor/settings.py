@@ -167,6 +167,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_ADAPTER = "claims.mfa.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CPOR Claims"
+# A code of the 30-second step before or after is taken too (RFC 6238, 5.2: a phone's clock
+# drifts and a code typed at the end of its step arrives in the next); each code works once.
+MFA_TOTP_TOLERANCE = 1
 CPOR_MFA_GROUPS = ("reviewers", "global_admins", "billing_admins", "incentives_admins", "staff")
 CPOR_MFA_REQUIRED_FOR = env_list("CPOR_MFA_REQUIRED_FOR", "reviewers,global_admins")
 if _unknown_groups := set(CPOR_MFA_REQUIRED_FOR) - set(CPOR_MFA_GROUPS):

@@ -208,3 +208,14 @@ def test_the_admins_password_form_refuses_whoever_must_have_a_second_factor(sett
     assert signed_in_as(client) is None
     settings.CPOR_MFA_REQUIRED_FOR = []
     assert client.post("/admin/login/", {"username": "admin", "password": "password"}).status_code == 302
+
+
+def test_production_requires_it_of_reviewers_and_global_admins_and_refuses_an_unknown_group():
+    from tests.test_settings_startup import run
+
+    default = run("from django.conf import settings; print(settings.CPOR_MFA_REQUIRED_FOR)")
+    assert default.returncode == 0 and default.stdout.strip() == "['reviewers', 'global_admins']", default.stderr
+    off = run("from django.conf import settings; print(settings.CPOR_MFA_REQUIRED_FOR)", CPOR_MFA_REQUIRED_FOR="")
+    assert off.stdout.strip() == "[]"
+    bad = run("from django.conf import settings; settings.CPOR_MFA_REQUIRED_FOR", CPOR_MFA_REQUIRED_FOR="reviewers,admins")
+    assert bad.returncode != 0 and "CPOR_MFA_REQUIRED_FOR: unknown group(s) ['admins']" in bad.stderr
