@@ -95,8 +95,8 @@ class MfaSetupRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # The group test is free; only users in a required group cost a query.
-        if settings.CPOR_MFA_REQUIRED_FOR and not self._allowed(request.path) and needs_mfa_setup(request.user):
+        # The group test is free; only users of a required group cost a query (one EXISTS).
+        if mfa_required(request.user) and not self._allowed(request.path) and needs_mfa_setup(request.user):
             if request.path.startswith("/api/"):
                 error = ErrorItem("mfa_required", params=(("case", "setup"),))
                 return JsonResponse({"errors": [error.as_dict()]}, status=403)
