@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .accounts import mark_staff_email_verified
+from .mfa import AdminLoginForm
 from .models import (
     Association,
     Claim,
@@ -23,6 +24,9 @@ from .models import (
     TenantDomain,
     User,
 )
+
+# A password alone does not sign a user with a second factor into the admin (claims/mfa.py).
+admin.site.login_form = AdminLoginForm
 
 
 class MpnInline(admin.TabularInline):

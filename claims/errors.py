@@ -106,6 +106,10 @@ MESSAGES = {
     "not_a_reviewer": _("Choose a reviewer."),
     "no_claims_selected": _("No claim was selected. Tick the claims to assign, then choose Assign selected again."),
     "invalid_credentials": _("Wrong username or password."),
+    "mfa_required": _(
+        "This account signs in with a second factor, which a password alone cannot replace, so no token is issued "
+        "here. Sign in on the web instead; for scripts, ask staff for an API token."
+    ),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
@@ -149,6 +153,8 @@ CASE_MESSAGES: dict[tuple[str, str], object] = {
         "Your company's claim %(claim)s already holds this subscription. Update that claim (add the product or new "
         "proof of execution there) or withdraw it first."
     ),
+    # Signed in on the web, but the second factor that CPOR_MFA_REQUIRED_FOR asks for is not set up yet.
+    ("mfa_required", "setup"): _("Set up two-factor authentication on the web (/accounts/2fa/) before you continue."),
 }
 
 # HTTP status for the API per kind of error; everything else is 400.
@@ -162,6 +168,7 @@ STATUS = {
     "idempotency_request_in_progress": 409,
     "permission_denied": 403,
     "reviewer_only": 403,
+    "mfa_required": 403,
     "not_found": 404,
     # A state refusal like invalid_transition: the claim's status does not allow the change.
     "not_editable": 409,

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "csp",
     "claims",
     "reviews",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "claims.form_once.FormOnceMiddleware",  # a double-submitted browser form stores once
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A user whom CPOR_MFA_REQUIRED_FOR names, without a second factor yet, sees only its set-up.
+    "claims.mfa.MfaSetupRequiredMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -154,6 +157,25 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": env_str("CPOR_RESET_PASSWORD_RATE_LIMIT", "20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",
 }
+
+# Second factor (allauth.mfa, claims/mfa.py; docs/operations.md, "Second factor"): an
+# authenticator app (TOTP) with single-use recovery codes, asked for after the password at
+# every sign-in. WebAuthn/passkeys are not offered yet. CPOR_MFA_REQUIRED_FOR names the groups
+# that must set one up before anything else: reviewers and Global admins unless set; empty
+# turns the requirement off (`make run`'s demo and the tests do). The password token endpoint
+# refuses users with a second factor or in these groups (`mfa_required`).
+MFA_ADAPTER = "claims.mfa.MfaAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "CPOR Claims"
+# A code of the 30-second step before or after is taken too (RFC 6238, 5.2: a phone's clock
+# drifts and a code typed at the end of its step arrives in the next); each code works once.
+MFA_TOTP_TOLERANCE = 1
+CPOR_MFA_GROUPS = ("reviewers", "global_admins", "billing_admins", "incentives_admins", "staff")
+CPOR_MFA_REQUIRED_FOR = env_list("CPOR_MFA_REQUIRED_FOR", "reviewers,global_admins")
+if _unknown_groups := set(CPOR_MFA_REQUIRED_FOR) - set(CPOR_MFA_GROUPS):
+    raise ImproperlyConfigured(
+        f"CPOR_MFA_REQUIRED_FOR: unknown group(s) {sorted(_unknown_groups)}; use a comma list of {', '.join(CPOR_MFA_GROUPS)}"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

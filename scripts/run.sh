@@ -8,6 +8,9 @@ export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 # The demo sweeps every 30 s so deadlines visibly fire; production keeps the default.
 export CPOR_SWEEP_INTERVAL_SECONDS="${CPOR_SWEEP_INTERVAL_SECONDS:-30}"
 export CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS="${CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS:-10}"
+# The demo users sign in with their password alone (the README's walk-through); production
+# asks reviewers and Global admins for a second factor (docs/operations.md, "Second factor").
+export CPOR_MFA_REQUIRED_FOR="${CPOR_MFA_REQUIRED_FOR-}"
 PY=.venv/bin/python
 BIND="${CPOR_BIND:-127.0.0.1:8000}"
 

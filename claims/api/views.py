@@ -27,6 +27,7 @@ from claims.actions import REVIEWER, ClaimAction
 from claims.choices import ClaimState
 from claims.downloads import downloadable, evidence_response
 from claims.errors import DomainError
+from claims.mfa import password_only_refused
 from claims.models import Claim, ClaimEvidence, Mpn, Product
 from claims.selectors import SORTS, active_associations, ended_associations, filter_claims, get_claim_for_user, visible_claims
 from cpor.security import ClientThrottle, slowed_down
@@ -119,7 +120,7 @@ class TokenView(APIView):
     @extend_schema(
         operation_id="auth_token",
         request=s.TokenRequestSerializer,
-        responses={200: s.TokenSerializer, **error_responses(400, 429)},
+        responses={200: s.TokenSerializer, **error_responses(400, 403, 429)},
         auth=[],
         examples=[
             OpenApiExample("demo partner", value={"username": "fabrikam-global", "password": "demo-password"}, request_only=True)
@@ -134,6 +135,9 @@ class TokenView(APIView):
         user = authenticate(request._request, username=data.validated_data["username"], password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise DomainError.of("invalid_credentials")
+        # A password alone must not stand in for the second factor (issue 21, point 2).
+        if password_only_refused(user):
+            raise DomainError.of("mfa_required")
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

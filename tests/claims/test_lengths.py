@@ -12,7 +12,7 @@ import integrations.api
 import integrations.forms
 import reviews.api
 import reviews.forms
-from claims import accounts, services
+from claims import accounts, mfa, services
 from claims import forms as claim_forms
 from claims.api import serializers as s
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
@@ -51,6 +51,8 @@ SOURCES: dict[tuple[type, str], tuple[type, str] | int | None] = {
     (integrations.forms.WebhookForm, "url"): (WebhookEndpoint, "url"),
     (integrations.forms.WebhookForm, "description"): (WebhookEndpoint, "description"),
     (accounts.LoginForm, "password"): None,  # credentials (allauth's form): a longer one matches no user
+    (mfa.AdminLoginForm, "username"): None,  # credentials (Django's admin form), as above
+    (mfa.AdminLoginForm, "password"): None,
     # API input serializers
     (s.ContactInSerializer, "name"): (Claim, "customer_contact_name"),
     (s.ContactInSerializer, "email"): (Claim, "customer_contact_email"),

@@ -1,0 +1,221 @@
+"""Issue 21, point 2: a second factor on allauth.mfa. An authenticator app (TOTP) with
+single-use recovery codes is asked for after the password; the groups CPOR_MFA_REQUIRED_FOR
+names must set one up before anything else; no password-only door (API token, admin sign-in)
+lets such a user in without it.
+
+TOTP codes are computed here from the secret the set-up page shows (RFC 6238), as the user's
+authenticator app would, so the tests hold whatever allauth does inside."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import re
+import struct
+import time
+
+import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from django.test import Client
+
+from claims import demo
+from claims.models import User
+
+PASSWORD = demo.PASSWORD
+REQUIRED = ["reviewers", "global_admins"]
+T0 = "2026-11-23 10:00:00Z"
+LATER = "2026-11-23 10:05:00Z"  # other 30-second steps: a code is taken once per step
+
+
+def totp(secret: str, *, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """The RFC 6238 code (HMAC-SHA1, 30-second steps, 6 digits) of a base32 `secret` at `at`."""
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}d}"
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def sign_in(client: Client, login: str, password: str = PASSWORD):
+    return client.post("/accounts/login/", {"username": login, "password": password})
+
+
+def signed_in_as(client: Client) -> str | None:
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.get(pk=user_id).username if user_id else None
+
+
+def set_up_totp(client: Client) -> tuple[str, list[str]]:
+    """Activates an authenticator app for the signed-in user as they would on the web; returns
+    its secret and the recovery codes the next page shows."""
+    page = client.get("/accounts/2fa/totp/activate/")
+    # allauth asks for the password again before a second factor is added.
+    assert page.status_code == 302 and page["Location"].startswith("/accounts/reauthenticate/"), page
+    page = client.post(page["Location"], {"password": PASSWORD}, follow=True)
+    assert page.redirect_chain[-1][0] == "/accounts/2fa/totp/activate/" and page.status_code == 200
+    secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"|value="([A-Z2-7]+)"[^>]*id="authenticator_secret"',
+                       page.content.decode())  # fmt: skip
+    secret = secret.group(1) or secret.group(2)
+    assert client.post("/accounts/2fa/totp/activate/", {"code": wrong(totp(secret))}).status_code == 200
+    activated = client.post("/accounts/2fa/totp/activate/", {"code": totp(secret)})
+    assert activated.status_code == 302 and activated["Location"] == "/accounts/2fa/recovery-codes/"
+    codes_page = client.get(activated["Location"]).content.decode()
+    textarea = re.search(r'<textarea[^>]*id="recovery_codes"[^>]*>(.*?)</textarea>', codes_page, flags=re.S).group(1)
+    return secret, html.unescape(textarea).split()
+
+
+@pytest.fixture
+def required(settings):
+    settings.CPOR_MFA_REQUIRED_FOR = REQUIRED
+    return settings
+
+
+def test_after_setting_up_an_authenticator_app_a_sign_in_needs_its_code(fabrikam_billing):
+    with time_machine.travel(T0, tick=False):
+        client = Client()
+        sign_in(client, "fabrikam-billing")
+        secret, codes = set_up_totp(client)
+        assert len(codes) == 10
+        client.post("/accounts/logout/")
+    assert Authenticator.objects.filter(user=fabrikam_billing, type=Authenticator.Type.TOTP).exists()
+
+    with time_machine.travel(LATER, tick=False):
+        client = Client()
+        asked = sign_in(client, "fabrikam-billing")
+        assert asked.status_code == 302 and asked["Location"] == "/accounts/2fa/authenticate/"
+        assert signed_in_as(client) is None  # the password alone signs nobody in
+        assert client.get("/claims/").status_code == 302
+        refused = client.post("/accounts/2fa/authenticate/", {"code": wrong(totp(secret))})
+        assert refused.status_code == 200 and signed_in_as(client) is None
+        done = client.post("/accounts/2fa/authenticate/", {"code": totp(secret)})
+        assert done.status_code == 302 and done["Location"] == "/"
+        assert signed_in_as(client) == "fabrikam-billing"
+        assert client.get("/claims/").status_code == 200
+
+
+def test_a_recovery_code_signs_in_once(fabrikam_billing):
+    with time_machine.travel(T0, tick=False):
+        setup = Client()
+        sign_in(setup, "fabrikam-billing")
+        _secret, codes = set_up_totp(setup)
+
+    with time_machine.travel(LATER, tick=False):
+        first = Client()
+        sign_in(first, "fabrikam-billing")
+        assert first.post("/accounts/2fa/authenticate/", {"code": codes[0]}).status_code == 302
+        assert signed_in_as(first) == "fabrikam-billing"
+
+        again = Client()
+        sign_in(again, "fabrikam-billing")
+        assert again.post("/accounts/2fa/authenticate/", {"code": codes[0]}).status_code == 200
+        assert signed_in_as(again) is None
+        assert again.post("/accounts/2fa/authenticate/", {"code": codes[1]}).status_code == 302
+        assert signed_in_as(again) == "fabrikam-billing"
+
+
+@pytest.mark.parametrize("username", ["reviewer-ana", "fabrikam-global"])
+def test_a_user_of_a_required_group_without_a_second_factor_sees_only_its_set_up(required, users, username):
+    with time_machine.travel(T0, tick=False):
+        client = Client()
+        signed_in = sign_in(client, username)
+        assert signed_in.status_code == 302 and signed_in_as(client) == username
+        for page in [signed_in["Location"], "/", "/claims/", "/review/", "/notifications/", "/accounts/password/change/"]:
+            response = client.get(page)
+            assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/", page
+        api = client.get("/api/v1/claims/")
+        assert api.status_code == 403 and api.json()["errors"][0]["code"] == "mfa_required"
+        # The set-up, the language picker and signing out stay open.
+        assert client.get("/accounts/2fa/").status_code == 200
+        assert client.post("/i18n/setlang/", {"language": "it", "next": "/"}).status_code == 302
+        reauthenticate = client.get("/accounts/2fa/totp/activate/")["Location"]
+        assert reauthenticate.startswith("/accounts/reauthenticate/") and client.get(reauthenticate).status_code == 200
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+        set_up_totp(client)
+        home = "/review/" if username == "reviewer-ana" else "/claims/"
+        assert client.get(home).status_code == 200
+        # Once set up it stays: this user may not remove it (staff do, in the admin).
+        totp = Authenticator.objects.get(user=users[username], type=Authenticator.Type.TOTP)
+        assert client.post("/accounts/2fa/totp/deactivate/").status_code == 200
+        assert Authenticator.objects.filter(pk=totp.pk).exists()
+        client.post("/accounts/logout/")
+        assert signed_in_as(client) is None
+
+
+def test_a_user_outside_the_required_groups_is_not_sent_to_the_set_up(required, fabrikam_billing, fabrikam_viewer):
+    for username, page in [("fabrikam-billing", "/claims/"), ("fabrikam-viewer", "/notifications/")]:
+        client = Client()
+        assert sign_in(client, username).status_code == 302
+        assert client.get(page).status_code == 200
+        assert client.get("/accounts/password/change/").status_code == 200
+        assert (
+            client.get("/api/v1/claims/").status_code in (200, 403)
+            and "mfa_required" not in client.get("/api/v1/claims/").content.decode()
+        )
+
+
+def test_with_the_setting_off_nobody_is_sent_to_the_set_up(settings, ana, fabrikam):
+    assert settings.CPOR_MFA_REQUIRED_FOR == []  # the test settings, like `make run`
+    for username, page in [("reviewer-ana", "/review/"), ("fabrikam-global", "/claims/")]:
+        client = Client()
+        sign_in(client, username)
+        assert client.get(page).status_code == 200
+
+
+def token(username: str, password: str = PASSWORD):
+    return Client().post("/api/v1/auth/token/", {"username": username, "password": password}, content_type="application/json")
+
+
+def test_the_token_endpoint_refuses_a_user_with_a_second_factor(fabrikam_billing):
+    with time_machine.travel(T0, tick=False):
+        client = Client()
+        sign_in(client, "fabrikam-billing")
+        set_up_totp(client)
+    refused = token("fabrikam-billing")
+    assert refused.status_code == 403
+    (error,) = refused.json()["errors"]
+    assert error["code"] == "mfa_required" and "second factor" in error["message"]
+    # A wrong password is still just that: nothing tells whether the account has a second factor.
+    assert token("fabrikam-billing", "wrong").json()["errors"][0]["code"] == "invalid_credentials"
+
+
+def test_the_token_endpoint_refuses_a_user_of_a_required_group_and_serves_the_others(required, users):
+    for username in ["reviewer-ana", "fabrikam-global"]:
+        refused = token(username)
+        assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "mfa_required", username
+    for username in ["fabrikam-billing", "fabrikam-incentives", "fabrikam-viewer"]:
+        issued = token(username)
+        assert issued.status_code == 200 and issued.json()["token"], username
+
+
+def test_with_the_setting_off_the_token_endpoint_serves_every_user_without_a_second_factor(users):
+    for username in ["reviewer-ana", "fabrikam-global", "fabrikam-billing"]:
+        assert token(username).status_code == 200
+
+
+def test_the_admins_password_form_refuses_whoever_must_have_a_second_factor(settings, admin_user):
+    settings.CPOR_MFA_REQUIRED_FOR = ["staff"]
+    client = Client()
+    refused = client.post("/admin/login/", {"username": "admin", "password": "password"})
+    assert refused.status_code == 200 and "second factor" in refused.content.decode()
+    assert signed_in_as(client) is None
+    settings.CPOR_MFA_REQUIRED_FOR = []
+    assert client.post("/admin/login/", {"username": "admin", "password": "password"}).status_code == 302
+
+
+def test_production_requires_it_of_reviewers_and_global_admins_and_refuses_an_unknown_group():
+    from tests.test_settings_startup import run
+
+    default = run("from django.conf import settings; print(settings.CPOR_MFA_REQUIRED_FOR)")
+    assert default.returncode == 0 and default.stdout.strip() == "['reviewers', 'global_admins']", default.stderr
+    off = run("from django.conf import settings; print(settings.CPOR_MFA_REQUIRED_FOR)", CPOR_MFA_REQUIRED_FOR="")
+    assert off.stdout.strip() == "[]"
+    bad = run("from django.conf import settings; settings.CPOR_MFA_REQUIRED_FOR", CPOR_MFA_REQUIRED_FOR="reviewers,admins")
+    assert bad.returncode != 0 and "CPOR_MFA_REQUIRED_FOR: unknown group(s) ['admins']" in bad.stderr
