@@ -5,14 +5,29 @@ Deadlines run on the default queue; email delivery on the "deliveries" queue
 holds a deadline.
 """
 
-from celery import shared_task
+import time
 
-from . import deadlines, outbox
+from celery import shared_task
+from django.utils import timezone
+
+from . import deadlines, heartbeats, outbox
 
 
 @shared_task(acks_late=True)
 def run_deadline_sweep() -> int:
-    return deadlines.run_sweep()
+    """Sweeps, then records when it finished and how long it took (the monitoring's
+    cpor_sweep_* metrics). A sweep that raised records nothing, so its success goes stale."""
+    started = time.monotonic()
+    handled = deadlines.run_sweep()
+    heartbeats.record(heartbeats.SWEEP, at=timezone.now(), duration_seconds=time.monotonic() - started)
+    return handled
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def beat_heartbeat() -> None:
+    """Scheduled by beat on the default queue: a fresh row says beat schedules and the
+    deadlines' worker runs what it schedules (/readyz's "beat" check)."""
+    heartbeats.record(heartbeats.BEAT, at=timezone.now())
 
 
 @shared_task(acks_late=True, ignore_result=True)
