@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import metrics as metrics_module
+from . import readiness
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -16,6 +17,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when every check passes, else 503 naming the ones that failed."""
+    results = readiness.run()
+    failed = readiness.failed(results)
+    body = {"status": "unavailable" if failed else "ok", "failed": failed, "checks": results}
+    return JsonResponse(body, status=503 if failed else 200)
 
 
 def _bearer(request: HttpRequest) -> str:
