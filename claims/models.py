@@ -649,9 +649,12 @@ class Heartbeat(models.Model):
     the job's task and read by the monitoring (cpor.metrics, cpor.readiness). In the database,
     so every process (web, worker, beat) sees the same value on every machine."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    at = models.DateTimeField()
-    duration_seconds = models.FloatField(null=True, blank=True)
+    name = models.CharField(_("job"), max_length=40, primary_key=True)
+    at = models.DateTimeField(_("last run at"))
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at.isoformat()}"

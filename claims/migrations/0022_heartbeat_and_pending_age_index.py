@@ -13,10 +13,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Heartbeat',
             fields=[
-                ('name', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('at', models.DateTimeField()),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
+                ('name', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='job')),
+                ('at', models.DateTimeField(verbose_name='last run at')),
+                ('duration_seconds', models.FloatField(blank=True, null=True, verbose_name='duration (seconds)')),
             ],
+            options={
+                'verbose_name': 'heartbeat',
+            },
         ),
         migrations.AddIndex(
             model_name='notification',
