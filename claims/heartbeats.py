@@ -12,9 +12,9 @@ SWEEP = "deadline-sweep"  # the deadline sweep finished without an error
 BEAT = "beat"  # beat's heartbeat task ran: beat schedules and the default queue's worker runs
 
 
-def record(name: str, *, at: datetime, duration_seconds: float | None = None) -> None:
+def record(name: str, *, ended_at: datetime, started_at: datetime | None = None) -> None:
     """One UPSERT: safe from any number of processes at once (the last writer wins)."""
-    Heartbeat.objects.update_or_create(name=name, defaults={"at": at, "duration_seconds": duration_seconds})
+    Heartbeat.objects.update_or_create(name=name, defaults={"started_at": started_at, "ended_at": ended_at})
 
 
 def read(*names: str) -> dict[str, Heartbeat]:

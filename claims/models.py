@@ -649,12 +649,16 @@ class Heartbeat(models.Model):
     the job's task and read by the monitoring (cpor.metrics, cpor.readiness). In the database,
     so every process (web, worker, beat) sees the same value on every machine."""
 
-    name = models.CharField(_("job"), max_length=40, primary_key=True)
-    at = models.DateTimeField(_("last run at"))
-    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"))
 
     class Meta:
         verbose_name = _("heartbeat")
 
     def __str__(self) -> str:
-        return f"{self.name} at {self.at.isoformat()}"
+        return f"{self.name} at {self.ended_at.isoformat()}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.started_at else None

@@ -5,8 +5,6 @@ Deadlines run on the default queue; email delivery on the "deliveries" queue
 holds a deadline.
 """
 
-import time
-
 from celery import shared_task
 from django.utils import timezone
 
@@ -17,9 +15,9 @@ from . import deadlines, heartbeats, outbox
 def run_deadline_sweep() -> int:
     """Sweeps, then records when it finished and how long it took (the monitoring's
     cpor_sweep_* metrics). A sweep that raised records nothing, so its success goes stale."""
-    started = time.monotonic()
+    started = timezone.now()
     handled = deadlines.run_sweep()
-    heartbeats.record(heartbeats.SWEEP, at=timezone.now(), duration_seconds=time.monotonic() - started)
+    heartbeats.record(heartbeats.SWEEP, started_at=started, ended_at=timezone.now())
     return handled
 
 
@@ -27,7 +25,7 @@ def run_deadline_sweep() -> int:
 def beat_heartbeat() -> None:
     """Scheduled by beat on the default queue: a fresh row says beat schedules and the
     deadlines' worker runs what it schedules (/readyz's "beat" check)."""
-    heartbeats.record(heartbeats.BEAT, at=timezone.now())
+    heartbeats.record(heartbeats.BEAT, ended_at=timezone.now())
 
 
 @shared_task(acks_late=True, ignore_result=True)

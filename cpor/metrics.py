@@ -51,7 +51,7 @@ def _view_name(request) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "unresolved"  # refused or redirected before URL resolution, or no such URL
-    return match.view_name or match._func_path
+    return match.view_name  # the pattern's name, or the view's dotted path when it has none
 
 
 class RequestMetricsMiddleware:
@@ -117,7 +117,7 @@ class DomainCollector(Collector):
         yield GaugeMetricFamily(
             "cpor_sweep_last_success_timestamp_seconds",
             "Unix time at which the deadline sweep last finished without an error (0: never).",
-            value=sweep.at.timestamp() if sweep else 0,
+            value=sweep.ended_at.timestamp() if sweep else 0,
         )
         if sweep is not None and sweep.duration_seconds is not None:
             yield GaugeMetricFamily(

@@ -62,7 +62,7 @@ def check_beat(now: datetime) -> str:
     beat = heartbeats.read(heartbeats.BEAT).get(heartbeats.BEAT)
     if beat is None:
         raise NotReady("no heartbeat yet")
-    age = (now - beat.at).total_seconds()
+    age = (now - beat.ended_at).total_seconds()
     if age > settings.CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS:
         raise NotReady(f"last heartbeat {int(age)} s ago (at most {settings.CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS} s)")
     return OK

@@ -13,9 +13,9 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Heartbeat',
             fields=[
-                ('name', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='job')),
-                ('at', models.DateTimeField(verbose_name='last run at')),
-                ('duration_seconds', models.FloatField(blank=True, null=True, verbose_name='duration (seconds)')),
+                ('name', models.CharField(max_length=40, primary_key=True, serialize=False, verbose_name='name')),
+                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
+                ('ended_at', models.DateTimeField(verbose_name='ended at')),
             ],
             options={
                 'verbose_name': 'heartbeat',

@@ -143,7 +143,9 @@ def test_the_gauges_count_a_small_data_set(client, token, build, fabrikam, setti
     deliveries(fabrikam, 3, status="pending", now=PICKUP_PASSED)
     deliveries(fabrikam, 2, status="failed", now=PICKUP_PASSED)
     deliveries(fabrikam, 5, status="delivered", now=PICKUP_PASSED)
-    heartbeats.record(heartbeats.SWEEP, at=PICKUP_PASSED - timedelta(seconds=90), duration_seconds=1.5)
+    heartbeats.record(
+        heartbeats.SWEEP, started_at=PICKUP_PASSED - timedelta(seconds=91.5), ended_at=PICKUP_PASSED - timedelta(seconds=90)
+    )
 
     with time_machine.travel(PICKUP_PASSED, tick=False):
         found = samples(scrape(client))
@@ -186,7 +188,7 @@ def test_a_scrape_costs_the_same_queries_however_many_rows(client, token, build,
     emails(50, status="sent", created_at=now)
     deliveries(fabrikam, 50, status="pending", now=now)
     deliveries(fabrikam, 50, status="failed", now=now)
-    heartbeats.record(heartbeats.SWEEP, at=now, duration_seconds=0.2)
+    heartbeats.record(heartbeats.SWEEP, started_at=now - timedelta(seconds=1), ended_at=now)
     assert queries() == few <= 7
 
 
@@ -212,12 +214,17 @@ def test_a_successful_sweep_records_when_it_finished_and_how_long_it_took(db):
     with time_machine.travel(PICKUP_PASSED, tick=False):
         tasks.run_deadline_sweep()
     sweep = Heartbeat.objects.get(name=heartbeats.SWEEP)
-    assert sweep.at == PICKUP_PASSED
+    assert sweep.started_at == sweep.ended_at == PICKUP_PASSED  # the clock stands still here
+    assert sweep.duration_seconds == 0
+    with time_machine.travel(PICKUP_PASSED + timedelta(minutes=2), tick=True):
+        tasks.run_deadline_sweep()
+    sweep.refresh_from_db()
+    assert sweep.started_at >= PICKUP_PASSED + timedelta(minutes=2)
     assert 0 <= sweep.duration_seconds < 60
 
 
 def test_a_failed_sweep_records_nothing(db, monkeypatch):
-    heartbeats.record(heartbeats.SWEEP, at=MON, duration_seconds=1.0)
+    heartbeats.record(heartbeats.SWEEP, started_at=MON, ended_at=MON)
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
@@ -225,10 +232,10 @@ def test_a_failed_sweep_records_nothing(db, monkeypatch):
     monkeypatch.setattr(tasks.deadlines, "run_sweep", broken)
     with time_machine.travel(PICKUP_PASSED, tick=False), pytest.raises(RuntimeError):
         tasks.run_deadline_sweep()
-    assert Heartbeat.objects.get(name=heartbeats.SWEEP).at == MON
+    assert Heartbeat.objects.get(name=heartbeats.SWEEP).ended_at == MON
 
 
 def test_the_beat_heartbeat_task_records_now(db):
     with time_machine.travel(MON, tick=False):
         tasks.beat_heartbeat()
-    assert Heartbeat.objects.get(name=heartbeats.BEAT).at == MON
+    assert Heartbeat.objects.get(name=heartbeats.BEAT).ended_at == MON

@@ -23,7 +23,7 @@ def at_now(db):
 
 
 def beat_ran(seconds_ago: float) -> None:
-    heartbeats.record(heartbeats.BEAT, at=NOW - timedelta(seconds=seconds_ago))
+    heartbeats.record(heartbeats.BEAT, ended_at=NOW - timedelta(seconds=seconds_ago))
 
 
 def readyz(client):
