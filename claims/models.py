@@ -615,6 +615,8 @@ class Notification(DeliveryRow):
             # The failed-emails list (newest attempt first) and the count in every reviewer's
             # header: they read the given-up rows only, however many emails were ever sent.
             models.Index(fields=["-last_attempt_at", "-id"], name="notification_failed_idx", condition=Q(status="failed")),
+            # The monitoring's age of the oldest email still waiting (cpor.metrics): one probe.
+            models.Index(fields=["created_at"], name="notification_pending_age_idx", condition=Q(status="pending")),
         ]
 
     def __str__(self) -> str:
@@ -640,3 +642,23 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last finished (and how long it took): one row per job, written by
+    the job's task and read by the monitoring (cpor.metrics, cpor.readiness). In the database,
+    so every process (web, worker, beat) sees the same value on every machine."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.ended_at.isoformat()}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.started_at else None

@@ -6,13 +6,26 @@ holds a deadline.
 """
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import deadlines, outbox
+from . import deadlines, heartbeats, outbox
 
 
 @shared_task(acks_late=True)
 def run_deadline_sweep() -> int:
-    return deadlines.run_sweep()
+    """Sweeps, then records when it finished and how long it took (the monitoring's
+    cpor_sweep_* metrics). A sweep that raised records nothing, so its success goes stale."""
+    started = timezone.now()
+    handled = deadlines.run_sweep()
+    heartbeats.record(heartbeats.SWEEP, started_at=started, ended_at=timezone.now())
+    return handled
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def beat_heartbeat() -> None:
+    """Scheduled by beat on the default queue: a fresh row says beat schedules and the
+    deadlines' worker runs what it schedules (/readyz's "beat" check)."""
+    heartbeats.record(heartbeats.BEAT, ended_at=timezone.now())
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -36,6 +36,12 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "task": "integrations.tasks.retry_webhooks",
             "schedule": float(settings.CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS),
         },
+        # Proves beat and the deadlines' worker alive (/readyz, CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS).
+        "beat-heartbeat": {
+            "task": "claims.tasks.beat_heartbeat",
+            "schedule": float(settings.CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS),
+            "options": {"expires": float(settings.CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS)},
+        },
         # Forgets API Idempotency-Keys older than a day.
         "idempotency-prune": {
             "task": "claims.tasks.prune_idempotency_keys",

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request counts and latencies (cpor.metrics) include every other middleware's answer.
+    "cpor.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cpor.middleware.RequestGuardMiddleware",
@@ -342,6 +344,12 @@ except ValueError as exc:
 CPOR_BUSINESS_TIME_ZONE = env_str("CPOR_BUSINESS_TIME_ZONE", "UTC")
 CPOR_SWEEP_BATCH_SIZE = env_int("CPOR_SWEEP_BATCH_SIZE", 1000, minimum=1)
 CPOR_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SWEEP_INTERVAL_SECONDS", 120, minimum=1)
+# Monitoring (docs/operations.md, "Monitoring"). /metrics answers only a scraper that sends
+# "Authorization: Bearer <CPOR_METRICS_TOKEN>"; with no token set it does not exist (404).
+CPOR_METRICS_TOKEN = env_str("CPOR_METRICS_TOKEN") or ""
+# Beat schedules a heartbeat this often; /readyz fails "beat" when the last one is older than MAX_AGE.
+CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS = env_int("CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS", 60, minimum=1)
+CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS = env_int("CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS", 300, minimum=2)
 # Email outbox (claims/outbox.py): drained by the delivery queue's worker after each
 # commit and every CPOR_OUTBOX_DRAIN_INTERVAL_SECONDS. A failed attempt backs off
 # exponentially from BASE to MAX seconds and is retried for RETRY_FOR seconds (3 days)

@@ -32,6 +32,8 @@ urlpatterns = [
     path("admin/login/", gated(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]
 if settings.DEBUG:
     urlpatterns += [

@@ -76,6 +76,8 @@ class WebhookDelivery(DeliveryRow):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="webhook_due_idx", condition=Q(status="pending")),
             models.Index(fields=["endpoint", "-id"], name="webhook_endpoint_log_idx"),
+            # The monitoring's count of given-up deliveries (cpor.metrics) reads these rows only.
+            models.Index(fields=["id"], name="webhook_failed_idx", condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:

@@ -32,6 +32,8 @@ def _missing(item) -> str | None:
         return "needs Redis: set REDIS_URL=redis://..."
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    if item.get_closest_marker("promtool") and not shutil.which("promtool"):
+        return "needs promtool (apt-get install prometheus)"
     return None
 
 
