@@ -63,6 +63,10 @@ class Outbox:
         the outbox's partial index on next_attempt_at, pending rows only)."""
         return self.model.objects.filter(self._free(now), next_attempt_at__lte=now)
 
+    def pending(self) -> QuerySet:
+        """The rows not delivered yet (due now or waiting for a retry)."""
+        return self.model.objects.filter(status=PENDING)
+
     def failed(self) -> QuerySet:
         """The rows given up, newest attempt first: the list people retry from."""
         return self.model.objects.filter(status=FAILED).order_by("-last_attempt_at", "-pk")

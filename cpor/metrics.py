@@ -31,10 +31,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from claims import clocks, deadlines, heartbeats, outbox
-from claims.choices import NotificationStatus
-from claims.models import Notification
 from claims.notifications import DELIVERY_QUEUE
-from integrations.models import DeliveryStatus, WebhookDelivery
+from integrations import webhooks
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +124,7 @@ class DomainCollector(Collector):
                 value=sweep.duration_seconds,
             )
 
-        pending = Notification.objects.filter(status=NotificationStatus.PENDING).aggregate(
-            n=Count("pk"), oldest=Min("created_at")
-        )
+        pending = outbox.EMAILS.pending().aggregate(n=Count("pk"), oldest=Min("created_at"))
         yield GaugeMetricFamily("cpor_outbox_pending", "Emails written but not sent yet (including retries).", value=pending["n"])
         yield GaugeMetricFamily(
             "cpor_outbox_oldest_pending_age_seconds",
@@ -143,12 +139,12 @@ class DomainCollector(Collector):
         yield GaugeMetricFamily(
             "cpor_webhook_deliveries_pending",
             "Webhook deliveries not delivered yet (including retries).",
-            value=WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).order_by().count(),
+            value=webhooks.DELIVERIES.pending().count(),
         )
         yield GaugeMetricFamily(
             "cpor_webhook_deliveries_failed",
             "Webhook deliveries given up after their retry schedule, waiting for a redelivery.",
-            value=WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).order_by().count(),
+            value=webhooks.DELIVERIES.failed().order_by().count(),
         )
         yield GaugeMetricFamily(
             "cpor_uploads_pending_scan",
