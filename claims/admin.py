@@ -8,7 +8,10 @@ from django.utils.translation import ngettext
 
 from .accounts import mark_staff_email_verified
 from .mfa import AdminLoginForm
+from .services.tokens import api_token_revoke
+from .sessions import end_sessions
 from .models import (
+    ApiToken,
     Association,
     Claim,
     ClaimComment,
@@ -65,6 +68,10 @@ class UserAdmin(BaseUserAdmin):
         # their own address verifies it first.
         if not change or "email" in form.changed_data:
             mark_staff_email_verified(obj)
+        # A deactivated user is signed out everywhere at once (their API tokens stop with
+        # the user: claims/api/auth.py reads is_active with the token).
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            end_sessions(obj)
 
 
 class TenantDomainInline(admin.TabularInline):
@@ -186,3 +193,26 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see every personal API token (never its key: only its hash is stored) and may
+    revoke a leaked one; users create and revoke their own on /account/tokens/."""
+
+    list_display = ["name", "prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["prefix", "name", "user__username"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset) -> None:
+        for token in queryset:
+            api_token_revoke(user=token.user, token_id=token.pk)
+        self.message_user(request, ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", len(queryset)) % {"n": len(queryset)})

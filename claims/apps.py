@@ -26,3 +26,12 @@ class ClaimsConfig(AppConfig):
         from .accounts import lift_sign_in_locks
 
         password_reset.connect(lift_sign_in_locks, dispatch_uid="cpor-reset-lifts-locks")
+
+        # A new password ends the user's other sessions (issue 21, point 6).
+        from allauth.account.signals import password_changed, password_set
+
+        from .sessions import end_sessions_after_password_change, end_sessions_after_password_reset
+
+        password_changed.connect(end_sessions_after_password_change, dispatch_uid="cpor-password-ends-sessions")
+        password_set.connect(end_sessions_after_password_change, dispatch_uid="cpor-password-set-ends-sessions")
+        password_reset.connect(end_sessions_after_password_reset, dispatch_uid="cpor-reset-ends-sessions")

@@ -108,8 +108,15 @@ MESSAGES = {
     "invalid_credentials": _("Wrong username or password."),
     "mfa_required": _(
         "This account signs in with a second factor, which a password alone cannot replace, so no token is issued "
-        "here. Sign in on the web instead; for scripts, ask staff for an API token."
+        "here. Sign in on the web instead; for scripts, create a personal API token there (/account/tokens/)."
     ),
+    # Personal API tokens (claims/api/auth.py, /account/tokens/).
+    "token_expired": _("This API token has expired. Create a new one on the web (/account/tokens/) and use it instead."),
+    "token_revoked": _("This API token was revoked. Create a new one on the web (/account/tokens/) and use it instead."),
+    "api_token_limit": _(
+        "You already have %(max)s API tokens that work, the most allowed. Revoke one you no longer use, then create the new one."
+    ),
+    "api_token_not_found": _("No such API token."),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
@@ -169,6 +176,9 @@ STATUS = {
     "permission_denied": 403,
     "reviewer_only": 403,
     "mfa_required": 403,
+    "token_expired": 401,
+    "token_revoked": 401,
+    "api_token_not_found": 404,
     "not_found": 404,
     # A state refusal like invalid_transition: the claim's status does not allow the change.
     "not_editable": 409,

@@ -245,3 +245,22 @@ class EvidenceRemoveForm(forms.Form):
         max_length=max_length(ClaimEvidence, "removal_reason"),
         help_text=_("For example: wrong file, or a file that does not belong to this claim. The reviewer sees the file marked removed."),
     )  # fmt: skip
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: its name and lifetime (claims.services.tokens)."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. the script or the machine that uses it.")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        longest = settings.CPOR_API_TOKEN_MAX_DAYS
+        self.fields["days"] = forms.IntegerField(
+            label=_("Expires after (days)"),
+            min_value=1,
+            max_value=longest,
+            initial=min(90, longest),
+            help_text=_("At most %(days)s days. Create a new token before it expires.") % {"days": longest},
+        )

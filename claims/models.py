@@ -662,3 +662,32 @@ class Heartbeat(models.Model):
     @property
     def duration_seconds(self) -> float | None:
         return (self.ended_at - self.started_at).total_seconds() if self.started_at else None
+
+
+class ApiToken(models.Model):
+    """A personal API token (issue 21, point 5): `Authorization: Token <key>`, named by its
+    owner, until `expires_at` or until revoked. Only the key's SHA-256 is stored (the key has
+    240 random bits, so a fast hash is as safe as a slow one); `prefix` is its first
+    characters, shown to tell a user's tokens apart. A revoked token keeps its row, so the
+    API can say `token_revoked` rather than "invalid". `last_used_at` is written at most
+    once per CPOR_API_TOKEN_LAST_USE_SECONDS (claims/api/auth.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())

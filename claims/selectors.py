@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Association, Claim, ClaimProduct, CustomerTenant, User, clock_order
+from .models import ApiToken, Association, Claim, ClaimProduct, CustomerTenant, User, clock_order
 from .validation import parse_guid
 
 
@@ -153,3 +153,17 @@ def ended_associations(company_id: int) -> QuerySet[Association]:
         .select_related("tenant", "product", "subscription", "claim")
         .order_by("-ended_at", "-pk")
     )
+
+
+def api_tokens_for(user: User):
+    """The user's personal API tokens that were not revoked, newest first (expired ones too,
+    so the page says why a script stopped)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-pk")
+
+
+def api_token_for(user: User, pk: int):
+    """The user's own token (not revoked), else Http404: another user's token does not exist for them."""
+    token = ApiToken.objects.filter(user=user, pk=pk, revoked_at__isnull=True).first()
+    if token is None:
+        raise Http404
+    return token

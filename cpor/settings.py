@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "csp",
     "claims",
     "reviews",
@@ -420,6 +421,18 @@ CPOR_IMPORT_MAX_COMPRESSION_RATIO = env_int("CPOR_IMPORT_MAX_COMPRESSION_RATIO",
 # Larger files are validated and imported by the worker, with a progress bar.
 CPOR_IMPORT_INLINE_BYTES = env_int("CPOR_IMPORT_INLINE_BYTES", 20_000, minimum=0)
 CPOR_IMPORT_INLINE_COMMIT_ROWS = env_int("CPOR_IMPORT_INLINE_COMMIT_ROWS", 50, minimum=0)
+
+# Personal API tokens (/account/tokens/, claims/api/auth.py; issue 21, point 5). A user picks
+# each token's lifetime up to CPOR_API_TOKEN_MAX_DAYS and holds at most CPOR_API_TOKENS_PER_USER
+# tokens that still work. A token's "last used" is written at most once per
+# CPOR_API_TOKEN_LAST_USE_SECONDS, not on every request.
+CPOR_API_TOKEN_MAX_DAYS = env_int("CPOR_API_TOKEN_MAX_DAYS", 365, minimum=1)
+CPOR_API_TOKENS_PER_USER = env_int("CPOR_API_TOKENS_PER_USER", 20, minimum=1)
+CPOR_API_TOKEN_LAST_USE_SECONDS = env_int("CPOR_API_TOKEN_LAST_USE_SECONDS", 60, minimum=1)
+# Sessions (allauth.usersessions, claims/sessions.py; issue 21, point 6): the user's sessions
+# page (/accounts/sessions/) lists them from sign-in; tracking each request's address and
+# time would write on every page view, so it stays off.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.

@@ -75,7 +75,8 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         items = _flatten(exc.detail)
     else:
-        code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
+        # A refusal of our own (claims.api.auth.TokenRefused) carries its code.
+        code = getattr(exc, "cpor_code", None) or next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
         items = [{"code": code, "field": None, "message": str(exc.detail)}]
     response.data = {"errors": items}
     return response

@@ -1,0 +1,76 @@
+"""The account's own pages beside allauth's (issue 21, point 5): personal API tokens.
+Thin: access (a claims role or a reviewer), form, service, render."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import selectors
+from .access import has_claims_role
+from .errors import DomainError
+from .forms import ApiTokenForm
+from .services import tokens as token_services
+
+NEW_KEY = "claims.new_api_token"
+
+
+def api_user_required(view):
+    """Signed in, with a claims role or as a reviewer (the API's users); others get the page
+    that says which role to ask for."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not has_claims_role(request.user):
+            return render(request, "claims/no_role.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_http_methods(["GET", "POST"])
+@api_user_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, key = token_services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except DomainError as exc:
+            for item in exc.errors:
+                form.add_error(None, item.message)
+        else:
+            # Shown by the page this redirects to, then dropped from the session: once.
+            request.session[NEW_KEY] = {"id": token.pk, "key": key}
+            return redirect("api-tokens")
+    new = request.session.pop(NEW_KEY, None)
+    response = render(
+        request,
+        "account/api_tokens.html",
+        {"form": form, "tokens": list(selectors.api_tokens_for(request.user)), "new": new, "now": timezone.now()},
+    )
+    if new:
+        response["Cache-Control"] = "no-store"  # the key must not stay in a cache either
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@api_user_required
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET, or a POST without confirmed=1: the confirmation step (a plain form, no JavaScript
+    needed). POST with confirmed=1: revokes the token."""
+    token = selectors.api_token_for(request.user, pk)
+    if request.method == "GET" or request.POST.get("confirmed") != "1":
+        return render(request, "account/api_token_revoke.html", {"token": token})
+    token_services.api_token_revoke(user=request.user, token_id=token.pk)
+    messages.success(request, _("The token %(name)s was revoked. Scripts using it are refused from now on.") % {"name": token.name})
+    return redirect("api-tokens")
