@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from claims import account_views, inbox
+from claims import account_views as account_pages
+from claims import inbox
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
@@ -18,8 +19,8 @@ urlpatterns = [
     path("accounts/login/", gated(account_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("allauth.urls")),  # with allauth.usersessions' /accounts/sessions/
-    path("account/tokens/", account_views.api_tokens, name="api-tokens"),
-    path("account/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api-token-revoke"),
+    path("account/tokens/", account_pages.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:pk>/revoke/", account_pages.api_token_revoke, name="api-token-revoke"),
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),

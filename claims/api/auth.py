@@ -105,7 +105,7 @@ def _touch_sql(alias: str) -> str:
     last = q(meta.get_field("last_used_at").column)
     return (
         f"UPDATE {q(meta.db_table)} SET {last} = %s "
-        f"WHERE {q(meta.pk.column)} = %s AND ({last} IS NULL OR {last} < %s)"
+        f"WHERE {q(meta.pk.column)} = %s AND ({last} IS NULL OR {last} <= %s)"
     )
 
 
@@ -113,7 +113,7 @@ def touch(token: ApiToken, now, alias: str = DEFAULT_DB_ALIAS) -> bool:
     """Record a use of `token` when its stored last use is older than the interval. The
     condition is in the UPDATE, so workers racing on one token write it once."""
     threshold = now - timedelta(seconds=settings.CPOR_API_TOKEN_LAST_USE_SECONDS)
-    if token.last_used_at is not None and token.last_used_at >= threshold:
+    if token.last_used_at is not None and token.last_used_at > threshold:
         return False
     connection = connections[alias]
     adapt = connection.ops.adapt_datetimefield_value
