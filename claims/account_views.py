@@ -72,5 +72,7 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or request.POST.get("confirmed") != "1":
         return render(request, "account/api_token_revoke.html", {"token": token})
     token_services.api_token_revoke(user=request.user, token_id=token.pk)
-    messages.success(request, _("The token %(name)s was revoked. Scripts using it are refused from now on.") % {"name": token.name})
+    messages.success(
+        request, _("The token %(name)s was revoked. Scripts using it are refused from now on.") % {"name": token.name}
+    )
     return redirect("api-tokens")

@@ -8,8 +8,6 @@ from django.utils.translation import ngettext
 
 from .accounts import mark_staff_email_verified
 from .mfa import AdminLoginForm
-from .services.tokens import api_token_revoke
-from .sessions import end_sessions
 from .models import (
     ApiToken,
     Association,
@@ -27,6 +25,8 @@ from .models import (
     TenantDomain,
     User,
 )
+from .services.tokens import api_token_revoke
+from .sessions import end_sessions
 
 # A password alone does not sign a user with a second factor into the admin (claims/mfa.py).
 admin.site.login_form = AdminLoginForm
@@ -215,4 +215,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         for token in queryset:
             api_token_revoke(user=token.user, token_id=token.pk)
-        self.message_user(request, ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", len(queryset)) % {"n": len(queryset)})
+        self.message_user(
+            request, ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", len(queryset)) % {"n": len(queryset)}
+        )

@@ -672,7 +672,9 @@ class ApiToken(models.Model):
     API can say `token_revoked` rather than "invalid". `last_used_at` is written at most
     once per CPOR_API_TOKEN_LAST_USE_SECONDS (claims/api/auth.py)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16)
     digest = models.CharField(max_length=64, unique=True, editable=False)

@@ -103,10 +103,7 @@ def _touch_sql(alias: str) -> str:
     q = connections[alias].ops.quote_name
     meta = ApiToken._meta
     last = q(meta.get_field("last_used_at").column)
-    return (
-        f"UPDATE {q(meta.db_table)} SET {last} = %s "
-        f"WHERE {q(meta.pk.column)} = %s AND ({last} IS NULL OR {last} <= %s)"
-    )
+    return f"UPDATE {q(meta.db_table)} SET {last} = %s WHERE {q(meta.pk.column)} = %s AND ({last} IS NULL OR {last} <= %s)"
 
 
 def touch(token: ApiToken, now, alias: str = DEFAULT_DB_ALIAS) -> bool:
@@ -149,4 +146,3 @@ class FastTokenAuthentication(TokenAuthentication):
             raise TokenRefused("token_expired")
         touch(token, now)
         return (token.user, token)
-
