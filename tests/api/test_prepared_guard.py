@@ -44,3 +44,11 @@ def test_the_token_query_reads_the_fields_the_models_declare():
     user_col = User._meta.get_field("last_login").get_col(User._meta.db_table)
     assert user_col.target.name == "last_login"
     assert hasattr(Token, "from_db") and hasattr(User, "from_db")
+
+
+def test_the_personal_token_query_reads_the_fields_the_auth_checks():
+    from claims.models import ApiToken
+
+    fields = {f.attname for f in ApiToken._meta.concrete_fields}
+    assert {"digest", "user_id", "expires_at", "revoked_at", "last_used_at"} <= fields
+    assert ApiToken._meta.get_field("digest").unique  # the lookup is by an indexed, unique column

@@ -31,3 +31,20 @@ def test_refusals_are_drfs(fabrikam):
     fabrikam.save(update_fields=["is_active"])
     refused = client.get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert refused.status_code == 401 and refused.json()["errors"][0]["message"] == "User inactive or deleted."
+
+
+def test_a_personal_token_reads_with_its_user_as_the_orm_does(fabrikam):
+    from claims.api.auth import api_token_with_user
+    from claims.models import ApiToken
+    from claims.services.tokens import api_token_create
+    from claims.tokens import digest_of
+
+    token, key = api_token_create(user=fabrikam, name="sync", days=30)
+    fast = api_token_with_user(key)
+    orm = ApiToken.objects.select_related("user").get(digest=digest_of(key))
+    for field in ApiToken._meta.concrete_fields:
+        assert getattr(fast, field.attname) == getattr(orm, field.attname), field.name
+    for field in fabrikam._meta.concrete_fields:
+        assert getattr(fast.user, field.attname) == getattr(orm.user, field.attname), field.name
+    assert fast.expires_at.tzinfo is not None and fast.last_used_at is None
+    assert api_token_with_user("cpor_no-such-key") is None
