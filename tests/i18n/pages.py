@@ -89,6 +89,14 @@ def every_page(users: dict[str, User], language: str) -> dict[str, str]:
     for url in urls:
         pages[url] = get_ok(partner, url)
     pages["not found"] = get_ok(partner, "/claims/999999/", 404)
+    # The account's own pages (issue 21, points 5 and 6): a new token's one-time panel, the
+    # list with it, its revocation's confirmation, the sessions.
+    assert partner.post("/account/tokens/", {"name": "CRM", "days": 30}).status_code == 302
+    pages["api tokens, new key"] = get_ok(partner, "/account/tokens/")
+    pages["api tokens"] = get_ok(partner, "/account/tokens/")
+    token = users["fabrikam-global"].api_tokens.get()
+    pages["api token revoke"] = get_ok(partner, f"/account/tokens/{token.pk}/revoke/")
+    pages["sessions"] = get_ok(partner, "/accounts/sessions/")
 
     reviewer = client_for(users["reviewer-ana"], language)
     for url in ["/review/", "/review/?show=overdue", "/review/overview/"] + [
