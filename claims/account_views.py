@@ -4,11 +4,15 @@ Thin: access (a claims role or a reviewer), form, service, render."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -36,8 +40,28 @@ def api_user_required(view):
     return wrapped
 
 
+def password_confirmed_to_post(view):
+    """A POST needs a recent password confirmation (allauth's reauthentication, its timeout
+    ACCOUNT_REAUTHENTICATION_TIMEOUT); without one the user confirms the password, then comes
+    back to the page and sends the form again. Asked here rather than by allauth's middleware,
+    which never sees the refusal when the double-submit guard (claims.form_once) runs the view."""
+    checked = reauthentication_required(view, allow_get=True)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        try:
+            return checked(request, *args, **kwargs)
+        except ReauthenticationRequired:
+            return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': request.path})}")
+
+    return wrapped
+
+
 @require_http_methods(["GET", "POST"])
 @api_user_required
+# A token outlives the session that made it (signing out or a new password does not end it),
+# so creating one asks for the password again, as adding a second factor does.
+@password_confirmed_to_post
 def api_tokens(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

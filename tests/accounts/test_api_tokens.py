@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from claims import demo
 from claims.models import ApiToken
 from claims.services.tokens import api_token_create, api_token_revoke
 
@@ -23,9 +24,11 @@ NOW = "2026-11-23 10:00:00Z"
 KEY = re.compile(r"cpor_[A-Za-z0-9_-]{40}")
 
 
-def signed_in(user) -> Client:
+def signed_in(user, *, reauthenticated: bool = True) -> Client:
     client = Client()
     client.force_login(user)
+    if reauthenticated:  # creating a token asks for the password again (allauth's reauthentication)
+        assert client.post("/accounts/reauthenticate/", {"password": demo.PASSWORD}).status_code == 302
     return client
 
 
@@ -64,6 +67,29 @@ def test_a_created_token_is_shown_once_stored_hashed_and_works_with_the_api(fabr
     assert "cpor_" not in client.session.get("claims.new_api_token", {}).get("key", "")
     response = api(key)
     assert response.status_code == 200 and "results" in response.json()
+
+
+def test_creating_a_token_asks_for_the_password_again_first(fabrikam):
+    client = signed_in(fabrikam, reauthenticated=False)
+    assert client.get("/account/tokens/").status_code == 200  # the list needs no password
+    asked = create(client, name="after the password")
+    assert asked.status_code == 302 and asked["Location"].startswith("/accounts/reauthenticate/")
+    assert not ApiToken.objects.exists()
+    wrong = client.post(asked["Location"], {"password": "wrong"})
+    assert wrong.status_code == 200 and not ApiToken.objects.exists()
+    confirmed = client.post(asked["Location"], {"password": demo.PASSWORD})
+    assert confirmed.status_code == 302 and confirmed["Location"] == "/account/tokens/"
+    assert not ApiToken.objects.exists()  # back on the page, the form is sent again
+    assert create(client, name="after the password").status_code == 302
+    assert ApiToken.objects.get().name == "after the password"
+    assert len(set(KEY.findall(client.get("/account/tokens/").content.decode()))) == 1
+
+
+def test_the_password_is_asked_for_too_when_the_double_submit_guard_runs_the_form(fabrikam):
+    client = signed_in(fabrikam, reauthenticated=False)
+    asked = client.post("/account/tokens/", {"name": "x", "days": 30, "form_token": "f" * 32})
+    assert asked.status_code == 302 and asked["Location"].startswith("/accounts/reauthenticate/")
+    assert not ApiToken.objects.exists()
 
 
 def test_the_lifetime_is_bounded_by_the_setting(fabrikam, settings):

@@ -91,6 +91,7 @@ def every_page(users: dict[str, User], language: str) -> dict[str, str]:
     pages["not found"] = get_ok(partner, "/claims/999999/", 404)
     # The account's own pages (issue 21, points 5 and 6): a new token's one-time panel, the
     # list with it, its revocation's confirmation, the sessions.
+    assert partner.post("/accounts/reauthenticate/", {"password": demo.PASSWORD}).status_code == 302
     assert partner.post("/account/tokens/", {"name": "CRM", "days": 30}).status_code == 302
     pages["api tokens, new key"] = get_ok(partner, "/account/tokens/")
     pages["api tokens"] = get_ok(partner, "/account/tokens/")
