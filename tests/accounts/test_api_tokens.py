@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from claims import demo
-from claims.models import ApiToken
+from claims.models import ApiToken, User
 from claims.services.tokens import api_token_create, api_token_revoke
 
 NOW = "2026-11-23 10:00:00Z"
@@ -257,3 +257,16 @@ def test_a_user_who_must_use_a_second_factor_gets_no_password_token_but_a_person
     _token, key = api_token_create(user=ana, name="queue script", days=30)
     queue = APIClient().get("/api/v1/review/queue/", HTTP_AUTHORIZATION=f"Token {key}")
     assert queue.status_code == 200, queue.content
+
+
+def test_staff_see_tokens_without_their_key_and_revoke_a_leaked_one(fabrikam):
+    token, key = api_token_create(user=fabrikam, name="leaked", days=30)
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("root", "root@cpor.example", "pw"))
+    listing = staff.get("/admin/claims/apitoken/").content.decode()
+    assert "leaked" in listing and token.prefix in listing and key not in listing and token.digest not in listing
+    assert staff.get("/admin/claims/apitoken/add/").status_code == 403
+    done = staff.post("/admin/claims/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert done.status_code == 302
+    refused = api(key)
+    assert refused.status_code == 401 and error_code(refused) == "token_revoked"
