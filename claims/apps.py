@@ -26,3 +26,10 @@ class ClaimsConfig(AppConfig):
         from .accounts import lift_sign_in_locks
 
         password_reset.connect(lift_sign_in_locks, dispatch_uid="cpor-reset-lifts-locks")
+
+        # A sign-in through an identity provider that asked a second factor counts as one (claims/sso.py).
+        from allauth.account.signals import user_logged_in
+
+        from .sso import remember_idp_mfa
+
+        user_logged_in.connect(remember_idp_mfa, dispatch_uid="cpor-remember-idp-mfa")

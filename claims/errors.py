@@ -110,6 +110,10 @@ MESSAGES = {
         "This account signs in with a second factor, which a password alone cannot replace, so no token is issued "
         "here. Sign in on the web instead; for scripts, ask staff for an API token."
     ),
+    "sso_only": _(
+        "Your company signs in through its identity provider only, so no token is issued for a password. "
+        "For scripts, use a personal API token."
+    ),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
@@ -169,6 +173,7 @@ STATUS = {
     "permission_denied": 403,
     "reviewer_only": 403,
     "mfa_required": 403,
+    "sso_only": 403,
     "not_found": 404,
     # A state refusal like invalid_transition: the claim's status does not allow the change.
     "not_editable": 409,

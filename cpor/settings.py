@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "csp",
     "claims",
     "reviews",
@@ -132,7 +134,7 @@ LOGOUT_REDIRECT_URL = "login"
 # verified by a link before it replaces their primary one. Sign-in itself never waits for
 # a verification (CHANGE_EMAIL keeps every primary address verified).
 ACCOUNT_ADAPTER = "claims.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"login": "claims.accounts.LoginForm"}
+ACCOUNT_FORMS = {"login": "claims.accounts.LoginForm", "reset_password_from_key": "claims.accounts.ResetPasswordKeyForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
@@ -178,6 +180,53 @@ if _unknown_groups := set(CPOR_MFA_REQUIRED_FOR) - set(CPOR_MFA_GROUPS):
     raise ImproperlyConfigured(
         f"CPOR_MFA_REQUIRED_FOR: unknown group(s) {sorted(_unknown_groups)}; use a comma list of {', '.join(CPOR_MFA_GROUPS)}"
     )
+
+# Single sign-on over OpenID Connect (allauth.socialaccount's openid_connect provider, made
+# stricter in claims/sso.py; README, "Single sign-on"). Partner companies sign in through the
+# partner app (for Microsoft Entra ID: one multi-tenant app registration, server URL
+# https://login.microsoftonline.com/organizations/v2.0); staff link each company to its issuer and
+# tenant in the admin. Reviewers sign in through the operator's own identity provider. Either
+# app is offered on the sign-in page once its client id is set; more apps may be added in the
+# admin (Social applications, provider "OpenID Connect").
+CPOR_OPERATOR_OIDC_PROVIDER_ID = "operator"
+CPOR_PARTNER_OIDC_PROVIDER_ID = "partner"
+# The value of the operator's roles or groups claim that makes a user a reviewer.
+CPOR_OPERATOR_OIDC_REVIEWER_ROLE = env_str("CPOR_OPERATOR_OIDC_REVIEWER_ROLE", "Reviewer")
+
+
+def _oidc_app(prefix: str, provider_id: str, default_name: str) -> list[dict]:
+    client_id = env_str(f"{prefix}_CLIENT_ID")
+    if not client_id:
+        return []
+    server_url = env_str(f"{prefix}_SERVER_URL")
+    if not server_url:
+        raise ImproperlyConfigured(f"{prefix}_SERVER_URL: the issuer's URL is needed with {prefix}_CLIENT_ID")
+    return [
+        {
+            "provider_id": provider_id,
+            "name": env_str(f"{prefix}_NAME") or default_name,
+            "client_id": client_id,
+            "secret": env_str(f"{prefix}_SECRET"),
+            "settings": {"server_url": server_url, "fetch_userinfo": False, "oauth_pkce_enabled": True},
+        }
+    ]
+
+
+SOCIALACCOUNT_ADAPTER = "claims.sso.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "claims.sso.StrictOpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": _oidc_app("CPOR_OPERATOR_OIDC", CPOR_OPERATOR_OIDC_PROVIDER_ID, "CPOR operator")
+        + _oidc_app("CPOR_PARTNER_OIDC", CPOR_PARTNER_OIDC_PROVIDER_ID, "Microsoft Entra ID"),
+    }
+}
+# Users are created just in time (claims/sso.py decides the company and role first); the
+# company's directory vouches for the address it gives; tokens from the IdP are not kept.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from claims import inbox
+from claims import inbox, sso
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
@@ -17,6 +17,8 @@ urlpatterns = [
     # allauth's account pages (password change and reset, email addresses) below.
     path("accounts/login/", gated(account_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
+    # allauth's openid_connect callback, with the ID token verified strictly (claims/sso.py).
+    path("accounts/oidc/<str:provider_id>/login/callback/", sso.callback),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
