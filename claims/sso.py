@@ -31,6 +31,8 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
 
 import jwt
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -147,6 +149,34 @@ def callback(request: HttpRequest, provider_id: str):
         return view(request)
     except SocialApp.DoesNotExist:
         raise Http404
+
+
+def identity_provider_origins(request: HttpRequest) -> list[str]:
+    """The origins of the configured identity providers (their issuer's, which serves the
+    authorization endpoint for Entra ID and oidc-provider alike)."""
+    from allauth.socialaccount.adapter import get_adapter
+
+    origins = set()
+    for app in get_adapter().list_apps(request, provider="openid_connect"):
+        parts = urlsplit((app.settings or {}).get("server_url", ""))
+        if parts.scheme in ("https", "http") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+def allow_identity_providers(view):
+    """A page whose form starts a sign-in: the Content-Security-Policy's form-action, 'self'
+    only, also names the identity providers, since browsers check the redirect that follows
+    the form's POST against it."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if origins := identity_provider_origins(request):
+            response._csp_update = {"form-action": origins}
+        return response
+
+    return wrapped
 
 
 # --- Company and role -------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from allauth.account import views as account_views
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -15,10 +16,11 @@ urlpatterns = [
     path("", claim_views.home, name="home"),
     # allauth's sign-in and sign-out under the names the pages and tests use; the rest of
     # allauth's account pages (password change and reset, email addresses) below.
-    path("accounts/login/", gated(account_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", gated(sso.allow_identity_providers(account_views.LoginView.as_view())), name="login"),
     path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
     # allauth's openid_connect callback, with the ID token verified strictly (claims/sso.py).
     path("accounts/oidc/<str:provider_id>/login/callback/", sso.callback),
+    path("accounts/oidc/<str:provider_id>/login/", sso.allow_identity_providers(oidc_views.login)),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),

@@ -169,6 +169,9 @@ def test_a_user_with_an_authenticator_app_is_asked_its_code_after_the_provider(s
 
 
 def test_the_sign_in_page_offers_the_configured_providers(sso, directory):
-    page = Client().get("/accounts/login/").content.decode()
+    answer = Client().get("/accounts/login/")
+    # Its forms may lead to the identity provider (the browser checks the redirect after the POST).
+    assert f"form-action 'self' {sso.issuer}" in answer["Content-Security-Policy"]
+    page = answer.content.decode()
     assert 'action="/accounts/oidc/partner/login/"' in page and "Sign in with Microsoft Entra ID" in page
     assert 'action="/accounts/oidc/operator/login/"' in page
