@@ -194,31 +194,43 @@ CPOR_PARTNER_OIDC_PROVIDER_ID = "partner"
 CPOR_OPERATOR_OIDC_REVIEWER_ROLE = env_str("CPOR_OPERATOR_OIDC_REVIEWER_ROLE", "Reviewer")
 
 
-def _oidc_app(prefix: str, provider_id: str, default_name: str) -> list[dict]:
-    client_id = env_str(f"{prefix}_CLIENT_ID")
+def _oidc_app(provider_id: str, name: str, *, server_url: str | None, client_id: str | None, secret: str | None) -> list[dict]:
     if not client_id:
         return []
-    server_url = env_str(f"{prefix}_SERVER_URL")
     if not server_url:
-        raise ImproperlyConfigured(f"{prefix}_SERVER_URL: the issuer's URL is needed with {prefix}_CLIENT_ID")
+        raise ImproperlyConfigured(
+            f"single sign-on app {provider_id!r}: its SERVER_URL (the issuer) is needed with its CLIENT_ID"
+        )
     return [
         {
             "provider_id": provider_id,
-            "name": env_str(f"{prefix}_NAME") or default_name,
+            "name": name,
             "client_id": client_id,
-            "secret": env_str(f"{prefix}_SECRET"),
+            "secret": secret or "",
             "settings": {"server_url": server_url, "fetch_userinfo": False, "oauth_pkce_enabled": True},
         }
     ]
 
 
+_SSO_APPS = _oidc_app(
+    CPOR_OPERATOR_OIDC_PROVIDER_ID,
+    env_str("CPOR_OPERATOR_OIDC_NAME") or "CPOR operator",
+    server_url=env_str("CPOR_OPERATOR_OIDC_SERVER_URL"),
+    client_id=env_str("CPOR_OPERATOR_OIDC_CLIENT_ID"),
+    secret=env_str("CPOR_OPERATOR_OIDC_SECRET"),
+) + _oidc_app(
+    CPOR_PARTNER_OIDC_PROVIDER_ID,
+    env_str("CPOR_PARTNER_OIDC_NAME") or "Microsoft Entra ID",
+    server_url=env_str("CPOR_PARTNER_OIDC_SERVER_URL"),
+    client_id=env_str("CPOR_PARTNER_OIDC_CLIENT_ID"),
+    secret=env_str("CPOR_PARTNER_OIDC_SECRET"),
+)
 SOCIALACCOUNT_ADAPTER = "claims.sso.SocialAccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {
         "provider_class": "claims.sso.StrictOpenIDConnectProvider",
         "OAUTH_PKCE_ENABLED": True,
-        "APPS": _oidc_app("CPOR_OPERATOR_OIDC", CPOR_OPERATOR_OIDC_PROVIDER_ID, "CPOR operator")
-        + _oidc_app("CPOR_PARTNER_OIDC", CPOR_PARTNER_OIDC_PROVIDER_ID, "Microsoft Entra ID"),
+        "APPS": _SSO_APPS,
     }
 }
 # Users are created just in time (claims/sso.py decides the company and role first); the
