@@ -15,7 +15,8 @@
 // ...} makes the provider misbehave after an otherwise genuine flow: the ID token it returns is
 // re-signed with a wrong issuer ("issuer"), a wrong audience ("audience"), already expired
 // ("expired"), unsigned with alg none ("none"), with another nonce ("nonce"), or the redirect
-// back carries another state ("state"). POST /__test/accounts replaces the accounts' claims
+// back carries another state ("state"); "entra" and "entra-other" re-sign it with Entra ID's
+// per-tenant issuer (see claims/sso.py). POST /__test/accounts replaces the accounts' claims
 // (an administrator changing a user's app roles in the directory).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -81,6 +82,10 @@ async function misbehave(idToken) {
   if (mode === 'audience') claims.aud = 'another-client';
   if (mode === 'expired') Object.assign(claims, { iat: now - 7200, exp: now - 3600 });
   if (mode === 'nonce') claims.nonce = 'not-the-nonce-you-sent';
+  // Entra ID's multi-tenant shape: the issuer names the tenant; "entra-other" names another one
+  // than the token's tid.
+  if (mode === 'entra') claims.iss = `${issuer}/${claims.tid}/v2.0`;
+  if (mode === 'entra-other') claims.iss = `${issuer}/another-tenant/v2.0`;
   if (mode === 'none') return `${b64({ alg: 'none', typ: 'JWT', kid: signingKey.kid })}.${b64(claims)}.`;
   return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingKey.kid }).sign(privateKey);
 }

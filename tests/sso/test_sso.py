@@ -18,7 +18,7 @@ from django.test import Client
 from claims.choices import Role
 from claims.models import User
 from tests.accounts.test_mfa import signed_in_as, totp
-from tests.sso.support import ACCOUNTS, sign_in_through_op
+from tests.sso.support import ACCOUNTS, FABRIKAM_TENANT, sign_in_through_op
 
 pytestmark = [pytest.mark.oidc, pytest.mark.django_db]
 
@@ -139,6 +139,8 @@ def test_a_required_second_factor_is_not_skipped_by_sso(sso, fabrikam_link, sett
     sign_in_through_op(client, sso, "ada")
     # Signed in, but a Global admin without a second factor sees only its set-up.
     assert client.get("/claims/").url == "/accounts/2fa/totp/activate/"
+    # Which they can do without a password (they have none: the provider just signed them in).
+    assert client.get("/accounts/2fa/totp/activate/").status_code == 200
 
 
 def test_the_identity_providers_second_factor_counts_for_that_session(sso, fabrikam_link, settings):
@@ -175,3 +177,28 @@ def test_the_sign_in_page_offers_the_configured_providers(sso, directory):
     page = answer.content.decode()
     assert 'action="/accounts/oidc/partner/login/"' in page and "Sign in with Microsoft Entra ID" in page
     assert 'action="/accounts/oidc/operator/login/"' in page
+
+
+@pytest.fixture
+def entra_multi_tenant(sso, settings):
+    """The partner app as an Entra ID multi-tenant registration: its discovery document names
+    the issuer https://login.microsoftonline.com/{tenantid}/v2.0 (here under the test provider)."""
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    partner = next(app for app in apps if app["provider_id"] == "partner")
+    partner["settings"] = {**partner["settings"], "openid_configuration_overrides": {"issuer": f"{sso.issuer}/{{tenantid}}/v2.0"}}
+    return sso
+
+
+def test_an_entra_multi_tenant_issuer_is_matched_with_the_tokens_tenant(entra_multi_tenant, fabrikam_link):
+    fabrikam_link.issuer = f"{entra_multi_tenant.issuer}/{FABRIKAM_TENANT}/v2.0"
+    fabrikam_link.save(update_fields=["issuer"])
+    entra_multi_tenant.set_mode("entra")
+    assert sign_in_through_op(Client(), entra_multi_tenant, "ada").status_code == 302
+    assert sso_user("ada@fabrikam.example").company == fabrikam_link.company
+
+
+def test_an_entra_issuer_naming_another_tenant_than_the_tokens_tid_is_refused(entra_multi_tenant, fabrikam_link, caplog):
+    entra_multi_tenant.set_mode("entra-other")
+    client = Client()
+    assert sign_in_through_op(client, entra_multi_tenant, "ada").status_code == 401
+    assert "Invalid issuer" in caplog.text and signed_in_as(client) is None
