@@ -267,6 +267,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             refuse(request, "no_connect")
         claims = id_token_claims(sociallogin)
         decision = directory_decision(sociallogin.account.provider, claims)
+        if decision == "not_a_reviewer" and sociallogin.is_existing:
+            # A reviewer whose role the operator's directory removed loses it here too.
+            apply_role(user=sociallogin.user, decision=Decision(None, Role.MEMBER))
         if isinstance(decision, str):
             refuse(request, decision)
         sociallogin.cpor_decision = decision

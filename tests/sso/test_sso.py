@@ -80,6 +80,15 @@ def test_reviewers_sign_in_through_the_operators_app(sso, directory):
     assert client.get("/review/").status_code == 200
 
 
+def test_a_reviewer_whose_role_the_operator_removed_loses_it_and_is_refused(sso, directory):
+    sign_in_through_op(Client(), sso, "rita", provider="operator")
+    sso.set_accounts({**ACCOUNTS, "rita": {**ACCOUNTS["rita"], "roles": []}})
+    client = Client()
+    refused = sign_in_through_op(client, sso, "rita", provider="operator")
+    assert refused.status_code == 403 and b'data-code="not_a_reviewer"' in refused.content
+    assert sso_user("rita@operator.example").role == Role.MEMBER and signed_in_as(client) is None
+
+
 def test_the_operators_app_refuses_a_user_without_the_reviewer_role(sso, directory):
     # ada's roles are Fabrikam's app roles, not the operator's reviewer role.
     refused = sign_in_through_op(Client(), sso, "ada", provider="operator")
