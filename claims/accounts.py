@@ -12,6 +12,9 @@ What allauth does not decide for this product is here:
   for them (a reset is requested anonymously).
 - The browser's language is saved on the account at its first sign-in, when the user
   has none saved yet.
+- A company set to "SSO only" (claims/sso.py) signs in through its identity provider alone:
+  its users' passwords are refused at sign-in, by the token endpoint and the admin, and
+  "forgot password" sends them an email saying so instead of a link (`local_password_refused`).
 - django-axes alone locks sign-ins out (cpor.security): a completed password reset lifts
   the user's locks, and allauth's own failed-login limit is off (settings).
 """
@@ -25,10 +28,12 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from cpor.i18n import browser_language, recipient_language, supported
 
@@ -53,6 +58,13 @@ class AccountAdapter(DefaultAccountAdapter):
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
 
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        # Same page for everyone (no enumeration); the SSO-only user's email says why no link.
+        if local_password_refused(user):
+            self.send_mail("account/email/password_reset_sso_only", email, context)
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def login(self, request: HttpRequest, user) -> None:
         super().login(request, user)
         save_browser_language(request=request, user=user)
@@ -73,6 +85,33 @@ class LoginForm(allauth_forms.LoginForm):
 
     def add_prefix(self, field_name: str) -> str:
         return "username" if field_name == "login" else super().add_prefix(field_name)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Only after the password was right: the message tells nothing to a guesser.
+        if getattr(self, "user", None) is not None and local_password_refused(self.user):
+            raise ValidationError(SSO_ONLY_MESSAGE, code="sso_only")
+        return cleaned_data
+
+
+class ResetPasswordKeyForm(allauth_forms.ResetPasswordKeyForm):
+    """A reset link sent before the company became SSO only sets no password."""
+
+    def clean(self):
+        if self.user is not None and local_password_refused(self.user):
+            raise ValidationError(SSO_ONLY_MESSAGE, code="sso_only")
+        return super().clean()
+
+
+SSO_ONLY_MESSAGE = _(
+    "Your company signs in through its identity provider only: use its button on the sign-in page. "
+    "Passwords of this site are not used for your account."
+)
+
+
+def local_password_refused(user) -> bool:
+    """The user's company is set to "SSO only": no sign-in or reset with a local password."""
+    return bool(user.company_id) and user.company.sso_only
 
 
 def save_browser_language(*, request: HttpRequest, user) -> None:

@@ -17,6 +17,8 @@ from .models import (
     ClaimEvidence,
     ClaimProduct,
     CustomerTenant,
+    IdentityProviderLink,
+    IdentityProviderRole,
     Mpn,
     Notification,
     PartnerCompany,
@@ -40,7 +42,24 @@ class MpnInline(admin.TabularInline):
 @admin.register(PartnerCompany)
 class PartnerCompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "mpns__mpn_id"]
+    list_display = ["name", "sso_only"]
     inlines = [MpnInline]
+
+
+class IdentityProviderRoleInline(admin.TabularInline):
+    model = IdentityProviderRole
+    extra = 1
+
+
+@admin.register(IdentityProviderLink)
+class IdentityProviderLinkAdmin(admin.ModelAdmin):
+    """Staff link a partner company to its identity provider and map its app roles or groups
+    to claims roles (README, "Single sign-on with Microsoft Entra ID")."""
+
+    list_display = ["company", "issuer", "tenant_id", "role_claim"]
+    search_fields = ["company__name", "issuer", "tenant_id"]
+    list_select_related = ["company"]
+    inlines = [IdentityProviderRoleInline]
 
 
 @admin.register(Mpn)

@@ -35,3 +35,9 @@ class ClaimsConfig(AppConfig):
         password_changed.connect(end_sessions_after_password_change, dispatch_uid="cpor-password-ends-sessions")
         password_set.connect(end_sessions_after_password_change, dispatch_uid="cpor-password-set-ends-sessions")
         password_reset.connect(end_sessions_after_password_reset, dispatch_uid="cpor-reset-ends-sessions")
+        # A sign-in through an identity provider that asked a second factor counts as one (claims/sso.py).
+        from allauth.account.signals import user_logged_in
+
+        from .sso import remember_idp_mfa
+
+        user_logged_in.connect(remember_idp_mfa, dispatch_uid="cpor-remember-idp-mfa")

@@ -117,6 +117,10 @@ MESSAGES = {
         "You already have %(max)s API tokens that work, the most allowed. Revoke one you no longer use, then create the new one."
     ),
     "api_token_not_found": _("No such API token."),
+    "sso_only": _(
+        "Your company signs in through its identity provider only, so no token is issued for a password. "
+        "For scripts, use a personal API token."
+    ),
     "invalid_idempotency_key": _("Use an Idempotency-Key of at most %(max)s characters."),
     "idempotency_key_reused": _("This Idempotency-Key was used for a different request. Use a new key for a new request."),
     "idempotency_request_in_progress": _("The first request with this Idempotency-Key is still running. Retry in a moment."),
@@ -179,6 +183,7 @@ STATUS = {
     "token_expired": 401,
     "token_revoked": 401,
     "api_token_not_found": 404,
+    "sso_only": 403,
     "not_found": 404,
     # A state refusal like invalid_transition: the claim's status does not allow the change.
     "not_editable": 409,

@@ -6,6 +6,9 @@ every sign-in of a user who has set one up. What it does not decide for this pro
 - Who must set one up: the groups CPOR_MFA_REQUIRED_FOR names. Such a user, signed in without
   an authenticator app, sees only its set-up pages until it is activated
   (`MfaSetupRequiredMiddleware`), and cannot remove it afterwards (`MfaAdapter`).
+- Through single sign-on (claims/sso.py): a user with an authenticator app is asked for its
+  code after the identity provider too; a user who must have one but has none yet is let
+  through only for a session whose ID token says the provider asked for a second factor.
 - No way around it: the password token endpoint and the admin's own sign-in form take a
   password only, so they refuse anyone with a second factor or who must have one
   (`password_only_refused`).
@@ -51,6 +54,14 @@ def needs_mfa_setup(user) -> bool:
     return mfa_required(user) and not is_mfa_enabled(user, SIGN_IN_TYPES)
 
 
+def idp_asked_second_factor(request: HttpRequest) -> bool:
+    """This session's user signed in through an identity provider whose ID token says it asked
+    them for a second factor (claims/sso.py: `amr` contains "mfa")."""
+    from .sso import IDP_MFA_SESSION_KEY
+
+    return request.user.is_authenticated and request.session.get(IDP_MFA_SESSION_KEY) == request.user.pk
+
+
 def password_only_refused(user) -> bool:
     """A sign-in by password alone (API token, admin form) is refused: the user has a
     second factor, or must have one."""
@@ -72,6 +83,10 @@ class AdminLoginForm(AdminAuthenticationForm):
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
+        from .accounts import SSO_ONLY_MESSAGE, local_password_refused
+
+        if local_password_refused(user):
+            raise ValidationError(SSO_ONLY_MESSAGE, code="sso_only")
         if password_only_refused(user):
             raise ValidationError(
                 _("This account signs in with a second factor: sign in on the sign-in page, then open the admin."),
@@ -96,7 +111,12 @@ class MfaSetupRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The group test is free; only users of a required group cost a query (one EXISTS).
-        if mfa_required(request.user) and not self._allowed(request.path) and needs_mfa_setup(request.user):
+        if (
+            mfa_required(request.user)
+            and not self._allowed(request.path)
+            and not idp_asked_second_factor(request)
+            and needs_mfa_setup(request.user)
+        ):
             if request.path.startswith("/api/"):
                 error = ErrorItem("mfa_required", params=(("case", "setup"),))
                 return JsonResponse({"errors": [error.as_dict()]}, status=403)

@@ -43,6 +43,11 @@ S = ClaimState
 
 class PartnerCompany(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    sso_only = models.BooleanField(
+        _("SSO only"),
+        default=False,
+        help_text=_("Its users sign in through the company's identity provider only: no local password, no password reset."),
+    )
 
     class Meta:
         verbose_name = _("partner company")
@@ -51,6 +56,53 @@ class PartnerCompany(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdentityProviderLink(models.Model):
+    """Links a partner company to its identity provider (issue 21, point 3; claims/sso.py): a
+    token whose issuer (and, for Microsoft Entra ID, tenant id `tid`) match signs its user in to
+    this company, with the claims role its `roles` or `groups` values map to."""
+
+    class Claim(models.TextChoices):
+        ROLES = "roles", _("App roles (roles)")
+        GROUPS = "groups", _("Groups (groups)")
+
+    company = models.ForeignKey(
+        PartnerCompany, on_delete=models.CASCADE, related_name="identity_providers", verbose_name=_("partner company")
+    )
+    issuer = models.CharField(
+        _("issuer"), max_length=300, help_text=_("The ID token's iss, e.g. https://login.microsoftonline.com/<tenant id>/v2.0")
+    )
+    tenant_id = models.CharField(
+        _("tenant ID (tid)"), max_length=64, blank=True, help_text=_("Microsoft Entra ID: the directory (tenant) ID.")
+    )
+    role_claim = models.CharField(_("claim with the roles"), max_length=16, choices=Claim.choices, default=Claim.ROLES)
+
+    class Meta:
+        verbose_name = _("identity provider link")
+        verbose_name_plural = _("identity provider links")
+        constraints = [models.UniqueConstraint(fields=["issuer", "tenant_id"], name="idp_link_issuer_tenant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.issuer} {self.tenant_id})".strip()
+
+
+class IdentityProviderRole(models.Model):
+    """One value of the token's roles or groups claim and the claims role it grants."""
+
+    link = models.ForeignKey(IdentityProviderLink, on_delete=models.CASCADE, related_name="roles", verbose_name=_("link"))
+    value = models.CharField(_("value in the token"), max_length=200)
+    role = models.CharField(
+        _("role"), max_length=32, choices=[(r.value, r.label) for r in Role if r in CLAIM_ROLES], default=Role.INCENTIVES_ADMIN
+    )
+
+    class Meta:
+        verbose_name = _("role mapping")
+        verbose_name_plural = _("role mappings")
+        constraints = [models.UniqueConstraint(fields=["link", "value"], name="idp_role_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.value} -> {self.role}"
 
 
 class Mpn(models.Model):

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "csp",
     "claims",
     "reviews",
@@ -133,7 +135,7 @@ LOGOUT_REDIRECT_URL = "login"
 # verified by a link before it replaces their primary one. Sign-in itself never waits for
 # a verification (CHANGE_EMAIL keeps every primary address verified).
 ACCOUNT_ADAPTER = "claims.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"login": "claims.accounts.LoginForm"}
+ACCOUNT_FORMS = {"login": "claims.accounts.LoginForm", "reset_password_from_key": "claims.accounts.ResetPasswordKeyForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
@@ -179,6 +181,65 @@ if _unknown_groups := set(CPOR_MFA_REQUIRED_FOR) - set(CPOR_MFA_GROUPS):
     raise ImproperlyConfigured(
         f"CPOR_MFA_REQUIRED_FOR: unknown group(s) {sorted(_unknown_groups)}; use a comma list of {', '.join(CPOR_MFA_GROUPS)}"
     )
+
+# Single sign-on over OpenID Connect (allauth.socialaccount's openid_connect provider, made
+# stricter in claims/sso.py; README, "Single sign-on"). Partner companies sign in through the
+# partner app (for Microsoft Entra ID: one multi-tenant app registration, server URL
+# https://login.microsoftonline.com/organizations/v2.0); staff link each company to its issuer and
+# tenant in the admin. Reviewers sign in through the operator's own identity provider. Either
+# app is offered on the sign-in page once its client id is set; more apps may be added in the
+# admin (Social applications, provider "OpenID Connect").
+CPOR_OPERATOR_OIDC_PROVIDER_ID = "operator"
+CPOR_PARTNER_OIDC_PROVIDER_ID = "partner"
+# The value of the operator's roles or groups claim that makes a user a reviewer.
+CPOR_OPERATOR_OIDC_REVIEWER_ROLE = env_str("CPOR_OPERATOR_OIDC_REVIEWER_ROLE", "Reviewer")
+
+
+def _oidc_app(provider_id: str, name: str, *, server_url: str | None, client_id: str | None, secret: str | None) -> list[dict]:
+    if not client_id:
+        return []
+    if not server_url:
+        raise ImproperlyConfigured(
+            f"single sign-on app {provider_id!r}: its SERVER_URL (the issuer) is needed with its CLIENT_ID"
+        )
+    return [
+        {
+            "provider_id": provider_id,
+            "name": name,
+            "client_id": client_id,
+            "secret": secret or "",
+            "settings": {"server_url": server_url, "fetch_userinfo": False, "oauth_pkce_enabled": True},
+        }
+    ]
+
+
+_SSO_APPS = _oidc_app(
+    CPOR_OPERATOR_OIDC_PROVIDER_ID,
+    env_str("CPOR_OPERATOR_OIDC_NAME") or "CPOR operator",
+    server_url=env_str("CPOR_OPERATOR_OIDC_SERVER_URL"),
+    client_id=env_str("CPOR_OPERATOR_OIDC_CLIENT_ID"),
+    secret=env_str("CPOR_OPERATOR_OIDC_SECRET"),
+) + _oidc_app(
+    CPOR_PARTNER_OIDC_PROVIDER_ID,
+    env_str("CPOR_PARTNER_OIDC_NAME") or "Microsoft Entra ID",
+    server_url=env_str("CPOR_PARTNER_OIDC_SERVER_URL"),
+    client_id=env_str("CPOR_PARTNER_OIDC_CLIENT_ID"),
+    secret=env_str("CPOR_PARTNER_OIDC_SECRET"),
+)
+SOCIALACCOUNT_ADAPTER = "claims.sso.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "claims.sso.StrictOpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": _SSO_APPS,
+    }
+}
+# Users are created just in time (claims/sso.py decides the company and role first); the
+# company's directory vouches for the address it gives; tokens from the IdP are not kept.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

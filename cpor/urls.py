@@ -1,11 +1,12 @@
 from allauth.account import views as account_views
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from claims import account_views as account_pages
-from claims import inbox
+from claims import inbox, sso
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
@@ -16,11 +17,14 @@ urlpatterns = [
     path("", claim_views.home, name="home"),
     # allauth's sign-in and sign-out under the names the pages and tests use; the rest of
     # allauth's account pages (password change and reset, email addresses) below.
-    path("accounts/login/", gated(account_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", gated(sso.allow_identity_providers(account_views.LoginView.as_view())), name="login"),
     path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
-    path("accounts/", include("allauth.urls")),  # with allauth.usersessions' /accounts/sessions/
     path("account/tokens/", account_pages.api_tokens, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", account_pages.api_token_revoke, name="api-token-revoke"),
+    # allauth's openid_connect callback, with the ID token verified strictly (claims/sso.py).
+    path("accounts/oidc/<str:provider_id>/login/callback/", sso.callback),
+    path("accounts/oidc/<str:provider_id>/login/", sso.allow_identity_providers(oidc_views.login)),
+    path("accounts/", include("allauth.urls")),  # with allauth.usersessions' /accounts/sessions/
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),
     path("review/", include("reviews.urls")),

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from claims import services
 from claims.access import has_claims_role, is_own_company_claim, require_partner, require_reviewer
+from claims.accounts import local_password_refused
 from claims.actions import REVIEWER, ClaimAction
 from claims.choices import ClaimState
 from claims.downloads import downloadable, evidence_response
@@ -138,6 +139,9 @@ class TokenView(APIView):
         # A password alone must not stand in for the second factor (issue 21, point 2).
         if password_only_refused(user):
             raise DomainError.of("mfa_required")
+        # A company that signs in through its identity provider only has no password sign-in.
+        if local_password_refused(user):
+            raise DomainError.of("sso_only")
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
