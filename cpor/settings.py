@@ -477,6 +477,8 @@ SPECTACULAR_SETTINGS = {
         "SolutionAreaEnum": "claims.choices.SolutionArea",
         "ActorRoleEnum": "claims.choices.ActorRole",
         "DeadlineKindEnum": "claims.choices.DeadlineKind",
+        "RoleEnum": "claims.choices.Role",
+        "AccessActionEnum": "teams.models.AccessAction",
     },
 }
 

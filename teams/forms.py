@@ -21,6 +21,8 @@ class InviteForm(forms.Form):
     def __init__(self, *args, roles=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices(roles)
+        # The least access by default: the admin chooses more on purpose.
+        self.fields["role"].initial = Role.MEMBER if Role.MEMBER in roles else roles[0] if roles else None
 
 
 class RoleForm(forms.Form):
