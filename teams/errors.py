@@ -18,7 +18,6 @@ TEAM_MESSAGES = {
         "Your company needs at least one active Global admin. Make someone else a Global admin first, then try again."
     ),
     "role_not_allowed": _("Choose one of the listed roles."),
-    "invalid_email": _("Enter a valid email address, such as name@example.com."),
     "already_member": _("Someone already has an account with this email address. Change their role on the team page instead."),
     "invitation_invalid": _("This invitation link is not valid. Ask your Global admin to send you a new invitation."),
     "invitation_used": _("This invitation has already been used. Sign in with the account you created."),
