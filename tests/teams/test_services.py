@@ -250,3 +250,36 @@ def test_staff_invite_reviewers_and_the_invitee_becomes_a_reviewer(admin_user, a
     with pytest.raises(DomainError) as refused:
         services.invite(actor=user, email="y@cpor.example", role=Role.REVIEWER)
     assert codes(refused) == "team_admin_only"
+
+
+def test_the_prepared_token_query_and_drfs_own_path_refuse_a_deactivated_user(fabrikam, fabrikam_incentives):
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from claims.api.auth import FastTokenAuthentication, token_with_user
+
+    key = Token.objects.create(user=fabrikam_incentives).key
+    assert FastTokenAuthentication().authenticate_credentials(key)[0] == fabrikam_incentives
+    services.set_active(actor=fabrikam, member=fabrikam_incentives, is_active=False)
+    assert token_with_user(key).user.is_active is False  # the prepared query reads the flag as it is now
+    for auth in (FastTokenAuthentication(), TokenAuthentication()):
+        with pytest.raises(AuthenticationFailed):
+            auth.authenticate_credentials(key)
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br", "it", "zh-hans", "es"])
+def test_every_team_email_renders_in_every_language(fabrikam, fabrikam_viewer, language):
+    fabrikam.language = fabrikam_viewer.language = language
+    fabrikam.save(update_fields=["language"])
+    fabrikam_viewer.save(update_fields=["language"])
+    services.invite(actor=fabrikam, email="all@fabrikam.example", role=Role.BILLING_ADMIN)
+    services.request_role(actor=fabrikam_viewer)
+    services.change_role(actor=fabrikam, member=fabrikam_viewer, role=Role.BILLING_ADMIN)
+    services.set_active(actor=fabrikam, member=fabrikam_viewer, is_active=False)
+    services.set_active(actor=fabrikam, member=fabrikam_viewer, is_active=True)
+    messages = sent_mail()
+    assert len(messages) == 5
+    for message in messages:
+        assert message.subject and message.body.strip() and message.extra_headers["Content-Language"] == language
+        assert "{%" not in message.body and "%(" not in message.body
+    assert "/team/join/" in messages[0].body and "/team/" in messages[1].body
