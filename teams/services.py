@@ -133,16 +133,24 @@ def _company_name(team: Team) -> str:
     return PartnerCompany.objects.filter(pk=team.company_id).values_list("name", flat=True).first() or ""
 
 
-def _lock_member(team: Team, member: User) -> User:
+def _lock_member(team: Team, member: User, actor: User) -> User:
+    """Locks the company's active Global admins (in id order), then the member: every change
+    of a member locks in this order, so two changes at once wait for each other instead of
+    deadlocking, and the last-Global-admin rule reads a set nobody else is changing. An actor
+    demoted or deactivated by a change that committed meanwhile acts no more."""
+    if team.company_id is not None:
+        admins = selectors.global_admins(team.company_id).order_by("pk").select_for_update()
+        if actor.pk not in list(admins.values_list("pk", flat=True)):
+            raise DomainError.of("team_admin_only")
     return selectors.members(team).select_for_update().get(pk=member.pk)
 
 
 def _keeps_a_global_admin(team: Team, member: User) -> None:
-    """`last_global_admin` if `member` is the company's only active Global admin. Locks them
-    all: a concurrent demotion waits, then sees this one's result."""
+    """`last_global_admin` if `member` is the company's only active Global admin (the rows are
+    locked by `_lock_member`: a concurrent demotion waits, then sees this one's result)."""
     if team.company_id is None or not (member.role == Role.GLOBAL_ADMIN and member.is_active):
         return
-    admins = list(selectors.global_admins(team.company_id).select_for_update().values_list("pk", flat=True))
+    admins = list(selectors.global_admins(team.company_id).values_list("pk", flat=True))
     if admins == [member.pk]:
         raise DomainError.of("last_global_admin")
 
@@ -281,7 +289,7 @@ def change_role(*, actor: User, member: User, role: str) -> User:
         raise DomainError.of("role_not_allowed", "role")
     now = timezone.now()
     with transaction.atomic():
-        member = _lock_member(team, member)
+        member = _lock_member(team, member, actor)
         if member.role == role:
             return member
         if role != Role.GLOBAL_ADMIN:
@@ -308,7 +316,7 @@ def set_active(*, actor: User, member: User, is_active: bool) -> User:
     member = selectors.get_member(team, member.pk)
     now = timezone.now()
     with transaction.atomic():
-        member = _lock_member(team, member)
+        member = _lock_member(team, member, actor)
         if member.is_active == is_active:
             return member
         if not is_active:
