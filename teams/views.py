@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -79,6 +79,8 @@ def _act(request: HttpRequest, act, done: str) -> HttpResponse:
     try:
         act()
     except DomainError as exc:
+        if exc.http_status == 404:  # another team's member or invitation: as if it did not exist
+            raise Http404 from None
         _refused(request, exc)
     else:
         messages.success(request, done)
