@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "claims",
     "reviews",
     "integrations",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -454,6 +455,10 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured("CPOR_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds") from exc
 # An endpoint with no successful delivery for this long is turned off and its Global admins emailed.
+# Teams (issue 21, point 4): an invitation link works once, for this many days; a user without
+# a claims role may ask their Global admins for one once per this many minutes.
+CPOR_INVITATION_EXPIRY_DAYS = env_int("CPOR_INVITATION_EXPIRY_DAYS", 7, minimum=1)
+CPOR_ROLE_REQUEST_INTERVAL_MINUTES = env_int("CPOR_ROLE_REQUEST_INTERVAL_MINUTES", 60, minimum=1)
 CPOR_WEBHOOK_DISABLE_AFTER_SECONDS = env_int("CPOR_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600, minimum=60)
 CPOR_WEBHOOK_TIMEOUT_SECONDS = env_int("CPOR_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # An attempt whose worker died is retried once this lease runs out (longer than any attempt).
@@ -546,6 +551,8 @@ SPECTACULAR_SETTINGS = {
         "SolutionAreaEnum": "claims.choices.SolutionArea",
         "ActorRoleEnum": "claims.choices.ActorRole",
         "DeadlineKindEnum": "claims.choices.DeadlineKind",
+        "RoleEnum": "claims.choices.Role",
+        "AccessActionEnum": "teams.models.AccessAction",
     },
 }
 

@@ -22,7 +22,7 @@ from .support import LANGUAGES, catalogue_path
 
 ROOT = Path(settings.BASE_DIR)
 PYTHON_FORMAT = re.compile(r"%\(\w+\)[sd]|%[sd]")
-SOURCES = ["claims", "reviews", "integrations", "cpor", "templates", "manage.py"]
+SOURCES = ["claims", "reviews", "integrations", "teams", "cpor", "templates", "manage.py"]
 
 
 def entries(language: str) -> list[polib.POEntry]:
