@@ -211,8 +211,8 @@ def median_by(qs: QuerySet, group: str, seconds_expr) -> dict:
     if connection.vendor == "postgresql":
         from django.db.models.functions import Extract
 
-        rows = qs.values(group).annotate(m=Median(Extract(seconds_expr, "epoch"))).values_list(group, "m")
-        return {k: m for k, m in rows}
+        rows = qs.values(group).annotate(median_=Median(Extract(seconds_expr, "epoch"))).values_list(group, "median_")
+        return dict(rows)
     groups: dict = defaultdict(list)
     for k, d in qs.annotate(_d=seconds_expr).values_list(group, "_d"):
         if d is not None:
