@@ -478,6 +478,14 @@ class ClaimComment(models.Model):
         return notes.comment_text(self.code, self.params, self.body)
 
 
+# History actions read by period (insights, SLA): claimevent_insight_idx holds these only.
+INSIGHT_ACTIONS = [
+    EventAction.INFO_REQUESTED, EventAction.APPROVED, EventAction.REJECTED, EventAction.AUTO_REJECTED,
+    EventAction.CONSENT_DENIED, EventAction.REVIEW_STARTED, EventAction.REVIEW_AUTO_STARTED,
+    EventAction.ARBITRATION_STARTED, EventAction.DISPUTED,
+]  # fmt: skip
+
+
 class AppendOnlyError(Exception):
     pass
 
@@ -502,6 +510,17 @@ class ClaimEvent(models.Model):
         verbose_name = _("history entry")
         verbose_name_plural = _("history entries")
         ordering = ["at", "id"]
+        indexes = [
+            # The decisions and clocks the insights (claims.insights, reviews.insights) and the SLA
+            # report (reviews.sla) count by period: only those rows, so the rest of the history
+            # (edits, comments, uploads) costs no index entry.
+            models.Index(
+                fields=["action", "at"],
+                name="claimevent_insight_idx",
+                include=["claim"],
+                condition=Q(action__in=INSIGHT_ACTIONS),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.get_actor_role_display()}) on claim {self.claim_id}"

@@ -103,11 +103,19 @@ def test_wrong_filters_are_refused_with_a_code(fabrikam, ana, client, query, fie
 
 
 def test_filters_are_echoed(fabrikam):
-    data = api_for(fabrikam).get(f"{API}/insights/claims/?from=2026-01-01&to=2026-03-31&solution_area=microsoft_365&product=teams").json()
+    data = (
+        api_for(fabrikam)
+        .get(f"{API}/insights/claims/?from=2026-01-01&to=2026-03-31&solution_area=microsoft_365&product=teams")
+        .json()
+    )
     assert (data["from"], data["to"], data["solution_area"], data["product"]) == (
         "2026-01-01", "2026-03-31", "microsoft_365", "teams"
     )  # fmt: skip
-    assert [p["period"] for p in chart(data, "approval_rate")["series"][0]["points"]] == ["2026-01-01", "2026-02-01", "2026-03-01"]
+    assert [p["period"] for p in chart(data, "approval_rate")["series"][0]["points"]] == [
+        "2026-01-01",
+        "2026-02-01",
+        "2026-03-01",
+    ]
 
 
 def test_downloads_hold_the_charts_numbers(client, build, fabrikam):
@@ -159,9 +167,15 @@ def _count_queries(fn) -> int:
 def test_pages_and_api_keep_a_constant_number_of_queries_as_data_grows(client, build, fabrikam, ana):
     def measure():
         client.force_login(fabrikam)
-        partner = (_count_queries(lambda: client.get("/claims/insights/")), _count_queries(lambda: api_for(fabrikam).get(f"{API}/insights/claims/")))
+        partner = (
+            _count_queries(lambda: client.get("/claims/insights/")),
+            _count_queries(lambda: api_for(fabrikam).get(f"{API}/insights/claims/")),
+        )
         client.force_login(ana)
-        reviewer = (_count_queries(lambda: client.get("/review/insights/")), _count_queries(lambda: api_for(ana).get(f"{API}/review/insights/")))
+        reviewer = (
+            _count_queries(lambda: client.get("/review/insights/")),
+            _count_queries(lambda: api_for(ana).get(f"{API}/review/insights/")),
+        )
         return partner, reviewer
 
     build.approved(m365_data(**another_customer(1)))

@@ -93,7 +93,10 @@ def test_deadlines_in_the_next_14_days(known, fabrikam):
     assert len(chart.series[0].points) == 14
     assert points(chart, "review_pickup")[str(known["waiting"].deadline_at.date())] == 1
     assert total == sum(
-        1 for c in known.values() if c.__class__.objects.get(pk=c.pk).deadline_at and DEC <= c.__class__.objects.get(pk=c.pk).deadline_at < DEC + timedelta(days=14)
+        1
+        for c in known.values()
+        if c.__class__.objects.get(pk=c.pk).deadline_at
+        and DEC <= c.__class__.objects.get(pk=c.pk).deadline_at < DEC + timedelta(days=14)
     )
 
 
