@@ -297,7 +297,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 fields=["-is_overdue", "deadline_at", "id"],
                 name="claim_queue_idx",
                 # Covering (PostgreSQL): the filter counts are an index-only scan.
-                include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
+                # submitted_at: the review insights' backlog by age (reviews.insights) is index-only too.
+                include=["state", "is_dispute", "assigned_reviewer", "solution_area", "submitted_at"],
                 condition=Q(state__in=list(QUEUE_STATES)),
             ),
             # The queue filters that are not read from claim_queue_idx, each in the queue order:
@@ -332,6 +333,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             ),
             # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,
             # created on PostgreSQL only.
+            # The review insights' time to pickup: reviews started in a period (set once per claim).
+            models.Index(
+                fields=["review_started_at"],
+                name="claim_review_started_idx",
+                include=["submitted_at", "solution_area"],
+                condition=Q(review_started_at__isnull=False),
+            ),
             # Search by a tenant ID or its first characters (a range scan, see selectors.guid_prefix_range).
             models.Index(fields=["customer_tenant_id"], name="claim_tenant_guid_idx"),
         ]

@@ -29,6 +29,16 @@
   window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   window.Chart.defaults.locale = lang;
 
+  const drawn = [];
+  // Printed: every table open under its chart, the charts resized to the paper's width.
+  window.addEventListener("beforeprint", () => {
+    document.querySelectorAll("details.insight-table").forEach((d) => {
+      d.open = true;
+    });
+    drawn.forEach((c) => c.resize());
+  });
+  window.addEventListener("afterprint", () => drawn.forEach((c) => c.resize()));
+
   data.charts.forEach((chart) => {
     const canvas = document.querySelector('canvas[data-chart="' + chart.key + '"]');
     if (!canvas) return;
@@ -49,7 +59,7 @@
         pointRadius: line ? 3 : 0,
       };
     });
-    new window.Chart(canvas, {
+    const drawing = new window.Chart(canvas, {
       type: line ? "line" : "bar",
       data: { labels: periods.map((p) => periodLabel(chart, p)), datasets: datasets },
       options: {
@@ -78,5 +88,6 @@
         },
       ],
     });
+    drawn.push(drawing);
   });
 })();

@@ -146,3 +146,20 @@ def test_arbitrations_and_disputes_per_month(known, fabrikam):
     chart = review_insights.arbitrations_and_disputes(PERIOD)
     assert points(chart, "disputes") == {"2026-11-01": 0, "2026-12-01": 1}
     assert points(chart, "arbitrations") == {"2026-11-01": 0, "2026-12-01": 0}
+
+
+def test_the_sla_tallies_are_the_same_with_and_without_the_late_list(known, build):
+    from reviews.sla import sla_report
+
+    with time_machine.travel(DEC, tick=False):
+        build.under_review(m365_data(**another_customer(5)))  # its decision clock runs out undecided
+
+    # Long after November: the December claim's pickup clock ran out in the sweep's absence,
+    # and the decisions are counted; both ways of counting must agree.
+    later = DEC + timedelta(days=20)
+    full = sla_report(since=PERIOD.since, until=PERIOD.until, now=later)
+    tallies = sla_report(since=PERIOD.since, until=PERIOD.until, now=later, late_rows=False)
+    assert tallies.late == []
+    assert any(row["at"] is None for row in full.late)  # an open late decision clock is counted
+    assert (tallies.overall, tallies.clocks, tallies.reviewers) == (full.overall, full.clocks, full.reviewers)
+    assert {k: (t.on_time, t.late) for k, t in tallies.weeks.items()} == {k: (t.on_time, t.late) for k, t in full.weeks.items()}
