@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DateField, DurationField, Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, Count, DateField, DurationField, Exists, F, FloatField, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -137,6 +137,14 @@ class Chart:
             "period_labels": {k: str(v) for k, v in self.period_labels.items()},
             "series": [{"key": s.key, "label": str(s.label), "points": s.points} for s in self.series],
         }
+
+    def resolved(self) -> Chart:
+        """The chart with its labels as text in the active language (to be cached)."""
+        return Chart(
+            self.key, str(self.title), self.kind, self.unit, self.period,
+            [Series(s.key, str(s.label), s.points) for s in self.series],
+            {k: str(v) for k, v in self.period_labels.items()},
+        )  # fmt: skip
 
     @property
     def periods(self) -> list[str]:
@@ -392,7 +400,12 @@ def upcoming_deadlines(company_id: int, f: Filters, *, now: datetime) -> Chart:
 
 
 def partner_insights(company_id: int, f: Filters, *, now: datetime) -> list[Chart]:
-    """Every chart of the partner insights page, in page order (a fixed number of queries)."""
+    """Every chart of the partner insights page, in page order (a fixed number of queries),
+    computed once per change (`cached`)."""
+    return cached(f"company{company_id}", f, now=now, compute=lambda: compute_partner_insights(company_id, f, now=now))
+
+
+def compute_partner_insights(company_id: int, f: Filters, *, now: datetime) -> list[Chart]:
     return [
         claims_by_status(company_id, f),
         approval_rate(company_id, f),
@@ -402,6 +415,31 @@ def partner_insights(company_id: int, f: Filters, *, now: datetime) -> list[Char
         active_associations(company_id, f),
         upcoming_deadlines(company_id, f, now=now),
     ]
+
+
+# --- Computed once per change ------------------------------------------------------
+
+
+CACHE_SECONDS = 60
+
+
+def cached(scope: str, f: Filters, *, now: datetime, compute) -> list[Chart]:
+    """The charts of `scope` for these filters, computed once per change of the claims and per
+    minute (the deadlines and ages move with the clock), then read from the cache: the page, its
+    downloads and the API of the same moment share one computation. Keyed, as the review queue's
+    counts are, by the newest history id (every change of a claim writes one), read in one
+    index-only query; the labels are resolved in the reader's language, which is in the key."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    generation = ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    params = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
+    key = f"insights:{scope}:{params}:{get_language()}:{generation}:{now:%Y%m%d%H%M}"
+    charts = cache.get(key)
+    if charts is None:
+        charts = [c.resolved() for c in compute()]
+        cache.set(key, charts, CACHE_SECONDS)
+    return charts
 
 
 # --- Downloads: one chart's table, the same numbers --------------------------------

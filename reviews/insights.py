@@ -22,6 +22,7 @@ from claims.insights import (
     Filters,
     Series,
     as_date,
+    cached,
     duration,
     fill,
     month_starts,
@@ -153,7 +154,12 @@ def arbitrations_and_disputes(f: Filters) -> Chart:
 
 
 def review_insights(f: Filters, *, now: datetime) -> list[Chart]:
-    """Every chart of the review insights page, in page order (a fixed number of queries)."""
+    """Every chart of the review insights page, in page order (a fixed number of queries),
+    computed once per change (claims.insights.cached)."""
+    return cached("review", f, now=now, compute=lambda: compute_review_insights(f, now=now))
+
+
+def compute_review_insights(f: Filters, *, now: datetime) -> list[Chart]:
     return [
         backlog_by_age(f, now=now),
         sla_met(f, now=now),

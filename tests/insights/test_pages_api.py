@@ -186,3 +186,26 @@ def test_pages_and_api_keep_a_constant_number_of_queries_as_data_grows(client, b
     build.par(m365_data(**another_customer(30)))
     build.under_review(m365_data(**another_customer(31)))
     assert measure() == few
+
+
+def test_charts_are_computed_once_per_change_and_a_change_shows_at_once(build, fabrikam):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    client = api_for(fabrikam)
+
+    def approved_total() -> int:
+        statuses = chart(client.get(f"{API}/insights/claims/").json(), "claims_by_status")
+        return sum(p["value"] for s in statuses["series"] if s["key"] == "approved" for p in s["points"])
+
+    with time_machine.travel(timezone.now(), tick=False):
+        build.approved(m365_data(**another_customer(1)))
+        assert approved_total() == 1
+        other = f"{API}/insights/claims/?from={timezone.localdate() - timedelta(days=30)}"
+        cold = _count_queries(lambda: client.get(other))
+        warm = _count_queries(lambda: client.get(other))
+        assert warm < cold  # the second read of the same moment computes nothing
+        build.approved(m365_data(**another_customer(2)))
+        assert approved_total() == 2  # a new history row is a new computation
