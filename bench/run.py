@@ -23,6 +23,7 @@ from .b3_pages import bench_pages
 from .b4_consent import bench_consent
 from .b5_memory import bench_memory
 from .b6_outbox import bench_outbox
+from .b8_insights import bench_insights
 from .config import Config, log, prepare_database
 from .report import Verdict, cpu_ticks, report, steal_share
 from .web import fixtures
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="100k claims (CI smoke run)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (A/B/A/B), at least 3 for a verdict")
     parser.add_argument("--seconds", type=float, default=None, help="length of each load run (default 10, small 3)")
-    parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6")
+    parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6,B8")
     parser.add_argument(
         "--due-layout",
         choices=("spread", "filed"),
@@ -94,8 +95,8 @@ def _run(cfg: Config, only: set[str]) -> int:
         log(f"B1 deadline sweep (product task vs raw SQL; {cfg.params().claims:,} vs {cfg.scale_params().claims:,} claims)")
         bench_sweep(cfg, out)
         lap("B1")
-    fx = fixtures(cfg) if (want("B2") or want("B3") or want("B4") or want("B5")) else {}
-    if want("B2") or want("B3") or want("B4"):
+    fx = fixtures(cfg) if any(want(b) for b in ("B2", "B3", "B4", "B5", "B8")) else {}
+    if any(want(b) for b in ("B2", "B3", "B4", "B8")):
         from .server import Gunicorn
 
         with Gunicorn(cfg.main_db, workers=4) as server:
@@ -108,7 +109,10 @@ def _run(cfg: Config, only: set[str]) -> int:
             if want("B4"):
                 log("B4 consent page at 50 req/s")
                 bench_consent(cfg, fx, server.port, out)
-        lap("B2-B4")
+            if want("B8"):
+                log("B8 insight pages and their API (10 users, about a page a second each)")
+                bench_insights(cfg, fx, server.port, out)
+        lap("B2-B4, B8")
     if want("B5"):
         log("B5 19 MB PoE upload (form, API) and CSV export: worker peak memory")
         bench_memory(cfg, fx, out)

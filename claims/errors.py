@@ -138,6 +138,8 @@ MESSAGES = {
     "invalid_status": _("Choose one of the listed statuses."),
     "invalid_ordering": _("Choose one of the listed sort orders."),
     "invalid_filter": _("Choose one of the listed values."),
+    "invalid_date": _("Give the date as YYYY-MM-DD, e.g. 2026-01-31."),
+    "invalid_period": _("Choose a period whose start is not after its end, at most three years long."),
     "invalid_page": _("Give the page as a whole number from 1."),
     "invalid_page_size": _("Give page_size as a whole number from 1 to %(max)s."),
     "page_not_found": _("This page is past the last page of results."),

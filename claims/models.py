@@ -349,7 +349,8 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 fields=["-is_overdue", "deadline_at", "id"],
                 name="claim_queue_idx",
                 # Covering (PostgreSQL): the filter counts are an index-only scan.
-                include=["state", "is_dispute", "assigned_reviewer", "solution_area"],
+                # submitted_at: the review insights' backlog by age (reviews.insights) is index-only too.
+                include=["state", "is_dispute", "assigned_reviewer", "solution_area", "submitted_at"],
                 condition=Q(state__in=list(QUEUE_STATES)),
             ),
             # The queue filters that are not read from claim_queue_idx, each in the queue order:
@@ -384,6 +385,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             ),
             # Search (pg_trgm GIN on UPPER(name), UPPER(customer_domain)) lives in migration 0009,
             # created on PostgreSQL only.
+            # The review insights' time to pickup: reviews started in a period (set once per claim).
+            models.Index(
+                fields=["review_started_at"],
+                name="claim_review_started_idx",
+                include=["submitted_at", "solution_area"],
+                condition=Q(review_started_at__isnull=False),
+            ),
             # Search by a tenant ID or its first characters (a range scan, see selectors.guid_prefix_range).
             models.Index(fields=["customer_tenant_id"], name="claim_tenant_guid_idx"),
         ]
@@ -530,6 +538,14 @@ class ClaimComment(models.Model):
         return notes.comment_text(self.code, self.params, self.body)
 
 
+# History actions read by period (insights, SLA): claimevent_insight_idx holds these only.
+INSIGHT_ACTIONS = [
+    EventAction.INFO_REQUESTED, EventAction.APPROVED, EventAction.REJECTED, EventAction.AUTO_REJECTED,
+    EventAction.CONSENT_DENIED, EventAction.REVIEW_STARTED, EventAction.REVIEW_AUTO_STARTED,
+    EventAction.ARBITRATION_STARTED, EventAction.DISPUTED,
+]  # fmt: skip
+
+
 class AppendOnlyError(Exception):
     pass
 
@@ -554,6 +570,17 @@ class ClaimEvent(models.Model):
         verbose_name = _("history entry")
         verbose_name_plural = _("history entries")
         ordering = ["at", "id"]
+        indexes = [
+            # The decisions and clocks the insights (claims.insights, reviews.insights) and the SLA
+            # report (reviews.sla) count by period: only those rows, so the rest of the history
+            # (edits, comments, uploads) costs no index entry.
+            models.Index(
+                fields=["action", "at"],
+                name="claimevent_insight_idx",
+                include=["claim"],
+                condition=Q(action__in=INSIGHT_ACTIONS),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.get_actor_role_display()}) on claim {self.claim_id}"

@@ -25,9 +25,9 @@ from django_fsm import can_proceed
 
 from cpor import i18n
 
-from . import services
+from . import insights, services
 from .access import has_claims_role, is_own_company_claim
-from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason
+from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason, SolutionArea
 from .clocks import clock_length
 from .competition import conflicts, conflicts_for, duplicates, duplicates_for
 from .consent import read_token
@@ -574,3 +574,93 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
     if claim.state != ClaimState.APPROVED or not claim.deadline_at or claim.is_deadline_passed:
         return render(request, "claims/consent_invalid.html", {"why": "closed", "claim": claim})
     return render(request, "claims/consent.html", {"claim": claim, "error": error})
+
+
+# --- Insights --------------------------------------------------------------------------
+
+
+def _insight_periods(chart: insights.Chart) -> list:
+    """The chart's periods as the table shows them: dates (formatted in the reader's language
+    by the template) or the label of a range."""
+    from datetime import date as date_cls
+
+    if chart.period == insights.BUCKET:
+        return [str(chart.period_labels.get(p, p)) for p in chart.periods]
+    return [date_cls.fromisoformat(p) for p in chart.periods]
+
+
+def render_insights(request: HttpRequest, *, template: str, charts_of, default_days: int, download_url: str) -> HttpResponse:
+    """An insights page (partner's or reviewer's): the filters, each chart with its table and
+    downloads, and the charts' data for static/js/insights.js (a json_script block: no inline
+    script). `charts_of(filters, now)` is the one function that computes the series."""
+    now = timezone.now()
+    filters, errors = insights.parse_filters(request.GET, today=timezone.localdate(now), default_days=default_days)
+    charts = charts_of(filters, now)
+    query = urlencode(filters.query())
+    sections = [
+        {
+            "chart": chart,
+            "header": chart.header(),
+            "rows": list(zip(_insight_periods(chart), (row[1:] for row in chart.rows()), strict=True)),
+            "csv": f"{reverse(download_url, args=[chart.key, 'csv'])}?{query}",
+            "xlsx": f"{reverse(download_url, args=[chart.key, 'xlsx'])}?{query}",
+        }
+        for chart in charts
+    ]
+    return render(
+        request,
+        template,
+        {
+            "filters": filters,
+            "errors": [(name, MESSAGES[code]) for name, code in errors.items()],
+            "sections": sections,
+            "data": {"charts": [c.as_dict() for c in charts]},
+            "areas": SolutionArea.choices,
+            "products": Product.objects.order_by("solution_area", "name").values_list("code", "name"),
+            "query": query,
+        },
+    )
+
+
+def insights_download(request: HttpRequest, *, charts_of, default_days: int, chart: str, fmt: str, name: str) -> HttpResponse:
+    """One chart's table as CSV or XLSX: the page's numbers (the same function computes them)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    now = timezone.now()
+    filters, _errors = insights.parse_filters(request.GET, today=timezone.localdate(now), default_days=default_days)
+    found = insights.find_chart(charts_of(filters, now), chart)
+    if found is None:
+        raise Http404
+    if fmt == "csv":
+        body, content_type = insights.csv_bytes(found), "text/csv; charset=utf-8"
+    else:
+        body, content_type = insights.xlsx_bytes(found), insights.XLSX_TYPE
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{found.key}-{now:%Y%m%d}.{fmt}"'
+    return response
+
+
+PARTNER_INSIGHT_DAYS = 365
+
+
+def _partner_charts(request: HttpRequest):
+    return lambda filters, now: insights.partner_insights(request.user.company_id, filters, now=now)
+
+
+@partner_required
+def claim_insights(request: HttpRequest) -> HttpResponse:
+    """Charts of the company's own claims (every claims role): the same numbers as the API."""
+    return render_insights(
+        request,
+        template="claims/insights.html",
+        charts_of=_partner_charts(request),
+        default_days=PARTNER_INSIGHT_DAYS,
+        download_url="claims:insights-download",
+    )
+
+
+@partner_required
+def claim_insights_download(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    return insights_download(
+        request, charts_of=_partner_charts(request), default_days=PARTNER_INSIGHT_DAYS, chart=chart, fmt=fmt, name="cpor-insights"
+    )

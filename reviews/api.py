@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from claims.access import require_reviewer
 from claims.api import serializers as s
 from claims.api.errors import error_responses
+from claims.api.insights import InsightsSerializer, filter_parameters, insights_response
 from claims.api.listing import list_rows, list_values
 from claims.api.views import Pagination, choice_param, claim_for
 from claims.choices import Role, SolutionArea
@@ -26,6 +27,7 @@ from claims.lengths import max_length
 from claims.models import Claim, User
 
 from . import services
+from .insights import review_insights
 from .selectors import FILTER_KEYS, FILTER_LABELS, QUEUE_SORTS, CountedPaginator, queue_generation, queue_rows, queue_total
 from .sla import sla_report
 
@@ -183,3 +185,24 @@ class SlaView(APIView):
                 }
             ).data
         )
+
+
+REVIEW_DAYS = 182
+
+
+class ReviewInsightsView(APIView):
+    @extend_schema(
+        operation_id="review_insights",
+        parameters=filter_parameters(),
+        responses={200: InsightsSerializer, **error_responses(400, 401, 403)},
+        description=str(
+            _(
+                "The review work as named series of {period, value} points: backlog by age, SLA met per clock per week, "
+                "decisions per reviewer per week, time to pickup, arbitrations and disputes per month. The numbers of "
+                "the review insights page."
+            )
+        ),
+    )
+    def get(self, request):
+        require_reviewer(request.user)
+        return insights_response(request, charts_of=lambda f, now: review_insights(f, now=now), default_days=REVIEW_DAYS)

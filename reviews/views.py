@@ -27,9 +27,11 @@ from claims.models import Claim, Product
 from claims.presentation import timeline, withdraw_reason
 from claims.selectors import get_claim_for_user
 from claims.states import STATES
+from claims.views import insights_download, render_insights
 
 from . import services
 from .forms import AssignForm
+from .insights import review_insights
 from .selectors import (
     FILTER_KEYS,
     FILTER_LABELS,
@@ -254,4 +256,30 @@ def reviewer_overview(request: HttpRequest) -> HttpResponse:
             "end": end,
             "shown_until": end or now,
         },  # fmt: skip
+    )
+
+
+REVIEW_INSIGHT_DAYS = 182
+
+
+def _review_charts(filters, now):
+    return review_insights(filters, now=now)
+
+
+@reviewer_required
+def insights_page(request: HttpRequest) -> HttpResponse:
+    """Charts of the review work (backlog, SLA, decisions, pickup, arbitrations): the same numbers as the API."""
+    return render_insights(
+        request,
+        template="reviews/insights.html",
+        charts_of=_review_charts,
+        default_days=REVIEW_INSIGHT_DAYS,
+        download_url="reviews:insights-download",
+    )
+
+
+@reviewer_required
+def insights_download_view(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
+    return insights_download(
+        request, charts_of=_review_charts, default_days=REVIEW_INSIGHT_DAYS, chart=chart, fmt=fmt, name="cpor-review-insights"
     )

@@ -2,7 +2,7 @@ from django.urls import path
 
 from claims.actions import endpoints
 
-from . import views
+from . import insights, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("associations/", views.AssociationsView.as_view(), name="api-associations"),
     path("mpns/", views.MpnsView.as_view(), name="api-mpns"),
     path("catalog/", views.CatalogView.as_view(), name="api-catalog"),
+    path("insights/claims/", insights.ClaimInsightsView.as_view(), name="api-insights-claims"),
 ]

@@ -25,7 +25,7 @@ BASE_CONFIG = Path(__file__).with_name("contract") / "schemathesis.toml"
 EXAMPLES = int(os.environ.get("CPOR_CONTRACT_EXAMPLES", "2"))
 STATEFUL_STEPS = int(os.environ.get("CPOR_CONTRACT_STATEFUL_STEPS", "30"))
 # The reviewer's run covers what only reviewers may do; the partner's covers the rest.
-REVIEWER_PATHS = r"/(start-review|request-info|approve|reject|competing)/$|/review/(queue|sla|assign)/$"
+REVIEWER_PATHS = r"/(start-review|request-info|approve|reject|competing)/$|/review/(queue|sla|assign|insights)/$"
 
 
 def run_schemathesis(
