@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0022_heartbeat_and_pending_age_index'),
+        ('claims', '0025_sso_identity_providers'),
     ]
 
     operations = [
