@@ -34,6 +34,7 @@ def bench_lists(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
             v.product.append(p.throughput)
             v.floor.append(f.throughput)
             if p.errors or f.errors:
+                v.errors.extend(p.errors + f.errors)
                 v.note = f"errors: {(p.errors + f.errors)[:3]}"
 
 

@@ -47,6 +47,7 @@ def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> No
         v.product.append(worst * 1000)
         v.floor.append(100.0)
         if r.errors:
+            v.errors.extend(r.errors)
             v.note = f"errors: {r.errors[:3]}"
     for label, _ in requests:
         values = sorted(pooled.get(label, []))

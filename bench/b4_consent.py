@@ -22,5 +22,6 @@ def bench_consent(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> 
         v.product.append(r.p95 * 1000)
         v.floor.append(20.0)
         if r.errors:
+            v.errors.extend(r.errors)
             v.note = f"errors: {r.errors[:3]}"
     v.note = v.note or "floor column: the 20 ms budget"

@@ -44,6 +44,7 @@ def bench_insights(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) ->
         v.product.append(worst * 1000)
         v.floor.append(BUDGET_MS)
         if r.errors:
+            v.errors.extend(r.errors)
             v.note = f"errors: {r.errors[:3]}"
     for label, _ in requests:
         values = sorted(pooled.get(label, []))

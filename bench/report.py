@@ -33,6 +33,9 @@ class Verdict:
     note: str = ""
     unavailable: str = ""
     detail: list[str] = field(default_factory=list)
+    # Answers other than 200 (a redirect to the sign-in, an error): a line that timed them measured
+    # something else than the pages, so it is never met.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
@@ -53,7 +56,7 @@ class Verdict:
 
     @property
     def met(self) -> bool:
-        if self.unavailable or not self.product or not self.floor:
+        if self.unavailable or not self.product or not self.floor or self.errors:
             return False
         return self.ratio >= self.goal if self.higher_is_better else self.ratio <= self.goal
 
@@ -65,6 +68,7 @@ class Verdict:
         return (
             f"bench {self.name}: product {_fmt(p)} {self.unit}, floor {_fmt(f)} {self.unit}, "
             f"ratio {self.ratio:.2f} (goal {self._op()} {self.goal:.2f}) {'met' if self.met else 'not met'}"
+            + (f" ({len(self.errors)} answers not 200, such as {self.errors[0]})" if self.errors else "")
         )
 
     def _op(self) -> str:

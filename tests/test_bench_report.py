@@ -37,3 +37,15 @@ def test_b1_scale_is_the_products_growth_over_the_raw_sqls_growth_in_the_same_ru
     add_scale_run(grows, product=(30.0, 10.0), floor=(12.0, 10.0))  # 3x where the database grew 1.2x
     assert grows.ratio == pytest.approx(2.5) and not grows.met
     assert "ratio 2.50 (goal <= 1.20) not met" in grows.line()
+
+
+def test_a_line_that_timed_answers_other_than_200_is_never_met():
+    """A page line whose sessions had gone anonymous timed redirects to the sign-in page and read
+    "met" (found when allauth replaced the session backend): such answers now fail the line."""
+    from bench.report import Verdict
+
+    v = Verdict("B3 pages", product=[20.0], floor=[100.0])
+    assert v.met
+    v.errors.append("302 /claims/")
+    assert not v.met
+    assert "not met (1 answers not 200, such as 302 /claims/)" in v.line()
