@@ -146,6 +146,7 @@ def next_deadline(claim) -> str:
 
 
 # Where a field's error points to when the field is not a single input.
+# The claim form's Activity radios and Product checkboxes are fieldsets that take the focus.
 _ANCHORS = {"products": "products", "activity": "activities"}
 
 
@@ -162,7 +163,10 @@ def error_summary(*forms) -> dict:
                 items += [{"label": "", "message": e, "anchor": ""} for e in errors]
                 continue
             field = form[name]
-            anchor = _ANCHORS.get(name) or field.id_for_label or field.auto_id
+            # A group of radios or checkboxes links to its fieldset (templates/claims/_field.html),
+            # which takes the focus; a single input links to itself.
+            group = f"{field.auto_id}_group" if field.auto_id and field.use_fieldset else ""
+            anchor = _ANCHORS.get(name) or group or field.id_for_label or field.auto_id
             items += [{"label": field.label, "message": e, "anchor": anchor} for e in errors]
     return {"items": items}
 
