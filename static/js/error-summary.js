@@ -9,5 +9,11 @@
     document.querySelector(".messages .message");
   if (!target) return;
   if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-  target.focus();
+  function focus() {
+    target.focus({ preventScroll: !!location.hash });
+  }
+  focus();
+  // A redirect to a fragment (e.g. #evidence after an upload) scrolls there once the page has
+  // loaded and gives the focus back to the body: take it again, keeping the scroll position.
+  if (location.hash) window.addEventListener("load", function () { setTimeout(focus, 0); });
 })();

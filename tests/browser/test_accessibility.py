@@ -141,9 +141,7 @@ def test_the_reviewers_pages_have_no_serious_violations(live_server, chromium, p
 
 
 @pytest.mark.parametrize("locale, lang", LANGUAGES)
-def test_the_customer_the_api_docs_and_the_error_pages_have_no_serious_violations(
-    live_server, chromium, people, locale, lang
-):
+def test_the_customer_the_api_docs_and_the_error_pages_have_no_serious_violations(live_server, chromium, people, locale, lang):
     Builder(people["fabrikam-global"], people["reviewer-ana"]).approved(m365_data())
     consent_mail = next(m for m in mail.outbox if m.to == ["megan.bowen@contoso.com"])
     link = next(w for w in consent_mail.body.split() if "/consent/" in w).replace("http://testserver", "")
