@@ -31,6 +31,13 @@ def deadline_words(claim) -> str:
     if claim.deadline_kind in DECISION_CLOCKS:
         if passed:
             return _("review overdue since %(day)s") % {"day": day}
+        if claim.is_overdue:
+            # Its pickup clock passed (claims.deadlines "pickup_passed"): the review started late and
+            # the decision clock now runs, but the claim is overdue since then, not "due in 5 days".
+            since = claim.review_started_at or at
+            return _("review overdue since %(day)s") % {
+                "day": formats.date_format(timezone.localtime(since), "MONTH_DAY_FORMAT")
+            }
         n = business_days_between(now, at)
         if n == 0:
             return _("review due today")
