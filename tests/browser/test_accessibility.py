@@ -97,6 +97,8 @@ def test_the_partners_pages_have_no_serious_violations(live_server, chromium, pe
         a.check("sign in", "/accounts/login/")
         sign_in(a, "fabrikam-global")
         a.check("dashboard", "/claims/")
+        a.page.locator("header details.account summary").click()
+        a.check("dashboard, account menu open")
         a.check("associations", "/claims/associations/")
         a.check("new claim", "/claims/new/")
         a.page.locator("form.claim-form button[type=submit]").click()
