@@ -35,9 +35,7 @@ def deadline_words(claim) -> str:
             # Its pickup clock passed (claims.deadlines "pickup_passed"): the review started late and
             # the decision clock now runs, but the claim is overdue since then, not "due in 5 days".
             since = claim.review_started_at or at
-            return _("review overdue since %(day)s") % {
-                "day": formats.date_format(timezone.localtime(since), "MONTH_DAY_FORMAT")
-            }
+            return _("review overdue since %(day)s") % {"day": formats.date_format(timezone.localtime(since), "MONTH_DAY_FORMAT")}
         n = business_days_between(now, at)
         if n == 0:
             return _("review due today")

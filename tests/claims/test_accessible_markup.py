@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import Builder, m365_data
 from tests.claims.test_partner_views import form_post
+from tests.conftest import Builder, m365_data
 
 pytestmark = pytest.mark.django_db
 
