@@ -160,3 +160,24 @@ def test_the_customer_the_api_docs_and_the_error_pages_have_no_serious_violation
         a.done()
     finally:
         a.page.context.close()
+
+
+def test_the_phone_layout_has_no_serious_violations(live_server, chromium, people):
+    """The same check at 390x844 in Portuguese, where the header folds behind "Menu" and tables stack."""
+    partner, ana = people["fabrikam-global"], people["reviewer-ana"]
+    claim = Builder(partner, ana).under_review(m365_data())
+    a = audit(chromium, live_server, "pt-BR", "pt-br", width=390, height=844)
+    try:
+        sign_in(a, "fabrikam-global")
+        a.check("dashboard on a phone", "/claims/")
+        a.page.locator("header .menu-toggle").click()
+        a.check("dashboard on a phone, menu open")
+        a.check("claim on a phone", f"/claims/{claim.pk}/")
+        a.check("new claim on a phone", "/claims/new/")
+        a.page.context.clear_cookies()
+        sign_in(a, "reviewer-ana")
+        a.check("queue on a phone", "/review/")
+        a.check("review on a phone", f"/review/claims/{claim.pk}/")
+        a.done()
+    finally:
+        a.page.context.close()

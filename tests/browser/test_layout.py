@@ -66,7 +66,7 @@ def test_the_portuguese_header_stays_on_one_line_on_a_1366_px_laptop(live_server
 
 
 @pytest.mark.parametrize("username", ["fabrikam-global", "reviewer-ana"])
-def test_the_header_takes_little_of_a_phones_first_screen_and_its_menu_opens(live_server, open_as, people, username):
+def test_the_header_takes_little_of_a_phones_first_screen_and_its_menu_opens(live_server, open_as, people, username, screenshot):
     page = open_as(username, "pt-BR", PHONE)
     page.goto(f"{live_server.url}/notifications/")
     height = page.locator("header.top").bounding_box()["height"]
@@ -77,9 +77,10 @@ def test_the_header_takes_little_of_a_phones_first_screen_and_its_menu_opens(liv
     assert toggle.get_attribute("aria-expanded") == "true"
     assert page.locator("header.top nav a").first.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, f"phone-header-menu-{username}")
 
 
-def test_the_poe_table_fits_a_390_px_phone(live_server, open_as, people):
+def test_the_poe_table_fits_a_390_px_phone(live_server, open_as, people, screenshot):
     from claims import services
 
     claim = Builder(people["fabrikam-global"], None).editing(m365_data())
@@ -94,6 +95,7 @@ def test_the_poe_table_fits_a_390_px_phone(live_server, open_as, people):
     box = table.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "phone-poe-table")
 
 
 PLACEHOLDERS_CUT = """() => [...document.querySelectorAll("input[placeholder]")].filter(i => i.offsetParent !== null).map(i => {
