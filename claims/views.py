@@ -162,7 +162,7 @@ def _export_table(request: HttpRequest) -> Iterator[list]:
     fields = (
         "pk", "name", "state", "tenant__name", "customer_tenant_id", "customer_domain", "solution_area", "activity",
         "mpn__mpn_id", "deadline_kind", "deadline_at", "rejection_reason", "created_at", "submitted_at",
-        "association_ended_at", "eligibility_sent_at",
+        "association_ended_at", "eligibility_sent_at", "is_overdue", "review_started_at",
     )  # fmt: skip
 
     yield safe_row(header)

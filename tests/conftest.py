@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -24,6 +25,8 @@ from tests.sso.support import OIDC_PROVIDER, fabrikam_link, oidc_op, sso  # noqa
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
 CHROMIUM = os.environ.get("CPOR_CHROMIUM", "/usr/bin/chromium")
+# axe-core, installed by `npm ci --prefix .ci/node` (.ci/run does it; a newcomer may not have).
+AXE = Path(__file__).resolve().parents[1] / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _missing(item) -> str | None:
@@ -33,6 +36,8 @@ def _missing(item) -> str | None:
         return "needs Redis: set REDIS_URL=redis://..."
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    if item.get_closest_marker("axe") and not AXE.exists():
+        return "needs axe-core: npm ci --prefix .ci/node"
     if item.get_closest_marker("promtool") and not shutil.which("promtool"):
         return "needs promtool (apt-get install prometheus)"
     if item.get_closest_marker("oidc") and not (shutil.which("node") and OIDC_PROVIDER.exists()):

@@ -31,6 +31,11 @@ def deadline_words(claim) -> str:
     if claim.deadline_kind in DECISION_CLOCKS:
         if passed:
             return _("review overdue since %(day)s") % {"day": day}
+        if claim.is_overdue:
+            # Its pickup clock passed (claims.deadlines "pickup_passed"): the review started late and
+            # the decision clock now runs, but the claim is overdue since then, not "due in 5 days".
+            since = claim.review_started_at or at
+            return _("review overdue since %(day)s") % {"day": formats.date_format(timezone.localtime(since), "MONTH_DAY_FORMAT")}
         n = business_days_between(now, at)
         if n == 0:
             return _("review due today")
@@ -146,6 +151,7 @@ def next_deadline(claim) -> str:
 
 
 # Where a field's error points to when the field is not a single input.
+# The claim form's Activity radios and Product checkboxes are fieldsets that take the focus.
 _ANCHORS = {"products": "products", "activity": "activities"}
 
 
@@ -162,7 +168,10 @@ def error_summary(*forms) -> dict:
                 items += [{"label": "", "message": e, "anchor": ""} for e in errors]
                 continue
             field = form[name]
-            anchor = _ANCHORS.get(name) or field.id_for_label or field.auto_id
+            # A group of radios or checkboxes links to its fieldset (templates/claims/_field.html),
+            # which takes the focus; a single input links to itself.
+            group = f"{field.auto_id}_group" if field.auto_id and field.use_fieldset else ""
+            anchor = _ANCHORS.get(name) or group or field.id_for_label or field.auto_id
             items += [{"label": field.label, "message": e, "anchor": anchor} for e in errors]
     return {"items": items}
 

@@ -35,6 +35,9 @@ def new_page(chromium, locale: str):
 
 
 def pick(page, name: str) -> None:
+    account = page.locator("header details.account")
+    if account.count() and not account.get_attribute("open"):
+        account.locator("summary").click()  # signed in: the picker is in the account menu
     page.locator("#language-picker").select_option(label=name)
     page.locator("form.language-picker button").click()
     page.wait_for_load_state()

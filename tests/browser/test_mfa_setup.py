@@ -40,6 +40,7 @@ def test_a_reviewer_sets_up_an_authenticator_app_at_sign_in_then_signs_in_with_i
 
     page.goto(f"{live_server.url}/review/")
     assert page.url == f"{live_server.url}/review/"
+    page.locator("header details.account summary").click()  # the account menu holds "Sign out"
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server.url, "reviewer-ana")
