@@ -21,8 +21,9 @@ def test_invite_email_accept_sign_in_role_works_deactivate_session_ends(live_ser
     blocked = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
-    # 1. The Global admin opens the team page from the header and invites a Billing admin.
+    # 1. The Global admin opens the team page from the header's account menu and invites a Billing admin.
     sign_in(page, base, "fabrikam-global")
+    page.locator("header details.account summary").click()
     page.get_by_role("link", name="Team", exact=True).click()
     page.get_by_role("heading", name="Team").wait_for()
     page.get_by_label("Email address").fill("nestor.wilke@fabrikam.example")
