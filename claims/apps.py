@@ -26,3 +26,8 @@ class ClaimsConfig(AppConfig):
         from .accounts import lift_sign_in_locks
 
         password_reset.connect(lift_sign_in_locks, dispatch_uid="cpor-reset-lifts-locks")
+
+        # A stored file whose database row rolled back is deleted when the request or task ends.
+        from cpor import storage
+
+        storage.connect()
