@@ -88,7 +88,11 @@ def _azure(env: Mapping[str, str], timeout: int) -> dict:
             "upload_max_conn": 1,
             "max_memory_size": 2 * MB,
             "client_options": {
+                # One retry after about a second (the SDK's default waits 15 s, then 45 s).
                 "retry_total": 1,
+                "initial_backoff": 1,
+                "increment_base": 2,
+                "random_jitter_range": 1,
                 "connection_timeout": timeout,
                 "read_timeout": timeout * 3,
                 # Uploads and downloads move in 4 MB blocks, not Azure's default 32 MB first read.

@@ -20,6 +20,7 @@ from django.db import connection
 from claims import demo, services
 from claims.demo import CONTOSO, LITWARE, demo_pdf
 from reviews import services as review
+from tests import stores
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
 CHROMIUM = os.environ.get("CPOR_CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +35,10 @@ def _missing(item) -> str | None:
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
     if item.get_closest_marker("promtool") and not shutil.which("promtool"):
         return "needs promtool (apt-get install prometheus)"
+    if item.get_closest_marker("s3") and not stores.moto_server():
+        return "needs moto's S3 server (pip install -r requirements-dev.txt)"
+    if item.get_closest_marker("azurite") and not stores.azurite_blob():
+        return "needs Azurite and Node.js (npm ci --prefix .ci/node)"
     return None
 
 
