@@ -146,6 +146,23 @@ def _sweep(**kwargs) -> None:
         log.warning("Could not remove rolled-back files", exc_info=True)
 
 
+def stored_names() -> Iterator[str]:
+    """Every name a row refers to (every FileField of every model), each once: what a backup of
+    the stored files copies (docs/operations.md, "Backups")."""
+    from django.apps import apps
+    from django.db import models
+
+    seen: set[str] = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                names = model._default_manager.exclude(**{field.name: ""}).values_list(field.name, flat=True)
+                for name in names.order_by(field.name).iterator(chunk_size=2000):
+                    if name not in seen:
+                        seen.add(name)
+                        yield name
+
+
 def _referenced(names: list[str]) -> set[str]:
     """The names a stored row refers to (every FileField of every model)."""
     from django.apps import apps
