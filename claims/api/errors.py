@@ -209,6 +209,7 @@ def error_responses(*codes: int) -> dict:
         409: [{"code": "invalid_transition", "field": None, "message": "This action is not possible in the claim's current status. Reload the claim to see its status."}],
         415: [{"code": "unsupported_media_type", "field": None, "message": 'Unsupported media type "text/plain" in request.'}],
         429: [{"code": "throttled", "field": None, "message": "Request was throttled."}],
+        503: [{"code": "storage_unavailable", "field": None, "message": "Files cannot be stored or opened right now: our file store is not answering. Nothing was saved. Try again in a few minutes."}],
     }  # fmt: skip
     return {
         code: OpenApiResponse(
