@@ -172,7 +172,9 @@ def _referenced(names: list[str]) -> set[str]:
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.FileField):
-                found.update(model._default_manager.filter(**{f"{field.name}__in": names}).values_list(field.name, flat=True))
+                for start in range(0, len(names), 500):  # within every database's limit of parameters
+                    rows = model._default_manager.filter(**{f"{field.name}__in": names[start : start + 500]})
+                    found.update(rows.values_list(field.name, flat=True))
     return found
 
 
