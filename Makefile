@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench bench-small contract screenshots messages compilemessages
+.PHONY: run test lint install bench bench-small contract screenshots messages compilemessages restore-drill
 
 # Catalogues: locale/<lang>/LC_MESSAGES/django.po are committed; the .mo files are
 # built from them here (never committed: a binary cannot be merged, and a stale one
@@ -58,3 +58,9 @@ bench-small: $(BIN)/.installed
 contract: $(BIN)/.installed
 	CPOR_CONTRACT_EXAMPLES=$${CPOR_CONTRACT_EXAMPLES:-50} CPOR_CONTRACT_STATEFUL_STEPS=$${CPOR_CONTRACT_STATEFUL_STEPS:-300} \
 		$(BIN)/python -m pytest tests/integration/test_api_contract.py -p no:cacheprovider
+
+# Backs up PostgreSQL (pg_dump) and the stored files (manage.py files_backup), drops both, restores
+# them and checks the same claims and files are served, on the filesystem, S3 (moto) and Azure Blob
+# (Azurite): docs/operations.md, "Backups". Needs DATABASE_URL=postgres://...
+restore-drill: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/storage/test_restore_drill.py -p no:cacheprovider

@@ -41,3 +41,7 @@ class ClaimsConfig(AppConfig):
         from .sso import remember_idp_mfa
 
         user_logged_in.connect(remember_idp_mfa, dispatch_uid="cpor-remember-idp-mfa")
+        # A stored file whose database row rolled back is deleted when the request or task ends.
+        from cpor import storage
+
+        storage.connect()

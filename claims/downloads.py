@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.http import FileResponse
 
+from cpor import storage
+
 from .models import ClaimEvidence, User
 
 # PDFs and images may open in the browser (reviewers read PoE there); the stored type comes
@@ -35,9 +37,10 @@ def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence |
 
 def evidence_response(evidence: ClaimEvidence, *, inline: bool = False, content_type: str | None = None) -> FileResponse | None:
     """The file as a download (or inline, for the types that may open in the browser); None
-    when the stored file is gone."""
+    when the stored file is gone. Streams through the app from any store (cpor/storage.py says
+    why not a redirect to the store); storage.StorageUnavailable when the store does not answer."""
     try:
-        handle = evidence.file.open("rb")
+        handle = storage.reader(evidence.file)
     except FileNotFoundError:
         return None
     inline = inline and evidence.content_type in INLINE_TYPES
@@ -47,6 +50,8 @@ def evidence_response(evidence: ClaimEvidence, *, inline: bool = False, content_
         filename=safe_filename(evidence.original_name),
         content_type=content_type or evidence.content_type,
     )
+    if not response.has_header("Content-Length") and evidence.size:
+        response["Content-Length"] = str(evidence.size)
     # An uploaded file is never trusted as a page: no script, no form, no same-origin access.
     response["Content-Security-Policy"] = "sandbox"
     return response

@@ -151,6 +151,11 @@ MESSAGES = {
         "Too many failed sign-ins for this username from this address. Wait %(minutes)s minutes, then try again."
     ),
     "login_slowed_down": _("Too many failed sign-ins from this address. Wait %(seconds)s seconds, then try again."),
+    # The file store (cpor/storage.py) did not answer: nothing was saved.
+    "storage_unavailable": _(
+        "Files cannot be stored or opened right now: our file store is not answering. Nothing was saved. "
+        "Try again in a few minutes."
+    ),
 }
 
 # A code's message worded for one field where the general one would not fit: the code stays
@@ -198,6 +203,7 @@ STATUS = {
     "login_locked_out": 429,
     "login_slowed_down": 429,
     "precondition_failed": 412,
+    "storage_unavailable": 503,
 }
 
 

@@ -96,3 +96,23 @@ class RequestGuardMiddleware:
         if not _resolves(path) and _resolves(path + "/"):
             request.path_info = path + "/"
             request.path = request.path + "/"
+
+
+class StorageUnavailableMiddleware:
+    """A file store that does not answer (cpor.storage.StorageUnavailable) is a 503 with the
+    code storage_unavailable, a page in words or the API's envelope, not a crash (500). The
+    API's views answer it themselves (claims.api.errors); this catches every other view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from claims.api.errors import storage_unavailable_response
+        from cpor.storage import StorageUnavailable
+
+        if not isinstance(exception, StorageUnavailable):
+            return None
+        return storage_unavailable_response(request)

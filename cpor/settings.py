@@ -5,6 +5,7 @@ DATABASE_URL the app runs on SQLite; with no REDIS_URL, Celery uses kombu's
 filesystem transport (a broker that needs no server).
 """
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from . import storage_config
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "claims.form_once.FormOnceMiddleware",  # a double-submitted browser form stores once
+    # A file store that does not answer: 503 storage_unavailable (page or API envelope).
+    "cpor.middleware.StorageUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # A user whom CPOR_MFA_REQUIRED_FOR names, without a second factor yet, sees only its set-up.
@@ -271,8 +275,12 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or VAR_DIR / "media")
+
+# Where stored files live (PoE evidence, import files): CPOR_STORAGE=filesystem (MEDIA_ROOT, the
+# default), s3 or azure, with their connection settings (cpor/storage_config.py, the README).
+CPOR_STORAGE = (env_str("CPOR_STORAGE") or "filesystem").strip().lower()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_config.default_storage(os.environ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

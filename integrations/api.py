@@ -297,7 +297,7 @@ class ImportListView(APIView):
                 "validated (status preview); larger ones are validated by the worker: poll the import for its progress."
             )
         ),
-        responses={201: ImportSerializer, **error_responses(400, 401, 403, 415)},
+        responses={201: ImportSerializer, **error_responses(400, 401, 403, 415, 503)},
     )
     def post(self, request):
         require_partner(request.user)

@@ -21,6 +21,7 @@ from django.db import connection
 from claims import demo, services
 from claims.demo import CONTOSO, LITWARE, demo_pdf
 from reviews import services as review
+from tests import stores
 from tests.sso.support import OIDC_PROVIDER, fabrikam_link, oidc_op, sso  # noqa: F401  (SSO fixtures for every test folder)
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
@@ -42,6 +43,10 @@ def _missing(item) -> str | None:
         return "needs promtool (apt-get install prometheus)"
     if item.get_closest_marker("oidc") and not (shutil.which("node") and OIDC_PROVIDER.exists()):
         return "needs node and oidc-provider (npm ci --prefix .ci/node)"
+    if item.get_closest_marker("s3") and not stores.moto_server():
+        return "needs moto's S3 server (pip install -r requirements-dev.txt)"
+    if item.get_closest_marker("azurite") and not stores.azurite_blob():
+        return "needs Azurite and Node.js (npm ci --prefix .ci/node)"
     return None
 
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from claims.errors import DomainError
+from cpor.storage import StorageUnavailable
+
+# A client may retry a 503 storage_unavailable after this many seconds.
+STORAGE_RETRY_AFTER = "30"
 
 DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -63,6 +67,8 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, RequestDataTooBig):
         return error_response(_items("request_too_large"), 413)
+    if isinstance(exc, StorageUnavailable):
+        return error_response(_items("storage_unavailable"), 503, headers={"Retry-After": STORAGE_RETRY_AFTER})
     if isinstance(exc, SuspiciousOperation):
         return error_response(_items("bad_request"), 400)
     if isinstance(exc, Http404):
@@ -137,11 +143,31 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    import sys
+
     from django.views import defaults
+
+    if isinstance(sys.exc_info()[1], StorageUnavailable):
+        # Raised where process_exception does not see it (a middleware that runs the view, e.g.
+        # claims.form_once): still the 503 of cpor.middleware.StorageUnavailableMiddleware.
+        return storage_unavailable_response(request)
 
     if is_api(request):
         return json_error("server_error", 500)
     return defaults.server_error(request)
+
+
+def storage_unavailable_response(request):
+    """503 storage_unavailable: the API's envelope, or a page in words."""
+    if is_api(request):
+        response = json_error("storage_unavailable", 503)
+    else:
+        from django.template.loader import render_to_string
+
+        message = DomainError.of("storage_unavailable").errors[0].message
+        response = HttpResponse(render_to_string("errors/unavailable.html", {"message": message}, request=request), status=503)
+    response["Retry-After"] = STORAGE_RETRY_AFTER
+    return response
 
 
 class ErrorItemSerializer(serializers.Serializer):
@@ -169,6 +195,7 @@ STATUS_TEXT = {
     415: _("Unsupported media type."),
     429: _("Too many requests (or sign-in paused after failures): retry after Retry-After seconds."),
     500: _("A server error; it has been logged."),
+    503: _("The file store is not answering (storage_unavailable): nothing was saved; retry after Retry-After seconds."),
 }
 
 
@@ -183,6 +210,7 @@ def error_responses(*codes: int) -> dict:
         409: [{"code": "invalid_transition", "field": None, "message": "This action is not possible in the claim's current status. Reload the claim to see its status."}],
         415: [{"code": "unsupported_media_type", "field": None, "message": 'Unsupported media type "text/plain" in request.'}],
         429: [{"code": "throttled", "field": None, "message": "Request was throttled."}],
+        503: [{"code": "storage_unavailable", "field": None, "message": "Files cannot be stored or opened right now: our file store is not answering. Nothing was saved. Try again in a few minutes."}],
     }  # fmt: skip
     return {
         code: OpenApiResponse(

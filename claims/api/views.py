@@ -262,7 +262,7 @@ class EvidenceListView(APIView):
         operation_id="evidence_upload",
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         parameters=[IDEMPOTENCY],
-        responses={201: s.EvidenceSerializer, **error_responses(400, 401, 403, 404, 415)},
+        responses={201: s.EvidenceSerializer, **error_responses(400, 401, 403, 404, 415, 503)},
     )
     @idempotent
     def post(self, request, pk: int):
@@ -281,7 +281,7 @@ class EvidenceListView(APIView):
 class EvidenceDownloadView(APIView):
     @extend_schema(
         operation_id="evidence_download",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **error_responses(401, 404)},
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **error_responses(401, 404, 503)},
     )
     def get(self, request, pk: int, evidence_id: int):
         claim = claim_for(request, pk)
