@@ -97,6 +97,18 @@ class InfoRequestReason(models.TextChoices):
     )
 
 
+class PrecheckStatus(models.TextChoices):
+    PENDING = "pending", _("Being read")
+    DONE = "done", _("Checked")
+    UNREADABLE = "unreadable", _("Could not be read")
+
+
+class PrecheckVerdict(models.TextChoices):
+    FOUND = "found", _("Found")
+    MISSING = "missing", _("Missing")
+    UNSURE = "unsure", _("Unsure")
+
+
 class RejectionReason(models.TextChoices):
     INSUFFICIENT_POE = "insufficient_poe", _("Insufficient proof of execution")
     MISSING_CUSTOMER_CONSENT = "missing_customer_consent", _("Missing customer consent in the proof of execution")

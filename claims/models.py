@@ -29,6 +29,7 @@ from .choices import (
     DeadlineKind,
     EventAction,
     NotificationStatus,
+    PrecheckStatus,
     Role,
     SolutionArea,
     SubscriptionStatus,
@@ -431,6 +432,13 @@ class ClaimEvidence(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("removed by")
     )
     removal_reason = models.TextField(_("reason for removal"), max_length=2000, blank=True)
+    # The pre-check (claims.precheck): read after upload by the worker; the five checks'
+    # verdicts are kept here (small), the text per page in EvidencePage.
+    precheck_status = models.CharField(
+        _("pre-check"), max_length=16, choices=PrecheckStatus.choices, default=PrecheckStatus.PENDING
+    )
+    precheck_checks = models.JSONField(_("pre-check results"), default=list, blank=True)
+    precheck_at = models.DateTimeField(_("pre-checked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -439,6 +447,22 @@ class ClaimEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EvidencePage(models.Model):
+    """The text of one page of a proof of execution, as the pre-check read it."""
+
+    evidence = models.ForeignKey(ClaimEvidence, on_delete=models.CASCADE, related_name="pages", verbose_name=_("proof of execution"))
+    number = models.PositiveIntegerField(_("page"))
+    text = models.TextField(_("text"), blank=True)
+    ocr = models.BooleanField(_("read by OCR"), default=False)
+
+    class Meta:
+        ordering = ["evidence", "number"]
+        constraints = [models.UniqueConstraint(fields=["evidence", "number"], name="evidence_page_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} p. {self.number}"
 
 
 class ClaimComment(models.Model):
