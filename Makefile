@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench bench-small contract screenshots messages compilemessages
+.PHONY: run test lint install bench bench-small contract screenshots messages compilemessages poe-eval
 
 # Catalogues: locale/<lang>/LC_MESSAGES/django.po are committed; the .mo files are
 # built from them here (never committed: a binary cannot be merged, and a stale one
@@ -58,3 +58,9 @@ bench-small: $(BIN)/.installed
 contract: $(BIN)/.installed
 	CPOR_CONTRACT_EXAMPLES=$${CPOR_CONTRACT_EXAMPLES:-50} CPOR_CONTRACT_STATEFUL_STEPS=$${CPOR_CONTRACT_STATEFUL_STEPS:-300} \
 		$(BIN)/python -m pytest tests/integration/test_api_contract.py -p no:cacheprovider
+
+# The PoE pre-check measured (issue 24): a generated corpus of 50 documents (PDF, scanned PDF,
+# DOCX, PNG/JPEG scans in five languages) read by the real extractors and Tesseract in a temp dir;
+# prints precision and recall per check and the timings, exits 1 below the goal. See docs/benchmarks.md.
+poe-eval: $(BIN)/.installed
+	$(BIN)/python -m tests.poe.eval

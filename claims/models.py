@@ -452,7 +452,9 @@ class ClaimEvidence(models.Model):
 class EvidencePage(models.Model):
     """The text of one page of a proof of execution, as the pre-check read it."""
 
-    evidence = models.ForeignKey(ClaimEvidence, on_delete=models.CASCADE, related_name="pages", verbose_name=_("proof of execution"))
+    evidence = models.ForeignKey(
+        ClaimEvidence, on_delete=models.CASCADE, related_name="pages", verbose_name=_("proof of execution")
+    )
     number = models.PositiveIntegerField(_("page"))
     text = models.TextField(_("text"), blank=True)
     ocr = models.BooleanField(_("read by OCR"), default=False)

@@ -127,9 +127,7 @@ def run(evidence_id: int) -> str | None:
         checks = []
     with transaction.atomic():
         EvidencePage.objects.filter(evidence_id=evidence_id).delete()
-        EvidencePage.objects.bulk_create(
-            [EvidencePage(evidence_id=evidence_id, number=n, text=t, ocr=o) for n, t, o in pages]
-        )
+        EvidencePage.objects.bulk_create([EvidencePage(evidence_id=evidence_id, number=n, text=t, ocr=o) for n, t, o in pages])
         ClaimEvidence.objects.filter(pk=evidence_id).update(
             precheck_status=status, precheck_checks=checks, precheck_at=timezone.now()
         )
@@ -169,9 +167,7 @@ def run_pending(limit: int = 20, older_than_seconds: int = 600) -> int:
 def evidence_view(evidence: ClaimEvidence) -> list[dict]:
     """The file's checks for display, in the reasons' order, each with its texts and link."""
     by_code = {c["code"]: c for c in evidence.precheck_checks or []}
-    return [
-        {**by_code[code], **REQUIREMENTS[code], "url": requirement_url(code)} for code in CHECKS if code in by_code
-    ]
+    return [{**by_code[code], **REQUIREMENTS[code], "url": requirement_url(code)} for code in CHECKS if code in by_code]
 
 
 def claim_checks(claim: Claim) -> dict:

@@ -84,7 +84,7 @@ def run_checks(pages: list[tuple[int, str]], ctx: Context) -> list[dict]:
     lang = language("\n".join(t.original for t in texts))
     return [
         check_customer(texts, ctx),
-        check_signature(texts, lang),
+        check_signature(texts, lang, tuple(fold(n).strip() for n in ctx.customer_names if n.strip())),
         check_date(texts, lang, ctx.today),
         check_service(texts, lang),
         check_products(texts, ctx),
@@ -163,8 +163,8 @@ def _label_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def _person(original: str, lang: str) -> str:
-    """A person's name in this stretch of text, else ''."""
+def _person(original: str, lang: str, companies: tuple[str, ...] = ()) -> str:
+    """A person's name in this stretch of text, else '' (a company's name is no person)."""
     if lang == "zh" or re.search(r"[\u4e00-\u9fff]", original):
         for match in _CJK_NAME.finditer(original):
             name = match.group(1)
@@ -174,12 +174,12 @@ def _person(original: str, lang: str) -> str:
     for match in _LATIN_NAME.finditer(original):
         words = [fold(w) for w in re.findall(r"[^\W\d_]+", match.group(0))]
         real = [w for w in words if w not in labels and w not in ("de", "da", "dos", "del", "di", "van", "von")]
-        if len(real) >= 2:
+        if len(real) >= 2 and not any(fold(match.group(0)) in c or c in fold(match.group(0)) for c in companies):
             return match.group(0)
     return ""
 
 
-def check_signature(texts: list[Text], lang: str) -> dict:
+def check_signature(texts: list[Text], lang: str, companies: tuple[str, ...] = ()) -> dict:
     keywords = [fold(k) for k in terms(SIGNATURE, lang)]
     partner = [fold(k) for k in terms(PARTNER_SIDE, lang)]
     _ = NAME_LABELS  # the name labels are part of the label words (see _label_words)
@@ -193,9 +193,9 @@ def check_signature(texts: list[Text], lang: str) -> dict:
                 line = t.folded[line_start : at + len(kw) + 20].split("\n")[0]
                 if any(p in line for p in partner) and not any(c in line for c in _CUSTOMER_SIDE):
                     continue  # the partner's own signature
-                lo, hi = max(0, at - 120), min(len(t.folded), at + 260)
+                lo, hi = max(0, at - 60), min(len(t.folded), at + 260)
                 original = t.original[t.where[lo] : t.where[hi - 1] + 1] if t.where else ""
-                name = _person(original, lang)
+                name = _person(original, lang, companies)
                 dated = bool(_dates(original, lang))
                 if name and dated:
                     return result("signature", FOUND, t.number, t.excerpt(at, min(len(t.folded), at + 100)), name=name)
@@ -345,7 +345,7 @@ ALIASES = {
     "onedrive": ["OneDrive for Business", "OneDrive", "One Drive"],
     "intune": ["Microsoft Intune", "Intune", "Endpoint Manager"],
 }
-FUZZY_FOUND, FUZZY_UNSURE = 92, 85
+FUZZY_FOUND, FUZZY_UNSURE = 88, 82
 
 
 def aliases(code: str, name: str) -> list[str]:
@@ -370,7 +370,9 @@ def _find_product(texts: list[Text], code: str, name: str) -> dict:
             if len(alias) < 8:  # short aliases ("teams") only exactly: fuzzy would match any word
                 continue
             al = fuzz.partial_ratio_alignment(alias, t.folded, score_cutoff=FUZZY_UNSURE)
-            if al and al.score > best[0]:
+            # Numbers tell editions apart (Microsoft 365 E3 is not E5): they must be there as written.
+            window = t.folded[max(0, al.dest_start - 2) : al.dest_end + 2] if al else ""
+            if al and al.score > best[0] and all(n in window for n in re.findall(r"\w*\d\w*", alias)):
                 best = (al.score, t, al.dest_start, al.dest_end)
     score, t, a, b = best
     if t is None:

@@ -209,7 +209,7 @@ def _lines(lang: str, i: int, variant: dict) -> tuple[list[list[str]], dict[str,
         written = written[:1] if len(written) > 1 else []
     elif variant.get("products") == "instead":
         written = [INSTEAD.get(products[0][0], "Power BI"), *written[1:]]
-    shown_customer, shown_domain = (OTHER_CUSTOMER if variant.get("customer") == "other" else (customer, domain))
+    shown_customer, shown_domain = OTHER_CUSTOMER if variant.get("customer") == "other" else (customer, domain)
     dates = variant.get("date")
     when = None if dates == "none" else written_date(OLD if dates == "old" else RECENT, lang, style)
     joined = ("、" if lang == "zh" else ", ").join(written)

@@ -100,7 +100,8 @@ def main() -> int:
         ok &= not below
         print(
             f"{code:<10} {r['found_precision']:>17.2f} {r['found_recall']:>7.2f}   {r['warning_precision']:>19.2f} "
-            f"{r['warning_recall']:>7.2f}   {c['tp']:>2} {c['fp']:>2} {c['fn']:>2} {c['tn']:>2}" + ("  BELOW GOAL" if below else "")
+            f"{r['warning_recall']:>7.2f}   {c['tp']:>2} {c['fp']:>2} {c['fn']:>2} {c['tn']:>2}"
+            + ("  BELOW GOAL" if below else "")
         )
     if wrong:
         print("\nwrong verdicts:")
