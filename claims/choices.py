@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -104,9 +105,9 @@ class PrecheckStatus(models.TextChoices):
 
 
 class PrecheckVerdict(models.TextChoices):
-    FOUND = "found", _("Found")
-    MISSING = "missing", _("Missing")
-    UNSURE = "unsure", _("Unsure")
+    FOUND = "found", pgettext_lazy("pre-check verdict", "Found")
+    MISSING = "missing", pgettext_lazy("pre-check verdict", "Missing")
+    UNSURE = "unsure", pgettext_lazy("pre-check verdict", "Unsure")
 
 
 class RejectionReason(models.TextChoices):

@@ -455,8 +455,8 @@ class EvidencePage(models.Model):
     evidence = models.ForeignKey(
         ClaimEvidence, on_delete=models.CASCADE, related_name="pages", verbose_name=_("proof of execution")
     )
-    number = models.PositiveIntegerField(_("page"))
-    text = models.TextField(_("text"), blank=True)
+    number = models.PositiveIntegerField(pgettext_lazy("page of a document", "page"))
+    text = models.TextField(pgettext_lazy("text of a page", "text"), blank=True)
     ocr = models.BooleanField(_("read by OCR"), default=False)
 
     class Meta:

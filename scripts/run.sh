@@ -18,7 +18,7 @@ $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
 mkdir -p var
-.venv/bin/celery -A cpor worker --beat --pool=solo -Q celery,deliveries --loglevel=INFO \
+.venv/bin/celery -A cpor worker --beat --pool=solo -Q celery,deliveries,precheck --loglevel=INFO \
   --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM

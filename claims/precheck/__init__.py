@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from contextlib import contextmanager
+from datetime import date
 
 from django.db import transaction
 from django.urls import reverse
@@ -202,6 +203,8 @@ def claim_checks(claim: Claim) -> dict:
                 (c for c in found if c["verdict"] == UNSURE), found[0]
             )
         entry = {**check, **REQUIREMENTS[code], "url": requirement_url(code)}
+        if check.get("date"):
+            entry["date_value"] = date.fromisoformat(check["date"])
         out["checks"].append(entry)
         if check["verdict"] != FOUND:
             out["warnings"].append(entry)
