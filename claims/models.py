@@ -462,6 +462,8 @@ class EvidencePage(models.Model):
     class Meta:
         ordering = ["evidence", "number"]
         constraints = [models.UniqueConstraint(fields=["evidence", "number"], name="evidence_page_unique")]
+        verbose_name = _("page of a proof of execution")
+        verbose_name_plural = _("pages of proofs of execution")
 
     def __str__(self) -> str:
         return f"{self.evidence_id} p. {self.number}"

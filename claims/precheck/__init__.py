@@ -110,6 +110,9 @@ def run(evidence_id: int) -> str | None:
     evidence = ClaimEvidence.objects.select_related("claim__tenant").filter(pk=evidence_id).first()
     if evidence is None:
         return None
+    # An attempt is marked before reading: a file that kills the worker is not re-sent by
+    # run_pending (which takes only files never attempted), so a poison file cannot loop.
+    ClaimEvidence.objects.filter(pk=evidence_id, precheck_status=PrecheckStatus.PENDING).update(precheck_at=timezone.now())
     pages: list[tuple[int, str, bool]] = []
     status = PrecheckStatus.DONE
     if evidence.content_type not in READABLE:
@@ -151,10 +154,13 @@ def _local_path(evidence: ClaimEvidence):
 
 
 def run_pending(limit: int = 20, older_than_seconds: int = 600) -> int:
-    """Re-sends the pre-check of files still pending a while after upload (a lost message)."""
+    """Re-sends the pre-check of files never attempted a while after upload (a lost message;
+    files uploaded before the pre-check existed, a batch at a time)."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     ids = list(
-        ClaimEvidence.objects.filter(precheck_status=PrecheckStatus.PENDING, uploaded_at__lte=cutoff, removed_at__isnull=True)
+        ClaimEvidence.objects.filter(
+            precheck_status=PrecheckStatus.PENDING, precheck_at__isnull=True, uploaded_at__lte=cutoff, removed_at__isnull=True
+        )
         .order_by("uploaded_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -215,3 +221,10 @@ def missing_reasons(claim: Claim) -> list[str]:
     """The reasons whose checks found nothing in any live file (the request-information form
     preselects them). Unsure is left to the reviewer."""
     return [c["reason"] for c in claim_checks(claim)["checks"] if c["verdict"] == MISSING]
+
+
+def mark_unreadable(evidence_id: int) -> None:
+    """A reading that ran past the task's time limit: the file is not read again."""
+    ClaimEvidence.objects.filter(pk=evidence_id).update(
+        precheck_status=PrecheckStatus.UNREADABLE, precheck_checks=[], precheck_at=timezone.now()
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -144,12 +144,8 @@ _CUSTOMER_SIDE = ("customer", "client", "cliente", "客户", "甲方")
 @cache
 def _label_words() -> frozenset[str]:
     """Words that are labels, not names (a capitalised 'Customer Signature' is no person)."""
-    from .words import NAME_LABELS as N
-    from .words import SERVICE as V
-    from .words import SIGNATURE as S
-
     words: set[str] = set()
-    for table in (S, N, V, PARTNER_SIDE):
+    for table in (SIGNATURE, NAME_LABELS, SERVICE, PARTNER_SIDE):
         for values in table.values():
             for v in values:
                 words.update(re.findall(r"[a-z]+", v))
@@ -182,7 +178,6 @@ def _person(original: str, lang: str, companies: tuple[str, ...] = ()) -> str:
 def check_signature(texts: list[Text], lang: str, companies: tuple[str, ...] = ()) -> dict:
     keywords = [fold(k) for k in terms(SIGNATURE, lang)]
     partner = [fold(k) for k in terms(PARTNER_SIDE, lang)]
-    _ = NAME_LABELS  # the name labels are part of the label words (see _label_words)
     partial: tuple[Text, int, int] | None = None
     for t in texts:
         for kw in keywords:
@@ -230,7 +225,7 @@ def _make(y: int, m: int, d: int) -> date | None:
         return None
 
 
-@cache
+@lru_cache(maxsize=4096)  # a worker lives long: bounded
 def _parse_words(candidate: str, lang: str) -> date | None:
     import dateparser
 

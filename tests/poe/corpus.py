@@ -252,12 +252,15 @@ def _lines(lang: str, i: int, variant: dict) -> tuple[list[list[str]], dict[str,
     return pages, truth, ctx
 
 
-def build(folder: Path, *, languages=("en", "pt", "it", "es", "zh"), per_language: int = 10, formats=None) -> list[Doc]:
-    """Writes the corpus into `folder` and returns its documents with their truth."""
+def build(
+    folder: Path, *, languages=("en", "pt", "it", "es", "zh"), per_language: int = 10, formats=None, only=None
+) -> list[Doc]:
+    """Writes the corpus into `folder` and returns its documents with their truth (`only`: these
+    indices of each language)."""
     folder.mkdir(parents=True, exist_ok=True)
     docs = []
     for lang in languages:
-        for i in range(per_language):
+        for i in only if only is not None else range(per_language):
             variant = VARIANTS[i % len(VARIANTS)]
             fmt = (formats or FORMATS)[i % len(formats or FORMATS)]
             pages, truth, ctx = _lines(lang, i, variant)

@@ -169,3 +169,30 @@ def test_a_signed_file_added_later_clears_the_warning(fabrikam, django_capture_o
     claim = type(claim).objects.prefetch_related("evidence").get(pk=claim.pk)
     assert precheck.claim_checks(claim)["warnings"] == []
     assert ClaimEvidence.objects.filter(claim=claim, precheck_status="done").count() == 2
+
+
+def test_a_file_whose_reading_started_is_not_sent_again_by_the_periodic_job(fabrikam, django_capture_on_commit_callbacks):
+    claim = services.claim_create(actor=fabrikam, data=claim_data())
+    with django_capture_on_commit_callbacks(execute=False):
+        evidence = services.evidence_add(claim=claim, actor=fabrikam, file=poe())
+    ClaimEvidence.objects.filter(pk=evidence.pk).update(precheck_at=NOW)  # a worker died reading it
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        assert precheck.run_pending() == 0
+
+
+def test_a_reading_past_the_task_time_limit_leaves_the_file_unreadable(fabrikam, django_capture_on_commit_callbacks, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from claims.tasks import precheck_evidence
+
+    claim = services.claim_create(actor=fabrikam, data=claim_data())
+    with django_capture_on_commit_callbacks(execute=False):
+        evidence = services.evidence_add(claim=claim, actor=fabrikam, file=poe())
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("claims.precheck.extract", too_slow)  # Celery's signal, raised where a slow read would be
+    assert precheck_evidence(evidence.pk) == "unreadable"
+    evidence.refresh_from_db()
+    assert evidence.precheck_status == "unreadable"
