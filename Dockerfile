@@ -1,8 +1,10 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-# gettext compiles the catalogues; the PoE checklist PDF embeds DejaVu (Latin) and Noto CJK (Chinese).
+# gettext compiles the catalogues; the PoE checklist PDF embeds DejaVu (Latin) and Noto CJK (Chinese);
+# the PoE pre-check reads scans with Tesseract (five language packs) and renders PDF pages with pdftoppm.
 RUN apt-get update && apt-get install -y --no-install-recommends gettext fonts-dejavu-core fonts-noto-cjk \
+    tesseract-ocr tesseract-ocr-eng tesseract-ocr-por tesseract-ocr-ita tesseract-ocr-chi-sim tesseract-ocr-spa poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

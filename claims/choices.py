@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -95,6 +96,18 @@ class InfoRequestReason(models.TextChoices):
         "missing_products",
         _("Missing products: the proof of execution does not cover a claimed product or workload"),
     )
+
+
+class PrecheckStatus(models.TextChoices):
+    PENDING = "pending", _("Being read")
+    DONE = "done", _("Checked")
+    UNREADABLE = "unreadable", _("Could not be read")
+
+
+class PrecheckVerdict(models.TextChoices):
+    FOUND = "found", pgettext_lazy("pre-check verdict", "Found")
+    MISSING = "missing", pgettext_lazy("pre-check verdict", "Missing")
+    UNSURE = "unsure", pgettext_lazy("pre-check verdict", "Unsure")
 
 
 class RejectionReason(models.TextChoices):

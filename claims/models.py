@@ -29,6 +29,7 @@ from .choices import (
     DeadlineKind,
     EventAction,
     NotificationStatus,
+    PrecheckStatus,
     Role,
     SolutionArea,
     SubscriptionStatus,
@@ -491,6 +492,13 @@ class ClaimEvidence(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("removed by")
     )
     removal_reason = models.TextField(_("reason for removal"), max_length=2000, blank=True)
+    # The pre-check (claims.precheck): read after upload by the worker; the five checks'
+    # verdicts are kept here (small), the text per page in EvidencePage.
+    precheck_status = models.CharField(
+        _("pre-check"), max_length=16, choices=PrecheckStatus.choices, default=PrecheckStatus.PENDING
+    )
+    precheck_checks = models.JSONField(_("pre-check results"), default=list, blank=True)
+    precheck_at = models.DateTimeField(_("pre-checked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -499,6 +507,26 @@ class ClaimEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EvidencePage(models.Model):
+    """The text of one page of a proof of execution, as the pre-check read it."""
+
+    evidence = models.ForeignKey(
+        ClaimEvidence, on_delete=models.CASCADE, related_name="pages", verbose_name=_("proof of execution")
+    )
+    number = models.PositiveIntegerField(pgettext_lazy("page of a document", "page"))
+    text = models.TextField(pgettext_lazy("text of a page", "text"), blank=True)
+    ocr = models.BooleanField(_("read by OCR"), default=False)
+
+    class Meta:
+        ordering = ["evidence", "number"]
+        constraints = [models.UniqueConstraint(fields=["evidence", "number"], name="evidence_page_unique")]
+        verbose_name = _("page of a proof of execution")
+        verbose_name_plural = _("pages of proofs of execution")
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} p. {self.number}"
 
 
 class ClaimComment(models.Model):

@@ -40,3 +40,25 @@ def prune_idempotency_keys() -> int:
     from .api.idempotency import prune
 
     return prune()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=180, time_limit=240)
+def precheck_evidence(evidence_id: int) -> str | None:
+    """Reads one uploaded PoE and stores its checks (claims.precheck). Idempotent.
+    Its own bounds (pages, characters, CPOR_POE_TIME_BUDGET) end it well before the time limit."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from . import precheck
+
+    try:
+        return precheck.run(evidence_id)
+    except SoftTimeLimitExceeded:
+        precheck.mark_unreadable(evidence_id)
+        return "unreadable"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def precheck_pending() -> int:
+    from . import precheck
+
+    return precheck.run_pending()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/", views.claim_create, name="create"),
     path("conflicts/", views.conflicts_check, name="conflicts"),
     path("poe-checklist.pdf", views.poe_checklist, name="poe-checklist"),
+    path("poe-requirements/", views.poe_requirements, name="poe-requirements"),
     path("<int:pk>/", views.claim_detail, name="detail"),
     path("<int:pk>/edit/", views.claim_edit, name="edit"),
     path("<int:pk>/submit/", views.claim_submit, name="submit"),

@@ -25,7 +25,7 @@ from django_fsm import can_proceed
 
 from cpor import i18n
 
-from . import insights, services
+from . import insights, precheck, services
 from .access import has_claims_role, is_own_company_claim
 from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason, SolutionArea
 from .clocks import clock_length
@@ -369,7 +369,12 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "claims/submit_confirm.html",
-            {"claim": claim, "conflicts": conflicts(claim), "duplicates": duplicates(claim)},
+            {
+                "claim": claim,
+                "conflicts": conflicts(claim),
+                "duplicates": duplicates(claim),
+                "precheck": precheck.claim_checks(claim),
+            },
         )
     try:
         claim = services.claim_submit(claim=claim, actor=request.user)
@@ -482,6 +487,15 @@ def poe_checklist(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def poe_requirements(request: HttpRequest) -> HttpResponse:
+    """What the PoE pre-check looks for, one anchor per requirement (the warnings link here)."""
+    requirements = [
+        {"code": code, "reason_label": InfoRequestReason(reason).label, **precheck.REQUIREMENTS[code]}
+        for code, reason in precheck.CHECKS.items()
+    ]
+    return render(request, "claims/poe_requirements.html", {"requirements": requirements})
+
+
 @login_required
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.user.is_reviewer:  # links in emails lead reviewers to their own page
@@ -521,6 +535,8 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             if claim.state == ClaimState.APPROVED
             else [],
             "max_mb": settings.CPOR_EVIDENCE_MAX_BYTES // (1024 * 1024),
+            # The PoE pre-check's warnings, while the partner can still act on them.
+            "precheck": precheck.claim_checks(claim) if is_owner and claim.state not in DECIDED_STATES else None,
             "inline_types": INLINE_TYPES,
             "product_names": dict(Product.objects.values_list("code", "name")),
         },

@@ -36,6 +36,12 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "task": "integrations.tasks.retry_webhooks",
             "schedule": float(settings.CPOR_WEBHOOK_RETRY_INTERVAL_SECONDS),
         },
+        # Re-queues PoE pre-checks whose message was lost (broker down at upload, worker killed).
+        "precheck-pending": {
+            "task": "claims.tasks.precheck_pending",
+            "schedule": 300.0,
+            "options": {"expires": 300.0},
+        },
         # Proves beat and the deadlines' worker alive (/readyz, CPOR_BEAT_HEARTBEAT_MAX_AGE_SECONDS).
         "beat-heartbeat": {
             "task": "claims.tasks.beat_heartbeat",

@@ -441,13 +441,27 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 # queue and worker, so nothing a mail server does can delay a deadline. Hard time
 # limits end any task that still hangs.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"claims.tasks.drain_outbox": {"queue": "deliveries"}}
+CELERY_TASK_ROUTES = {
+    "claims.tasks.drain_outbox": {"queue": "deliveries"},
+    # Reading a PoE (OCR) takes seconds: its own queue, so deadlines and emails never wait behind it.
+    "claims.tasks.precheck_evidence": {"queue": "precheck"},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CPOR_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CPOR_TASK_TIME_LIMIT", 300, minimum=2)
 # Where the PDF writer finds its fonts (claims/pdf.py): Debian's fonts-dejavu-core and fonts-noto-cjk.
 CPOR_FONT_DIRS = env_list("CPOR_FONT_DIRS", "/usr/share/fonts,/usr/local/share/fonts")
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# The PoE pre-check (claims/precheck): bounds of one file's reading, so a hostile file cannot
+# hold the worker, and the Tesseract language packs it reads scans with.
+CPOR_POE_MAX_PAGES = env_int("CPOR_POE_MAX_PAGES", 50, minimum=1)
+CPOR_POE_MAX_OCR_PAGES = env_int("CPOR_POE_MAX_OCR_PAGES", 10, minimum=0)
+CPOR_POE_MAX_CHARS = env_int("CPOR_POE_MAX_CHARS", 200_000, minimum=1000)
+CPOR_POE_TIME_BUDGET = env_int("CPOR_POE_TIME_BUDGET", 60, minimum=1)
+CPOR_POE_OCR_TIMEOUT = env_int("CPOR_POE_OCR_TIMEOUT", 20, minimum=1)
+CPOR_POE_MAX_IMAGE_PIXELS = env_int("CPOR_POE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+CPOR_POE_MAX_UNZIPPED_BYTES = env_int("CPOR_POE_MAX_UNZIPPED_BYTES", 100 * 1024 * 1024, minimum=1)
+CPOR_POE_OCR_LANGUAGES = env_str("CPOR_POE_OCR_LANGUAGES", "eng+por+ita+spa+chi_sim")
 # Request limits (cpor/middleware.py): a multipart body (several PoE files) and an address.
 # Other bodies (JSON, forms) are limited by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 CPOR_REQUEST_MAX_BYTES = env_int("CPOR_REQUEST_MAX_BYTES", 5 * CPOR_EVIDENCE_MAX_BYTES + 1024 * 1024, minimum=1)

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from claims import precheck
 from claims.choices import REVIEWER_REJECTION_REASONS, InfoRequestReason, RejectionReason, Role
 from claims.lengths import RATIONALE, max_length
 from claims.models import Claim, ClaimComment, User
@@ -21,6 +22,8 @@ class RequestInfoForm(forms.Form):
 
     def __init__(self, *args, claim, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:  # the reasons the PoE pre-check found missing, for the reviewer to confirm
+            self.initial.setdefault("reasons", precheck.missing_reasons(claim))
         self.fields["remove_products"].choices = [(cp.product.code, cp.product.name) for cp in claim.products.all()]
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from claims import precheck
 from claims.actions import REGISTRY, REVIEWER, ClaimAction, endpoints
 from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
@@ -140,6 +141,8 @@ def _form(action: ClaimAction, claim: Claim, data=None):
 
 
 def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:
+    for evidence in claim.evidence.all():  # the pre-check's checklist beside each file
+        evidence.checklist = precheck.evidence_view(evidence)
     tenant_subscriptions = list(claim.tenant.subscriptions.select_related("product")) if claim.tenant else []
     now = timezone.now()
     mine = [a for a in endpoints(REVIEWER) if a.available(claim, request.user, now)]

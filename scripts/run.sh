@@ -63,7 +63,7 @@ else
 fi
 
 mkdir -p var
-.venv/bin/celery -A cpor worker --beat --pool=solo -Q celery,deliveries --loglevel=INFO \
+.venv/bin/celery -A cpor worker --beat --pool=solo -Q celery,deliveries,precheck --loglevel=INFO \
   --schedule=var/celerybeat-schedule >var/celery.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER $OP 2>/dev/null || true; wait $WORKER $OP 2>/dev/null || true' EXIT INT TERM

@@ -10,6 +10,7 @@ Personas (from the demo directory, so tests and demo agree on identifiers):
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -47,7 +48,25 @@ def _missing(item) -> str | None:
         return "needs moto's S3 server (pip install -r requirements-dev.txt)"
     if item.get_closest_marker("azurite") and not stores.azurite_blob():
         return "needs Azurite and Node.js (npm ci --prefix .ci/node)"
+    if item.get_closest_marker("tesseract") and (missing := _missing_ocr()):
+        return f"needs {missing} (the PoE pre-check's OCR)"
     return None
+
+
+OCR_PACKS = {"eng": "eng", "por": "por", "ita": "ita", "chi_sim": "chi-sim", "spa": "spa"}
+
+
+@functools.cache
+def _missing_ocr() -> str | None:
+    if not shutil.which("tesseract"):
+        return "Tesseract (apt-get install tesseract-ocr)"
+    if not shutil.which("pdftoppm"):
+        return "pdftoppm (apt-get install poppler-utils)"
+    import subprocess
+
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30).stdout.split()
+    lacking = [pack for code, pack in OCR_PACKS.items() if code not in listed]
+    return f"Tesseract language packs (apt-get install {' '.join('tesseract-ocr-' + p for p in lacking)})" if lacking else None
 
 
 def pytest_sessionstart(session):

@@ -15,6 +15,8 @@ from claims.choices import (
     ClaimState,
     DeadlineKind,
     InfoRequestReason,
+    PrecheckStatus,
+    PrecheckVerdict,
     RejectionReason,
     SolutionArea,
     WithdrawReason,
@@ -24,6 +26,7 @@ from claims.downloads import may_download
 from claims.history import details_for
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn, Product
+from claims.precheck.checks import CHECKS
 
 
 class StrictCharField(serializers.CharField):
@@ -119,9 +122,36 @@ class ProductLineSerializer(serializers.Serializer):
     subscription_id = serializers.UUIDField(source="subscription.subscription_id", allow_null=True, default=None)
 
 
+class ProductCheckSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The claimed product's code.")
+    name = serializers.CharField()
+    verdict = serializers.ChoiceField(choices=PrecheckVerdict.choices)
+    page = serializers.IntegerField(allow_null=True, help_text="Page where the product is named (null when missing).")
+    excerpt = serializers.CharField(allow_blank=True)
+
+
+class EvidenceCheckSerializer(serializers.Serializer):
+    """One check of the PoE pre-check: does the document show what a reviewer would ask for?"""
+
+    code = serializers.ChoiceField(choices=[(c, c) for c in CHECKS])
+    reason = serializers.ChoiceField(
+        choices=InfoRequestReason.choices, help_text="The request-for-information reason this check anticipates."
+    )
+    verdict = serializers.ChoiceField(
+        choices=PrecheckVerdict.choices, help_text="found, missing or unsure (a warning, never a block)."
+    )
+    page = serializers.IntegerField(allow_null=True, help_text="Page of the evidence (1-based), null when nothing was found.")
+    excerpt = serializers.CharField(allow_blank=True, help_text="A short excerpt of the document around what was found.")
+    products = ProductCheckSerializer(many=True, help_text="Per claimed product (the products check only; else empty).")
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.CharField(source="uploaded_by.username")
     download_url = serializers.SerializerMethodField()
+    precheck_status = serializers.ChoiceField(
+        choices=PrecheckStatus.choices, read_only=True, help_text="pending while the worker reads the file."
+    )
+    checks = serializers.SerializerMethodField(help_text="The PoE pre-check: empty while pending or when unreadable.")
 
     class Meta:
         model = ClaimEvidence
@@ -137,7 +167,14 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "removed_at",
             "removal_reason",
             "download_url",
+            "precheck_status",
+            "checks",
         ]
+
+    @extend_schema_field(EvidenceCheckSerializer(many=True))
+    def get_checks(self, obj) -> list:
+        # Listed field by field (the serializer), whatever else the stored JSON holds.
+        return EvidenceCheckSerializer([{"products": [], **c} for c in obj.precheck_checks or []], many=True).data
 
     def get_download_url(self, obj) -> str | None:
         """Null for a file the caller may no longer download (a partner's removed file)."""

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from .. import precheck
 from ..access import partner_of
 from ..choices import EventAction
 from ..errors import DomainError
@@ -75,6 +76,7 @@ def store(claim: Claim, actor: User, upload: UploadedFile, now: datetime, *, for
     )
     evidence.file.save(original, upload, save=False)
     evidence.save()
+    precheck.schedule(evidence)  # the PoE pre-check, in the worker once this commits
     return evidence
 
 
