@@ -20,6 +20,7 @@ from django.db import connection
 from claims import demo, services
 from claims.demo import CONTOSO, LITWARE, demo_pdf
 from reviews import services as review
+from tests.clamd import CLAMD, clamd, clamd_daemon  # noqa: F401 (fixtures)
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
 CHROMIUM = os.environ.get("CPOR_CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +35,8 @@ def _missing(item) -> str | None:
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
     if item.get_closest_marker("promtool") and not shutil.which("promtool"):
         return "needs promtool (apt-get install prometheus)"
+    if item.get_closest_marker("clamd") and not os.path.exists(CLAMD):
+        return f"needs clamd at {CLAMD} (apt-get install clamav-daemon)"
     return None
 
 

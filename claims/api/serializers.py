@@ -136,15 +136,21 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "for_dispute",
             "removed_at",
             "removal_reason",
+            "scan_status",
             "download_url",
         ]
 
     def get_download_url(self, obj) -> str | None:
-        """Null for a file the caller may no longer download (a partner's removed file)."""
+        """Null for a file the caller may not download: awaiting its malware scan (scan_status
+        pending), quarantined (infected), or a partner's removed file."""
         request = self.context.get("request")
         if request is not None and not may_download(request.user, obj):
             return None
-        return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
+        return evidence_path(obj)
+
+
+def evidence_path(obj: ClaimEvidence) -> str:
+    return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
 
 
 def _contact(claim: Claim, who: str) -> dict:

@@ -31,6 +31,7 @@ GAUGES = [
     "cpor_webhook_deliveries_pending",
     "cpor_webhook_deliveries_failed",
     "cpor_uploads_pending_scan",
+    "cpor_uploads_oldest_pending_scan_age_seconds",
     "cpor_celery_queue_length",
 ]
 
