@@ -141,17 +141,11 @@ def evidence_remove(*, evidence: ClaimEvidence, actor: User, reason: str = "") -
 
 
 def evidence_scan(*, evidence_id: int) -> str | None:
-    """Scans one pending PoE file with clamd and records the verdict (claims.scanning).
-
-    Clean: marked clean, then the after_clean subscribers run on commit. Infected: quarantined
-    in one change of the claim: marked infected and removed (it no longer counts as the
-    claim's PoE), its stored bytes deleted on commit, and an `evidence_infected` history row
-    that tells the partner (claim page, email, webhook `claim.evidence_quarantined`).
-    Idempotent: a file no longer pending is left as it is (the task may run twice, the sweep
-    may re-queue a file whose scan is under way). The scan itself holds no lock.
-    Raises scanning.ScannerUnavailable when clamd does not answer: the file stays pending.
-    Returns the new status, or None when nothing changed.
-    """
+    """Scans one pending PoE file with clamd (claims.scanning) and records the verdict
+    (`evidence_scanned`). The scan itself holds no lock. Raises scanning.ScannerUnavailable
+    when clamd does not answer: the file stays pending. Returns the new status, or None when
+    nothing changed (the file is no longer pending: the task ran twice, or the sweep re-queued
+    a file whose scan was under way)."""
     evidence = ClaimEvidence.objects.pending_scan().filter(pk=evidence_id).first()
     if evidence is None:
         return None
@@ -161,7 +155,19 @@ def evidence_scan(*, evidence_id: int) -> str | None:
         # Never served either way; left pending so the gauge and its alert show it.
         log.error("PoE file %s is pending a scan but its stored file is missing", evidence_id)
         return None
-    if not verdict.infected:
+    return evidence_scanned(evidence_id=evidence_id, signature=verdict.signature)
+
+
+def evidence_scanned(*, evidence_id: int, signature: str = "") -> str | None:
+    """Records a scan's verdict on a pending PoE file: clean ("" signature) or infected.
+
+    Clean: marked clean, then the after_clean subscribers run on commit. Infected: quarantined
+    in one change of the claim: marked infected and removed (it no longer counts as the
+    claim's PoE), its stored bytes deleted on commit, and an `evidence_infected` history row
+    that tells the partner (claim page, email, webhook `claim.evidence_quarantined`).
+    Idempotent: a file no longer pending is left as it is (returns None).
+    """
+    if not signature:
         with transaction.atomic():
             if not ClaimEvidence.objects.pending_scan().filter(pk=evidence_id).update(
                 scan_status=ScanStatus.CLEAN, scanned_at=timezone.now()
@@ -169,19 +175,22 @@ def evidence_scan(*, evidence_id: int) -> str | None:
                 return None
             scanning.found_clean(evidence_id)
         return ScanStatus.CLEAN
-    with change(evidence.claim_id, actor=None, role=ActorRole.SYSTEM, action=EventAction.EVIDENCE_INFECTED) as c:
+    claim_id = ClaimEvidence.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        return None
+    with change(claim_id, actor=None, role=ActorRole.SYSTEM, action=EventAction.EVIDENCE_INFECTED) as c:
         row = ClaimEvidence.objects.select_for_update().pending_scan().filter(pk=evidence_id).first()
         if row is None:
             c.action = None  # another run got there first: no second history row
             return None
         row.scan_status, row.scanned_at = ScanStatus.INFECTED, c.now
-        row.scan_signature = verdict.signature[: max_length(ClaimEvidence, "scan_signature")]
+        row.scan_signature = signature[: max_length(ClaimEvidence, "scan_signature")]
         row.removed_at = row.removed_at or c.now
         row.save(update_fields=["scan_status", "scanned_at", "scan_signature", "removed_at"])
         c.details = {"file": row.original_name, "evidence_id": row.pk, "signature": row.scan_signature}
         stored = row.file
         transaction.on_commit(lambda: stored.delete(save=False), robust=True)
-    log.warning("PoE file %s of claim %s quarantined: %s", evidence_id, evidence.claim_id, verdict.signature)
+    log.warning("PoE file %s of claim %s quarantined: %s", evidence_id, claim_id, signature)
     return ScanStatus.INFECTED
 
 
