@@ -49,6 +49,10 @@ class ScannerUnavailable(Exception):
     """clamd is not configured, does not answer, or could not scan the stream: try later."""
 
 
+class TooLargeToScan(Exception):
+    """clamd refused the stream as longer than its StreamMaxLength: trying again cannot help."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     signature: str = ""  # the name of what clamd found; "" when the file is clean
@@ -92,10 +96,12 @@ def ping() -> None:
 
 def scan(handle: BinaryIO) -> Verdict:
     """clamd's verdict on a stream, sent in chunks (INSTREAM)."""
-    from clamav_client.clamd import ClamdError
+    from clamav_client.clamd import BufferTooLongError, ClamdError
 
     try:
         result = _client().instream(handle)
+    except BufferTooLongError as exc:
+        raise TooLargeToScan(str(exc)) from exc
     except (ClamdError, OSError) as exc:  # OSError: a send that timed out or a reset socket
         raise ScannerUnavailable(f"{type(exc).__name__}: {exc}") from exc
     status, signature = result.get("stream", ("ERROR", "no answer"))

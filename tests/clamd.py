@@ -32,7 +32,7 @@ def eicar_pdf() -> bytes:
 class Clamd:
     """One clamd process; start() waits until it answers PING on its socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stream_max_length: str = "200M") -> None:
         # Short path: a unix socket's path is limited to 108 bytes (pytest's tmp_path can be longer).
         self.folder = Path(tempfile.mkdtemp(prefix="cpor-clamd-"))
         self.socket = str(self.folder / "clamd.sock")
@@ -44,9 +44,9 @@ class Clamd:
             "Foreground yes\n"
             f"DatabaseDirectory {self.folder / 'db'}\n"
             f"TemporaryDirectory {self.folder}\n"
-            "LogFile /dev/null\n"
+            f"LogFile {self.folder / 'clamd.log'}\n"
             # At least the largest upload (PoE 20 MB, import files): a longer stream is refused.
-            "StreamMaxLength 200M\n"
+            f"StreamMaxLength {stream_max_length}\n"
         )
         self.proc: subprocess.Popen | None = None
 
@@ -63,12 +63,17 @@ class Clamd:
             os.unlink(self.socket)
         self.log = open(self.folder / "clamd.out", "ab")
         self.proc = subprocess.Popen([CLAMD, "-c", str(self.config)], stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.proc.poll() is None and self.answers(), timeout=60, what="clamd to answer on its socket")
+        try:
+            wait_for(lambda: self.proc.poll() is None and self.answers(), timeout=60, what="clamd to answer on its socket")
+        except AssertionError:
+            self.remove()
+            raise
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait(timeout=30)
             self.log.close()
         self.proc = None
         wait_for(lambda: not self.answers(), timeout=10, what="clamd to stop answering")

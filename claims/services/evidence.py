@@ -155,6 +155,11 @@ def evidence_scan(*, evidence_id: int) -> str | None:
         # Never served either way; left pending so the gauge and its alert show it.
         log.error("PoE file %s is pending a scan but its stored file is missing", evidence_id)
         return None
+    except scanning.TooLargeToScan:
+        # clamd's StreamMaxLength is below CPOR_EVIDENCE_MAX_BYTES: a configuration error
+        # (docs/operations.md, "Malware scanning"); left pending, never served, the alert fires.
+        log.error("PoE file %s is longer than clamd's StreamMaxLength; raise it to CPOR_EVIDENCE_MAX_BYTES", evidence_id)
+        return None
     return evidence_scanned(evidence_id=evidence_id, signature=verdict.signature)
 
 

@@ -134,29 +134,36 @@ def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:
 def import_scan(import_id: int) -> str | None:
     """Scans a pending import's file and PoE ZIP with clamd (claims.scanning), then validates
     it (here, in the worker). Infected: both stored files deleted, the import failed with
-    import_infected naming what was found; no row is ever read. Idempotent: an import no
+    import_infected naming what was found; no row is ever read. Longer than clamd accepts
+    (its StreamMaxLength): the same, with import_too_large_to_scan (scan status infected: it
+    is never read). Idempotent: an import no
     longer pending is left as it is. Raises scanning.ScannerUnavailable when clamd does not
     answer: the import stays pending (validating) for the retry or the sweep."""
     batch = ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).first()
     if batch is None:
         return None
+    code, params = "", {}
     try:
         verdicts = [scanning.scan_file(f) for f in (batch.file, batch.poe_zip) if f]
     except FileNotFoundError:
         logger.error("import %s is pending a scan but its stored file is missing", import_id)
         return None
+    except scanning.TooLargeToScan:
+        # Unscannable is unusable: refused like an infected file (never read), with its own words.
+        code, verdicts = "import_too_large_to_scan", []
     found = next((v.signature for v in verdicts if v.infected), "")
-    now = timezone.now()
     if found:
+        code, params = "import_infected", {"signature": found}
+    if code:
         with transaction.atomic():
             if not ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).update(
-                scan_status=ScanStatus.INFECTED, status=ImportStatus.FAILED, error_code="import_infected",
-                error_params={"signature": found}, finished_at=now,
+                scan_status=ScanStatus.INFECTED, status=ImportStatus.FAILED, error_code=code,
+                error_params=params, finished_at=timezone.now(),
             ):  # fmt: skip
                 return None
             stored = [f for f in (batch.file, batch.poe_zip) if f]
             transaction.on_commit(lambda: [f.delete(save=False) for f in stored], robust=True)
-        logger.warning("import %s quarantined: %s", import_id, found)
+        logger.warning("import %s refused by the malware scan: %s", import_id, found or code)
         return ScanStatus.INFECTED
     if not ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).update(scan_status=ScanStatus.CLEAN):
         return None
