@@ -68,7 +68,9 @@ WEBHOOK_TYPES: dict[str, object] = {
     "claim.association_ended": _("The customer and product were decided for another partner (arbitration)."),
     "claim.comment_posted": _("A comment was posted on a claim."),
     "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
-    "claim.evidence_quarantined": _("The malware scan found a threat in an uploaded PoE file: it was quarantined, upload a clean copy."),
+    "claim.evidence_quarantined": _(
+        "The malware scan found a threat in an uploaded PoE file: it was quarantined, upload a clean copy."
+    ),
 }
 
 

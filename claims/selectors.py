@@ -129,9 +129,7 @@ def get_claim_for_user(user: User, pk: int) -> Claim:
         .select_related("tenant", "mpn", "company", "assigned_reviewer", "created_by")
         .prefetch_related(
             Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
-            Prefetch(
-                "evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")
-            ),
+            Prefetch("evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")),
             "comments__author",
             "events__actor",
         )

@@ -174,8 +174,10 @@ def evidence_scanned(*, evidence_id: int, signature: str = "") -> str | None:
     """
     if not signature:
         with transaction.atomic():
-            if not ClaimEvidence.objects.pending_scan().filter(pk=evidence_id).update(
-                scan_status=ScanStatus.CLEAN, scanned_at=timezone.now()
+            if (
+                not ClaimEvidence.objects.pending_scan()
+                .filter(pk=evidence_id)
+                .update(scan_status=ScanStatus.CLEAN, scanned_at=timezone.now())
             ):
                 return None
             scanning.found_clean(evidence_id)

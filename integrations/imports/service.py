@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from claims import scanning
 from claims import services as claim_services
-from claims.choices import ScanStatus
 from claims.access import require_partner
+from claims.choices import ScanStatus
 from claims.errors import DomainError
 from claims.lengths import max_length
 from claims.models import User
@@ -58,7 +58,9 @@ def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | 
         raise DomainError.of("import_too_large", "poe_zip", max_mb=settings.CPOR_IMPORT_MAX_ZIP_BYTES // (1024 * 1024))
     # With a scanner, nothing is read before clamd has found the files clean (in the worker).
     unscanned = scanning.no_scanner()
-    inline = unscanned and upload.size <= settings.CPOR_IMPORT_INLINE_BYTES and (poe_zip is None or poe_zip.size <= 10 * 1024 * 1024)
+    inline = (
+        unscanned and upload.size <= settings.CPOR_IMPORT_INLINE_BYTES and (poe_zip is None or poe_zip.size <= 10 * 1024 * 1024)
+    )
     with transaction.atomic():
         batch = ClaimImport(
             company_id=actor.company_id, created_by=actor, original_name=name, file_format=file_format,

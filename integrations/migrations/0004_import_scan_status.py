@@ -6,26 +6,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0026_evidence_scan_status'),
-        ('integrations', '0003_webhook_failed_index'),
+        ("claims", "0026_evidence_scan_status"),
+        ("integrations", "0003_webhook_failed_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claimimport',
-            name='scan_status',
-            field=models.CharField(choices=[('pending', 'Awaiting malware scan'), ('clean', 'Scanned: clean'), ('infected', 'Quarantined: malware found')], default='clean', max_length=10),
+            model_name="claimimport",
+            name="scan_status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Awaiting malware scan"),
+                    ("clean", "Scanned: clean"),
+                    ("infected", "Quarantined: malware found"),
+                ],
+                default="clean",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='claimimport',
-            name='scan_status',
-            field=models.CharField(choices=[('pending', 'Awaiting malware scan'), ('clean', 'Scanned: clean'), ('infected', 'Quarantined: malware found')], default='pending', max_length=10),
+            model_name="claimimport",
+            name="scan_status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Awaiting malware scan"),
+                    ("clean", "Scanned: clean"),
+                    ("infected", "Quarantined: malware found"),
+                ],
+                default="pending",
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='claimimport',
-            index=models.Index(condition=models.Q(('scan_status', 'pending')), fields=['created_at'], name='import_pending_scan'),
+            model_name="claimimport",
+            index=models.Index(condition=models.Q(("scan_status", "pending")), fields=["created_at"], name="import_pending_scan"),
         ),
     ]
