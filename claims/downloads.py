@@ -33,9 +33,15 @@ def may_download(user: User, evidence: ClaimEvidence) -> bool:
     malware scan found clean is ever served (pending: not yet; infected: quarantined, its
     bytes gone). A file the partner removed is no longer theirs to download: reviewers, who
     see it marked removed, still may (docs/rules.md, "Evidence after submission")."""
+    return servable(evidence, reviewer=user.is_reviewer)
+
+
+def servable(evidence: ClaimEvidence, *, reviewer: bool) -> bool:
+    """may_download's rule for a reviewer or for the partner's company (a webhook payload,
+    which goes to the partner, has no user)."""
     if evidence.scan_status != ScanStatus.CLEAN:
         return False
-    return user.is_reviewer or evidence.removed_at is None
+    return reviewer or evidence.removed_at is None
 
 
 def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence | None:

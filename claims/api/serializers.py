@@ -20,7 +20,7 @@ from claims.choices import (
     WithdrawReason,
 )
 from claims.competition import conflicts
-from claims.downloads import may_download
+from claims.downloads import may_download, servable
 from claims.history import details_for
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn, Product
@@ -144,9 +144,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
         """Null for a file the caller may not download: awaiting its malware scan (scan_status
         pending), quarantined (infected), or a partner's removed file."""
         request = self.context.get("request")
-        if request is not None and not may_download(request.user, obj):
-            return None
-        return evidence_path(obj)
+        # Without a request: a webhook payload, which goes to the partner's company.
+        allowed = may_download(request.user, obj) if request is not None else servable(obj, reviewer=False)
+        return evidence_path(obj) if allowed else None
 
 
 def evidence_path(obj: ClaimEvidence) -> str:
