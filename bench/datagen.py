@@ -308,9 +308,9 @@ def generate(p: Params, log=print) -> None:
     # One PoE row per claim of the big company (the claim page lists it; no file is read).
     _exec(
         """INSERT INTO claims_claimevidence (claim_id, file, original_name, content_type, size, sha256, uploaded_by_id,
-                                            uploaded_at, for_dispute)
+                                            uploaded_at, for_dispute, scan_status, scan_signature)
            SELECT id, 'evidence/bench/poe.pdf', 'signed PoE ' || id || '.pdf', 'application/pdf', 1234, repeat('0', 64),
-                  created_by_id, created_at, false
+                  created_by_id, created_at, false, 'clean', ''
            FROM claims_claim WHERE company_id = %(cb)s + 1 AND state <> 'editing'""",
         {"cb": COMPANY_BASE},
     )

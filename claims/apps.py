@@ -41,6 +41,12 @@ class ClaimsConfig(AppConfig):
         from .sso import remember_idp_mfa
 
         user_logged_in.connect(remember_idp_mfa, dispatch_uid="cpor-remember-idp-mfa")
+
+        # The PoE pre-check reads a file only once the malware scan found it clean (issue 24 after
+        # issue 22, point 3): claims.scanning runs its after_clean subscribers on that commit.
+        from . import precheck, scanning
+
+        scanning.after_clean("precheck", precheck.schedule)
         # A stored file whose database row rolled back is deleted when the request or task ends.
         from cpor import storage
 

@@ -149,6 +149,7 @@ class EventAction(models.TextChoices):
     UPDATED = "updated", _("Claim edited")
     EVIDENCE_ADDED = "evidence_added", _("Proof of execution uploaded")
     EVIDENCE_REMOVED = "evidence_removed", _("Proof of execution removed")
+    EVIDENCE_INFECTED = "evidence_infected", _("Proof of execution quarantined: malware found")
     COMMENTED = "commented", _("Comment posted")
     SUBMITTED = "submitted", _("Submitted")
     REVIEW_STARTED = "review_started", _("Review started")
@@ -170,6 +171,14 @@ class EventAction(models.TextChoices):
     CONSENT_PERIOD_PASSED = "consent_period_passed", _("Consent period passed: sent to incentive eligibility evaluation")
     DISPUTED = "disputed", _("Rejection disputed")
     DISPUTE_WINDOW_CLOSED = "dispute_window_closed", _("Dispute window closed")
+
+
+class ScanStatus(models.TextChoices):
+    """An uploaded file's malware scan (claims.scanning): served only once clean."""
+
+    PENDING = "pending", _("Awaiting malware scan")
+    CLEAN = "clean", _("Scanned: clean")
+    INFECTED = "infected", _("Quarantined: malware found")
 
 
 class NotificationStatus(models.TextChoices):

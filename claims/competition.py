@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from .models import Association, Claim, ClaimProduct
+from .models import Association, Claim, ClaimEvidence, ClaimProduct
 from .states import OPEN_STATES
 
 
@@ -102,14 +102,14 @@ def competitors(claim: Claim) -> dict:
         Association.objects.filter(tenant_id=claim.tenant_id, product_id__in=product_ids, ended_at__isnull=True)
         .exclude(company_id=claim.company_id)
         .select_related("company", "product", "subscription", "claim", "claim__mpn")
-        .prefetch_related("claim__evidence")
+        .prefetch_related(Prefetch("claim__evidence", queryset=ClaimEvidence.objects.scanned_clean()))
     )
     claims = list(
         Claim.objects.filter(tenant_id=claim.tenant_id, products__product_id__in=product_ids, state__in=OPEN_STATES)
         .exclude(company_id=claim.company_id)
         .distinct()
         .select_related("company", "mpn")
-        .prefetch_related("evidence", "products__product")
+        .prefetch_related(Prefetch("evidence", queryset=ClaimEvidence.objects.scanned_clean()), "products__product")
     )
     return {"associations": associations, "claims": claims}
 

@@ -3,10 +3,12 @@ download which file, and the response that serves it."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import FileResponse
 
 from cpor import storage
 
+from .choices import ScanStatus
 from .models import ClaimEvidence, User
 
 # PDFs and images may open in the browser (reviewers read PoE there); the stored type comes
@@ -21,11 +23,27 @@ def safe_filename(name: str) -> str:
     return cleaned[:150] or "evidence"
 
 
+def visible_evidence(user: User) -> Q:
+    """The files of a visible claim this user sees listed: the partner's company sees every
+    file with its scan status (awaiting scan, quarantined); reviewers see scanned-clean files
+    only (claims.scanning: a pending file is nobody's business but its uploader's)."""
+    return Q(scan_status=ScanStatus.CLEAN) if user.is_reviewer else Q()
+
+
 def may_download(user: User, evidence: ClaimEvidence) -> bool:
-    """Whether the user may download this file of a claim visible to them. A file the partner
-    removed is no longer theirs to download: reviewers, who see it marked removed, still may
-    (docs/rules.md, "Evidence after submission")."""
-    return user.is_reviewer or evidence.removed_at is None
+    """Whether the user may download this file of a claim visible to them. Only a file the
+    malware scan found clean is ever served (pending: not yet; infected: quarantined, its
+    bytes gone). A file the partner removed is no longer theirs to download: reviewers, who
+    see it marked removed, still may (docs/rules.md, "Evidence after submission")."""
+    return servable(evidence, reviewer=user.is_reviewer)
+
+
+def servable(evidence: ClaimEvidence, *, reviewer: bool) -> bool:
+    """may_download's rule for a reviewer or for the partner's company (a webhook payload,
+    which goes to the partner, has no user)."""
+    if evidence.scan_status != ScanStatus.CLEAN:
+        return False
+    return reviewer or evidence.removed_at is None
 
 
 def downloadable(user: User, claim_id: int, evidence_id: int) -> ClaimEvidence | None:

@@ -182,6 +182,7 @@ CONTEXT: dict[str, Callable[[ClaimEvent, Claim], dict]] = {
     "association_restored": lambda e, c: {"products": list(e.details.get("products", [])), "restored_on": e.at},
     "review_overdue": lambda e, c: {"due_at": _when(e.details.get("due_at"))},
     "consent_period_passed": lambda e, c: {},
+    "evidence_infected": lambda e, c: {"file": e.details.get("file", ""), "signature": e.details.get("signature", "")},
 }
 
 

@@ -68,6 +68,9 @@ WEBHOOK_TYPES: dict[str, object] = {
     "claim.association_ended": _("The customer and product were decided for another partner (arbitration)."),
     "claim.comment_posted": _("A comment was posted on a claim."),
     "claim.deadline_passed": _("A claim's deadline passed and the system acted on it."),
+    "claim.evidence_quarantined": _(
+        "The malware scan found a threat in an uploaded PoE file: it was quarantined, upload a clean copy."
+    ),
 }
 
 
@@ -87,6 +90,17 @@ ACTIONS: dict[str, Action] = {
         Action(A.UPDATED),
         Action(A.EVIDENCE_ADDED, partner=("file", "size", "evidence_id")),
         Action(A.EVIDENCE_REMOVED, partner=("file", "evidence_id", "reason")),
+        Action(
+            A.EVIDENCE_INFECTED,  # written by the malware scan (claims.services.evidence_scan)
+            partner=("file", "evidence_id", "signature"),
+            webhooks=(
+                Webhook(
+                    "claim.evidence_quarantined",
+                    fields={"file": "file", "evidence_id": "evidence_id", "signature": "signature"},
+                ),
+            ),
+            emails=(Email("evidence_infected", PARTNER_PEOPLE),),
+        ),
         Action(
             A.COMMENTED,
             partner=("comment_id",),

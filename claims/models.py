@@ -31,6 +31,7 @@ from .choices import (
     NotificationStatus,
     PrecheckStatus,
     Role,
+    ScanStatus,
     SolutionArea,
     SubscriptionStatus,
 )
@@ -474,6 +475,16 @@ def evidence_upload_to(instance: ClaimEvidence, filename: str) -> str:
     return f"evidence/{instance.claim_id}/{uuid.uuid4().hex}"
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def scanned_clean(self) -> models.QuerySet:
+        """Files the malware scan found clean: the only ones anybody is served, and the only
+        ones reviewers see."""
+        return self.filter(scan_status=ScanStatus.CLEAN)
+
+    def pending_scan(self) -> models.QuerySet:
+        return self.filter(scan_status=ScanStatus.PENDING)
+
+
 class ClaimEvidence(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("claim"))
     file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=255)
@@ -499,9 +510,20 @@ class ClaimEvidence(models.Model):
     )
     precheck_checks = models.JSONField(_("pre-check results"), default=list, blank=True)
     precheck_at = models.DateTimeField(_("pre-checked at"), null=True, blank=True)
+    # Pending until clamd has read it (claims.scanning); served only when clean. An infected
+    # file is quarantined: its stored bytes deleted, the row kept (marked removed) for audit.
+    scan_status = models.CharField(_("malware scan"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING)
+    scanned_at = models.DateTimeField(_("scanned at"), null=True, blank=True)
+    scan_signature = models.CharField(_("malware found"), max_length=200, blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+        # The scan sweep and the cpor_uploads_pending_scan gauge read pending files only.
+        indexes = [
+            models.Index(fields=["uploaded_at"], condition=Q(scan_status="pending"), name="evidence_pending_scan"),
+        ]
         verbose_name = _("proof of execution")
         verbose_name_plural = _("proofs of execution")
 

@@ -7,7 +7,8 @@ import uuid
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import ApiToken, Association, Claim, ClaimProduct, CustomerTenant, User, clock_order
+from .downloads import visible_evidence
+from .models import ApiToken, Association, Claim, ClaimEvidence, ClaimProduct, CustomerTenant, User, clock_order
 from .validation import parse_guid
 
 
@@ -128,7 +129,7 @@ def get_claim_for_user(user: User, pk: int) -> Claim:
         .select_related("tenant", "mpn", "company", "assigned_reviewer", "created_by")
         .prefetch_related(
             Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
-            "evidence__uploaded_by",
+            Prefetch("evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")),
             "comments__author",
             "events__actor",
         )

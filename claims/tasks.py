@@ -8,7 +8,7 @@ holds a deadline.
 from celery import shared_task
 from django.utils import timezone
 
-from . import deadlines, heartbeats, outbox
+from . import deadlines, heartbeats, outbox, scanning
 
 
 @shared_task(acks_late=True)
@@ -62,3 +62,29 @@ def precheck_pending() -> int:
     from . import precheck
 
     return precheck.run_pending()
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def scan_evidence(self, evidence_id: int) -> None:
+    """Scans one PoE file (claims.services.evidence_scan). clamd down: retried with backoff;
+    after the last retry (or when run eagerly) the file stays pending for the scan sweep."""
+    from .services import evidence_scan
+
+    try:
+        evidence_scan(evidence_id=evidence_id)
+    except scanning.ScannerUnavailable as exc:
+        if self.request.is_eager or self.request.retries >= scanning.MAX_RETRIES:
+            return
+        raise self.retry(exc=exc, countdown=scanning.retry_delay(self.request.retries), max_retries=scanning.MAX_RETRIES)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_pending_scans() -> int:
+    """Beat: queues a scan of every PoE file still pending (clamd was down, a message was
+    lost). Idempotent: a file scanned twice is recorded once."""
+    from .services.evidence import pending_scans
+
+    ids = pending_scans()
+    for pk in ids:
+        scan_evidence.delay(pk)
+    return len(ids)

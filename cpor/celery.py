@@ -48,6 +48,18 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": float(settings.CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS),
             "options": {"expires": float(settings.CPOR_BEAT_HEARTBEAT_INTERVAL_SECONDS)},
         },
+        # Re-queues the malware scan of every upload still pending (clamd was down, a message
+        # lost): PoE files and import files (claims.scanning).
+        "scan-sweep": {
+            "task": "claims.tasks.sweep_pending_scans",
+            "schedule": float(settings.CPOR_SCAN_SWEEP_INTERVAL_SECONDS),
+            "options": {"expires": float(settings.CPOR_SCAN_SWEEP_INTERVAL_SECONDS)},
+        },
+        "import-scan-sweep": {
+            "task": "integrations.tasks.sweep_pending_import_scans",
+            "schedule": float(settings.CPOR_SCAN_SWEEP_INTERVAL_SECONDS),
+            "options": {"expires": float(settings.CPOR_SCAN_SWEEP_INTERVAL_SECONDS)},
+        },
         # Forgets API Idempotency-Keys older than a day.
         "idempotency-prune": {
             "task": "claims.tasks.prune_idempotency_keys",

@@ -9,7 +9,8 @@ Two kinds:
   to a folder emptied at each start: every worker then writes there and any worker's answer
   sums them all.
 - domain gauges, computed when scraped (DomainCollector): a fixed handful of queries, each
-  served by a partial index (due claims, pending or failed outbox rows), so a scrape costs
+  served by a partial index (due claims, pending or failed outbox rows, uploads pending
+  their malware scan), so a scrape costs
   the same however many claims and emails the database holds.
 
 Cross-app on purpose (claims and integrations): cpor sits above the apps.
@@ -31,8 +32,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from claims import clocks, deadlines, heartbeats, outbox
+from claims.choices import ScanStatus
+from claims.models import ClaimEvidence
 from claims.notifications import DELIVERY_QUEUE
 from integrations import webhooks
+from integrations.models import ClaimImport
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +150,19 @@ class DomainCollector(Collector):
             "Webhook deliveries given up after their retry schedule, waiting for a redelivery.",
             value=webhooks.DELIVERIES.failed().order_by().count(),
         )
+        # Both read through the partial indexes on pending uploads (evidence_pending_scan, import_pending_scan).
+        files = ClaimEvidence.objects.pending_scan().aggregate(n=Count("pk"), oldest=Min("uploaded_at"))
+        imports = ClaimImport.objects.filter(scan_status=ScanStatus.PENDING).aggregate(n=Count("pk"), oldest=Min("created_at"))
+        oldest = min((t for t in (files["oldest"], imports["oldest"]) if t is not None), default=None)
         yield GaugeMetricFamily(
             "cpor_uploads_pending_scan",
-            "Uploaded files waiting for a malware scan. Always 0: no scanner is configured yet, so no upload waits for one.",
-            value=0,
+            "Uploaded files (PoE files and import files) waiting for their malware scan; never served meanwhile.",
+            value=files["n"] + imports["n"],
+        )
+        yield GaugeMetricFamily(
+            "cpor_uploads_oldest_pending_scan_age_seconds",
+            "Age of the oldest upload still waiting for its malware scan (0 when none waits).",
+            value=max((now - oldest).total_seconds(), 0) if oldest else 0,
         )
 
         try:

@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from claims import heartbeats
+from claims import heartbeats, scanning
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,18 @@ def check_storage(now: datetime) -> str:
     return OK
 
 
+def check_clamd(now: datetime) -> str:
+    """The malware scanner answers PING. "skipped" only in the "no scanner" mode (no clamd
+    configured and CPOR_SCAN_REQUIRED off: uploads are marked clean unscanned); with a
+    scanner required but none configured, uploads wait forever, so that fails."""
+    if scanning.no_scanner():
+        return SKIPPED
+    if not scanning.configured():
+        raise NotReady("no scanner configured (set CPOR_CLAMD_SOCKET or CPOR_CLAMD_HOST)")
+    scanning.ping()
+    return OK
+
+
 def check_beat(now: datetime) -> str:
     """Beat's heartbeat task (claims.tasks.beat_heartbeat) ran recently: beat schedules and
     the deadlines' worker runs what it schedules."""
@@ -72,6 +84,7 @@ CHECKS: dict[str, Callable[[datetime], str]] = {
     "database": check_database,
     "redis": check_redis,
     "storage": check_storage,
+    "clamd": check_clamd,
     "beat": check_beat,
 }
 

@@ -450,6 +450,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CPOR_TASK_SOFT_TIME_LIMIT", 240, minimum=
 CELERY_TASK_TIME_LIMIT = env_int("CPOR_TASK_TIME_LIMIT", 300, minimum=2)
 # Where the PDF writer finds its fonts (claims/pdf.py): Debian's fonts-dejavu-core and fonts-noto-cjk.
 CPOR_FONT_DIRS = env_list("CPOR_FONT_DIRS", "/usr/share/fonts,/usr/local/share/fonts")
+# Malware scanning of every upload (claims/scanning.py; README, "Malware scanning"): clamd over
+# its unix socket (CPOR_CLAMD_SOCKET) or TCP (CPOR_CLAMD_HOST, CPOR_CLAMD_PORT). With neither
+# set, uploads are marked clean unscanned ("no scanner" mode) only when CPOR_SCAN_REQUIRED is
+# off, as it is by default with DJANGO_DEBUG on (`make run`); with DEBUG off a scanner is
+# required: uploads stay pending (never served) and /readyz fails "clamd" until one is set.
+CPOR_CLAMD_SOCKET = env_str("CPOR_CLAMD_SOCKET") or ""
+CPOR_CLAMD_HOST = env_str("CPOR_CLAMD_HOST") or ""
+CPOR_CLAMD_PORT = env_int("CPOR_CLAMD_PORT", 3310, minimum=1)
+CPOR_CLAMD_TIMEOUT_SECONDS = env_int("CPOR_CLAMD_TIMEOUT_SECONDS", 120, minimum=1)
+CPOR_SCAN_REQUIRED = env_bool("CPOR_SCAN_REQUIRED", not DEBUG)
+# Beat re-queues the scan of every file still pending this often (clamd was down, a message lost).
+CPOR_SCAN_SWEEP_INTERVAL_SECONDS = env_int("CPOR_SCAN_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 # Proof of execution uploads.
 CPOR_EVIDENCE_MAX_BYTES = env_int("CPOR_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 # The PoE pre-check (claims/precheck): bounds of one file's reading, so a hostile file cannot

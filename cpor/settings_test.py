@@ -13,6 +13,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 # No group must set up a second factor (the README's walk-through signs in with a password
 # only); the MFA tests turn it on where they need it, CPOR_MFA_REQUIRED_FOR=... for a whole run.
 os.environ.setdefault("CPOR_MFA_REQUIRED_FOR", "")
+# Uploads are marked clean unscanned ("no scanner" mode) unless a test starts clamd
+# (tests/clamd.py) and points CPOR_CLAMD_SOCKET at it; processes the tests start inherit this.
+os.environ.setdefault("CPOR_SCAN_REQUIRED", "0")
 if "CPOR_VAR_DIR" not in os.environ:
     # One folder per test run (media, mail, the SQLite test database), removed when the
     # process that made it exits. Processes the tests start inherit CPOR_VAR_DIR and leave

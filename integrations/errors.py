@@ -44,6 +44,14 @@ INTEGRATION_MESSAGES = {
     "poe_zip_unreadable": _(
         "The proof-of-execution ZIP cannot be read. Make it again (a plain .zip) and upload it with the sheet."
     ),
+    "import_infected": _(
+        "The malware scan found a threat in this upload (%(signature)s), so it was deleted unread. Check the "
+        "device the file came from, then upload a clean copy."
+    ),
+    "import_too_large_to_scan": _(
+        "This upload is larger than the malware scanner accepts, so it was deleted unread. Split the sheet, or "
+        "the ZIP of proof-of-execution files, into smaller ones and upload them separately."
+    ),
     "import_not_ready": _("This import is still being validated. Wait until the preview is ready."),
     "import_already_committed": _("This import was already done; its claims are in your list."),
     "import_has_no_valid_rows": _("No row is valid, so there is nothing to import. Fix the rejected rows and upload them again."),

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from claims.choices import ScanStatus
 from claims.models import Claim, DeliveryRow, PartnerCompany
 
 
@@ -140,12 +141,18 @@ class ClaimImport(models.Model):
     # A refusal of the whole file (code, message params), when status is failed.
     error_code = models.CharField(max_length=40, blank=True)
     error_params = models.JSONField(default=dict, blank=True)
+    # The malware scan of the file and its PoE ZIP (claims.scanning): no row is read before
+    # both are clean; an infected upload is deleted and the import failed (import_infected).
+    scan_status = models.CharField(max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(scan_status="pending"), name="import_pending_scan"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"

@@ -23,6 +23,7 @@ from claims import demo, services
 from claims.demo import CONTOSO, LITWARE, demo_pdf
 from reviews import services as review
 from tests import stores
+from tests.clamd import CLAMD, clamd, clamd_daemon  # noqa: F401 (fixtures)
 from tests.sso.support import OIDC_PROVIDER, fabrikam_link, oidc_op, sso  # noqa: F401  (SSO fixtures for every test folder)
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("CPOR_REQUIRE_FULL_STACK") == "1"
@@ -50,6 +51,8 @@ def _missing(item) -> str | None:
         return "needs Azurite and Node.js (npm ci --prefix .ci/node)"
     if item.get_closest_marker("tesseract") and (missing := _missing_ocr()):
         return f"needs {missing} (the PoE pre-check's OCR)"
+    if item.get_closest_marker("clamd") and not os.path.exists(CLAMD):
+        return f"needs clamd at {CLAMD} (apt-get install clamav-daemon)"
     return None
 
 

@@ -22,7 +22,7 @@ from claims.choices import (
     WithdrawReason,
 )
 from claims.competition import conflicts
-from claims.downloads import may_download
+from claims.downloads import may_download, servable
 from claims.history import details_for
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
 from claims.models import Association, Claim, ClaimComment, ClaimEvent, ClaimEvidence, Mpn, Product
@@ -166,6 +166,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "for_dispute",
             "removed_at",
             "removal_reason",
+            "scan_status",
             "download_url",
             "precheck_status",
             "checks",
@@ -177,11 +178,16 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return EvidenceCheckSerializer([{"products": [], **c} for c in obj.precheck_checks or []], many=True).data
 
     def get_download_url(self, obj) -> str | None:
-        """Null for a file the caller may no longer download (a partner's removed file)."""
+        """Null for a file the caller may not download: awaiting its malware scan (scan_status
+        pending), quarantined (infected), or a partner's removed file."""
         request = self.context.get("request")
-        if request is not None and not may_download(request.user, obj):
-            return None
-        return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
+        # Without a request: a webhook payload, which goes to the partner's company.
+        allowed = may_download(request.user, obj) if request is not None else servable(obj, reviewer=False)
+        return evidence_path(obj) if allowed else None
+
+
+def evidence_path(obj: ClaimEvidence) -> str:
+    return f"/api/v1/claims/{obj.claim_id}/evidence/{obj.pk}/"
 
 
 def _contact(claim: Claim, who: str) -> dict:

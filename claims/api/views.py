@@ -26,7 +26,7 @@ from claims.access import has_claims_role, is_own_company_claim, require_partner
 from claims.accounts import local_password_refused
 from claims.actions import REVIEWER, ClaimAction
 from claims.choices import ClaimState
-from claims.downloads import downloadable, evidence_response
+from claims.downloads import downloadable, evidence_response, visible_evidence
 from claims.errors import DomainError
 from claims.mfa import password_only_refused
 from claims.models import Claim, ClaimEvidence, Mpn, Product
@@ -256,7 +256,7 @@ class EvidenceListView(APIView):
     @extend_schema(operation_id="evidence_list", responses={200: s.paginated(s.EvidenceSerializer), **error_responses(401, 404)})
     def get(self, request, pk: int):
         claim = claim_for(request, pk)
-        return page_of(request, self, claim.evidence.all(), s.EvidenceSerializer)
+        return page_of(request, self, claim.evidence.filter(visible_evidence(request.user)), s.EvidenceSerializer)
 
     @extend_schema(
         operation_id="evidence_upload",
@@ -273,9 +273,9 @@ class EvidenceListView(APIView):
         with if_match(request, claim.pk):
             evidence = services.evidence_add(claim=claim, actor=request.user, file=data.validated_data["file"])
         body = s.EvidenceSerializer(evidence, context={"request": request}).data
-        return Response(
-            body, status=status.HTTP_201_CREATED, headers={"Location": request.build_absolute_uri(body["download_url"])}
-        )
+        # The file's address even while its malware scan is pending (download_url is null until clean).
+        location = request.build_absolute_uri(s.evidence_path(evidence))
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
 
 class EvidenceDownloadView(APIView):

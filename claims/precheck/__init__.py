@@ -107,7 +107,9 @@ def context(claim: Claim) -> Context:
 def run(evidence_id: int) -> str | None:
     """Reads one evidence file and stores its pages and checks. Idempotent (a second run
     replaces the first); returns the status, or None for a row that no longer exists."""
-    evidence = ClaimEvidence.objects.select_related("claim__tenant").filter(pk=evidence_id).first()
+    # Only a file the malware scan found clean is ever opened (claims.scanning calls schedule()
+    # through after_clean once it is).
+    evidence = ClaimEvidence.objects.select_related("claim__tenant").filter(pk=evidence_id).scanned_clean().first()
     if evidence is None:
         return None
     # An attempt is marked before reading: a file that kills the worker is not re-sent by
@@ -161,6 +163,7 @@ def run_pending(limit: int = 20, older_than_seconds: int = 600) -> int:
         ClaimEvidence.objects.filter(
             precheck_status=PrecheckStatus.PENDING, precheck_at__isnull=True, uploaded_at__lte=cutoff, removed_at__isnull=True
         )
+        .scanned_clean()
         .order_by("uploaded_at")
         .values_list("pk", flat=True)[:limit]
     )

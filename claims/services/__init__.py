@@ -13,7 +13,7 @@ Refusals raise claims.errors.DomainError and change nothing.
 
 from .consent import consent_deny
 from .drafts import claim_create, claim_delete, claim_update
-from .evidence import evidence_add, evidence_remove
+from .evidence import evidence_add, evidence_remove, evidence_scan, evidence_scanned
 from .lifecycle import claim_dispute, claim_respond, claim_submit, claim_withdraw, comment_add
 
 __all__ = [
@@ -28,4 +28,6 @@ __all__ = [
     "consent_deny",
     "evidence_add",
     "evidence_remove",
+    "evidence_scan",
+    "evidence_scanned",
 ]

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from .. import precheck
+from .. import scanning
 from ..access import partner_of
-from ..choices import EventAction
+from ..choices import ActorRole, EventAction, ScanStatus
 from ..errors import DomainError
 from ..lengths import max_length
 from ..models import Claim, ClaimEvidence, User
 from ..states import EDIT_ALL, STATES, edit_scope
 from .base import change
+
+log = logging.getLogger(__name__)
 
 EVIDENCE_TYPES = {
     # extension: (content type, leading bytes that a real file of the type starts with)
@@ -74,9 +78,15 @@ def store(claim: Claim, actor: User, upload: UploadedFile, now: datetime, *, for
         uploaded_at=now,
         for_dispute=for_dispute,
     )
+    if scanning.no_scanner():
+        evidence.scan_status, evidence.scanned_at = ScanStatus.CLEAN, now
     evidence.file.save(original, upload, save=False)
     evidence.save()
-    precheck.schedule(evidence)  # the PoE pre-check, in the worker once this commits
+    # Scanned first; a clean file is then pre-checked (claims.precheck registers with scanning.after_clean).
+    if evidence.scan_status == ScanStatus.CLEAN:
+        scanning.found_clean(evidence.pk)
+    else:
+        scanning.queue(scanning.SCAN_EVIDENCE_TASK, evidence.pk)
     return evidence
 
 
@@ -129,3 +139,70 @@ def evidence_remove(*, evidence: ClaimEvidence, actor: User, reason: str = "") -
         row.save(update_fields=["removed_at", "removed_by", "removal_reason"])
         c.details["reason"] = row.removal_reason
     return row
+
+
+def evidence_scan(*, evidence_id: int) -> str | None:
+    """Scans one pending PoE file with clamd (claims.scanning) and records the verdict
+    (`evidence_scanned`). The scan itself holds no lock. Raises scanning.ScannerUnavailable
+    when clamd does not answer: the file stays pending. Returns the new status, or None when
+    nothing changed (the file is no longer pending: the task ran twice, or the sweep re-queued
+    a file whose scan was under way)."""
+    evidence = ClaimEvidence.objects.pending_scan().filter(pk=evidence_id).first()
+    if evidence is None:
+        return None
+    try:
+        verdict = scanning.scan_file(evidence.file)
+    except FileNotFoundError:
+        # Never served either way; left pending so the gauge and its alert show it.
+        log.error("PoE file %s is pending a scan but its stored file is missing", evidence_id)
+        return None
+    except scanning.TooLargeToScan:
+        # clamd's StreamMaxLength is below CPOR_EVIDENCE_MAX_BYTES: a configuration error
+        # (docs/operations.md, "Malware scanning"); left pending, never served, the alert fires.
+        log.error("PoE file %s is longer than clamd's StreamMaxLength; raise it to CPOR_EVIDENCE_MAX_BYTES", evidence_id)
+        return None
+    return evidence_scanned(evidence_id=evidence_id, signature=verdict.signature)
+
+
+def evidence_scanned(*, evidence_id: int, signature: str = "") -> str | None:
+    """Records a scan's verdict on a pending PoE file: clean ("" signature) or infected.
+
+    Clean: marked clean, then the after_clean subscribers run on commit. Infected: quarantined
+    in one change of the claim: marked infected and removed (it no longer counts as the
+    claim's PoE), its stored bytes deleted on commit, and an `evidence_infected` history row
+    that tells the partner (claim page, email, webhook `claim.evidence_quarantined`).
+    Idempotent: a file no longer pending is left as it is (returns None).
+    """
+    if not signature:
+        with transaction.atomic():
+            if (
+                not ClaimEvidence.objects.pending_scan()
+                .filter(pk=evidence_id)
+                .update(scan_status=ScanStatus.CLEAN, scanned_at=timezone.now())
+            ):
+                return None
+            scanning.found_clean(evidence_id)
+        return ScanStatus.CLEAN
+    claim_id = ClaimEvidence.objects.filter(pk=evidence_id).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        return None
+    with change(claim_id, actor=None, role=ActorRole.SYSTEM, action=EventAction.EVIDENCE_INFECTED) as c:
+        row = ClaimEvidence.objects.select_for_update().pending_scan().filter(pk=evidence_id).first()
+        if row is None:
+            c.action = None  # another run got there first: no second history row
+            return None
+        row.scan_status, row.scanned_at = ScanStatus.INFECTED, c.now
+        row.scan_signature = signature[: max_length(ClaimEvidence, "scan_signature")]
+        row.removed_at = row.removed_at or c.now
+        row.save(update_fields=["scan_status", "scanned_at", "scan_signature", "removed_at"])
+        c.details = {"file": row.original_name, "evidence_id": row.pk, "signature": row.scan_signature}
+        stored = row.file
+        transaction.on_commit(lambda: stored.delete(save=False), robust=True)
+    log.warning("PoE file %s of claim %s quarantined: %s", evidence_id, claim_id, signature)
+    return ScanStatus.INFECTED
+
+
+def pending_scans(limit: int = 1000) -> list[int]:
+    """Ids of PoE files still waiting for their scan, oldest first (the sweep's batch, read
+    through the partial index on pending files)."""
+    return list(ClaimEvidence.objects.pending_scan().order_by("uploaded_at").values_list("pk", flat=True)[:limit])

@@ -18,7 +18,16 @@ rejected-rows CSV).
 
 from .rejected import rejected_csv
 from .rows import message_of
-from .service import commit, commit_rows, earlier_upload, earlier_upload_pk, import_create, validate_file
+from .service import (
+    commit,
+    commit_rows,
+    earlier_upload,
+    earlier_upload_pk,
+    import_create,
+    import_scan,
+    pending_import_scans,
+    validate_file,
+)
 from .templates import COLUMN_HELP, template_columns, template_csv, template_xlsx
 
 __all__ = [
@@ -28,7 +37,9 @@ __all__ = [
     "earlier_upload",
     "earlier_upload_pk",
     "import_create",
+    "import_scan",
     "message_of",
+    "pending_import_scans",
     "rejected_csv",
     "template_columns",
     "template_csv",

@@ -16,8 +16,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from claims import scanning
 from claims import services as claim_services
 from claims.access import require_partner
+from claims.choices import ScanStatus
 from claims.errors import DomainError
 from claims.lengths import max_length
 from claims.models import User
@@ -27,6 +29,7 @@ from .reading import count_csv_rows, detect_format, read_rows
 from .rows import DirectoryCache, check_row, error_dict, flag_rows, poe_errors, poe_names, row_input, row_key, zip_index
 
 CHUNK = 500
+SCAN_IMPORT_TASK = "integrations.tasks.scan_import"
 logger = logging.getLogger(__name__)
 
 
@@ -53,17 +56,24 @@ def import_create(*, actor: User, upload: UploadedFile, poe_zip: UploadedFile | 
     upload.seek(0)
     if poe_zip is not None and poe_zip.size and poe_zip.size > settings.CPOR_IMPORT_MAX_ZIP_BYTES:
         raise DomainError.of("import_too_large", "poe_zip", max_mb=settings.CPOR_IMPORT_MAX_ZIP_BYTES // (1024 * 1024))
-    inline = upload.size <= settings.CPOR_IMPORT_INLINE_BYTES and (poe_zip is None or poe_zip.size <= 10 * 1024 * 1024)
+    # With a scanner, nothing is read before clamd has found the files clean (in the worker).
+    unscanned = scanning.no_scanner()
+    inline = (
+        unscanned and upload.size <= settings.CPOR_IMPORT_INLINE_BYTES and (poe_zip is None or poe_zip.size <= 10 * 1024 * 1024)
+    )
     with transaction.atomic():
         batch = ClaimImport(
             company_id=actor.company_id, created_by=actor, original_name=name, file_format=file_format,
             sha256=digest.hexdigest(), created_at=timezone.now(),
+            scan_status=ScanStatus.CLEAN if unscanned else ScanStatus.PENDING,
         )  # fmt: skip
         batch.file.save(name, upload, save=False)
         if poe_zip is not None:
             batch.poe_zip.save("poe.zip", poe_zip, save=False)
         batch.save()
-        if inline:
+        if not unscanned:
+            scanning.queue(SCAN_IMPORT_TASK, batch.pk)
+        elif inline:
             try:
                 validate_file(batch.pk, raise_refusal=True)
             except DomainError:
@@ -107,7 +117,7 @@ def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:
     request (raise_refusal True) errors propagate and roll back import_create: nothing stays.
     """
     batch = ClaimImport.objects.select_related("company").get(pk=import_id)
-    if batch.status != ImportStatus.VALIDATING:
+    if batch.status != ImportStatus.VALIDATING or batch.scan_status != ScanStatus.CLEAN:
         return
     ImportRow.objects.filter(batch=batch).delete()  # a retried task starts over
     try:
@@ -121,6 +131,52 @@ def validate_file(import_id: int, *, raise_refusal: bool = False) -> None:
         ClaimImport.objects.filter(pk=batch.pk).update(
             status=ImportStatus.FAILED, error_code=code, error_params=params, finished_at=timezone.now()
         )
+
+
+def import_scan(import_id: int) -> str | None:
+    """Scans a pending import's file and PoE ZIP with clamd (claims.scanning), then validates
+    it (here, in the worker). Infected: both stored files deleted, the import failed with
+    import_infected naming what was found; no row is ever read. Longer than clamd accepts
+    (its StreamMaxLength): the same, with import_too_large_to_scan (scan status infected: it
+    is never read). Idempotent: an import no
+    longer pending is left as it is. Raises scanning.ScannerUnavailable when clamd does not
+    answer: the import stays pending (validating) for the retry or the sweep."""
+    batch = ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).first()
+    if batch is None:
+        return None
+    code, params = "", {}
+    try:
+        verdicts = [scanning.scan_file(f) for f in (batch.file, batch.poe_zip) if f]
+    except FileNotFoundError:
+        logger.error("import %s is pending a scan but its stored file is missing", import_id)
+        return None
+    except scanning.TooLargeToScan:
+        # Unscannable is unusable: refused like an infected file (never read), with its own words.
+        code, verdicts = "import_too_large_to_scan", []
+    found = next((v.signature for v in verdicts if v.infected), "")
+    if found:
+        code, params = "import_infected", {"signature": found}
+    if code:
+        with transaction.atomic():
+            if not ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).update(
+                scan_status=ScanStatus.INFECTED, status=ImportStatus.FAILED, error_code=code,
+                error_params=params, finished_at=timezone.now(),
+            ):  # fmt: skip
+                return None
+            stored = [f for f in (batch.file, batch.poe_zip) if f]
+            transaction.on_commit(lambda: [f.delete(save=False) for f in stored], robust=True)
+        logger.warning("import %s refused by the malware scan: %s", import_id, found or code)
+        return ScanStatus.INFECTED
+    if not ClaimImport.objects.filter(pk=import_id, scan_status=ScanStatus.PENDING).update(scan_status=ScanStatus.CLEAN):
+        return None
+    validate_file(import_id)
+    return ScanStatus.CLEAN
+
+
+def pending_import_scans(limit: int = 1000) -> list[int]:
+    """Ids of imports whose files still wait for their scan (the sweep's batch, on the partial index)."""
+    pending = ClaimImport.objects.filter(scan_status=ScanStatus.PENDING).order_by("created_at")
+    return list(pending.values_list("pk", flat=True)[:limit])
 
 
 def _failure(exc: Exception, import_id: int) -> tuple[str, dict]:

@@ -82,6 +82,11 @@ def lifecycle(fabrikam, northwind, ana, ben, django_capture_on_commit_callbacks,
         winner = fab.editing(claim_data(name="Fabrikam draft"))
         services.claim_update(claim=winner, actor=fabrikam, data={"name": "Fabrikam Contoso Sales"})
         services.evidence_add(claim=winner, actor=fabrikam, file=pdf("second.pdf"))
+        # A file the malware scan finds infected (the scan itself: tests/claims/test_malware_scan.py, real clamd).
+        settings.CPOR_SCAN_REQUIRED = True
+        infected = services.evidence_add(claim=winner, actor=fabrikam, file=pdf("infected.pdf"))
+        settings.CPOR_SCAN_REQUIRED = False
+        services.evidence_scanned(evidence_id=infected.pk, signature="Eicar-Test-Signature")
         services.claim_submit(claim=winner, actor=fabrikam)  # arbitration starts on both
         services.comment_add(claim=winner, actor=fabrikam, body="Anything missing?")
         review.review_start(claim=winner, reviewer=ana)

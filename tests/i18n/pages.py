@@ -40,6 +40,7 @@ EMAIL_CONTEXTS = {
         "answer_by": now + timedelta(days=7),
     },  # fmt: skip
     "review_overdue": lambda c, now: {"due_at": now},
+    "evidence_infected": lambda c, now: {"file": "poe.pdf", "signature": "Eicar-Test-Signature"},
 }
 
 

@@ -17,7 +17,7 @@ from integrations import webhooks
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import endpoint_rotate_secret, endpoint_update
 from reviews import services as review
-from tests.conftest import claim_data, m365_data
+from tests.conftest import another_customer, claim_data, m365_data, pdf
 
 from .conftest import bodies, hook_url, received, register, verify
 
@@ -29,7 +29,7 @@ def deliver_due() -> None:
     webhooks.retry_due()
 
 
-def test_every_event_arrives_signed_and_verifies(httpserver, build, fabrikam, northwind, ana):
+def test_every_event_arrives_signed_and_verifies(httpserver, build, fabrikam, northwind, ana, settings):
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     endpoint, secret = register(fabrikam, httpserver)
     start = timezone.now() - timedelta(days=60)
@@ -52,6 +52,13 @@ def test_every_event_arrives_signed_and_verifies(httpserver, build, fabrikam, no
             m365_data(name="Northwind Intune", mpn_id="5678901", products=[{"product": "intune"}]), partner=northwind
         )
         review.review_approve(claim=nw, reviewer=ana, rationale="Northwind's PoE is signed and current.")
+        # evidence_quarantined: a pending file the malware scan found infected (the scan
+        # itself, with a real clamd: tests/claims/test_malware_scan.py)
+        scanned = build.submitted(m365_data(name="Scanned upload", **another_customer(7)))
+        settings.CPOR_SCAN_REQUIRED = True
+        infected = services.evidence_add(claim=scanned, actor=fabrikam, file=pdf("infected.pdf"))
+        settings.CPOR_SCAN_REQUIRED = False
+        services.evidence_scanned(evidence_id=infected.pk, signature="Eicar-Test-Signature")
     with time_machine.travel(start + timedelta(days=8), tick=False):
         # deadline_passed + eligibility_sent (consent window of `a`)
         deadlines.run_sweep()
