@@ -73,13 +73,16 @@ MIDDLEWARE = [
     "cpor.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "claims.form_once.FormOnceMiddleware",  # a double-submitted browser form stores once
     # A file store that does not answer: 503 storage_unavailable (page or API envelope).
     "cpor.middleware.StorageUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # A user whom CPOR_MFA_REQUIRED_FOR names, without a second factor yet, sees only its set-up.
     "claims.mfa.MfaSetupRequiredMiddleware",
+    # A double-submitted browser form stores once. After the middlewares that answer before the
+    # view (MFA set-up, allauth): the view runs in its claim's transaction, and its exceptions
+    # still reach every process_exception above (claims/form_once.py).
+    "claims.form_once.FormOnceMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]

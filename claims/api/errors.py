@@ -148,8 +148,8 @@ def handler500(request):
     from django.views import defaults
 
     if isinstance(sys.exc_info()[1], StorageUnavailable):
-        # Raised where process_exception does not see it (a middleware that runs the view, e.g.
-        # claims.form_once): still the 503 of cpor.middleware.StorageUnavailableMiddleware.
+        # Raised where no process_exception sees it (in another middleware, or while a
+        # response streams): still the 503 of cpor.middleware.StorageUnavailableMiddleware.
         return storage_unavailable_response(request)
 
     if is_api(request):

@@ -34,3 +34,33 @@ def test_a_refused_form_is_not_replayed(client, build, fabrikam):
     assert client.post(f"/claims/{claim.pk}/comments/", {"body": "", "form_token": token}).status_code == 400
     assert client.post(f"/claims/{claim.pk}/comments/", {"body": "now", "form_token": token}).status_code == 302
     assert ClaimComment.objects.filter(claim=claim, body="now").count() == 1
+
+
+def test_an_exception_of_a_view_under_the_guard_reaches_the_middlewares_and_rolls_its_work_back(client, build, fabrikam):
+    """The guard used to call the view from process_view, so an exception meant for a
+    middleware's process_exception (allauth's ImmediateHttpResponse, the store's 503) became
+    a 500 whenever the form carried a token. Now Django calls the view: allauth answers, and
+    the work done before the exception rolls back with the token, so a retry runs again."""
+    from unittest import mock
+
+    from allauth.core.exceptions import ImmediateHttpResponse
+    from django.http import HttpResponseRedirect
+
+    from claims import views
+
+    claim = build.submitted()
+    client.force_login(fabrikam)
+    token = token_of(client.get(f"/claims/{claim.pk}/").content.decode())
+    real = views.services.comment_add
+
+    def comment_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)
+        raise ImmediateHttpResponse(HttpResponseRedirect("/elsewhere/"))
+
+    with mock.patch.object(views.services, "comment_add", comment_then_interrupt):
+        answered = client.post(f"/claims/{claim.pk}/comments/", {"body": "Interrupted", "form_token": token})
+    assert answered.status_code == 302 and answered["Location"] == "/elsewhere/"
+    assert not ClaimComment.objects.filter(claim=claim, body="Interrupted").exists()
+    # The token rolled back too: the same form sent again is stored once.
+    again = client.post(f"/claims/{claim.pk}/comments/", {"body": "Interrupted", "form_token": token})
+    assert again.status_code == 302 and ClaimComment.objects.filter(claim=claim, body="Interrupted").count() == 1
