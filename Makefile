@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # translations, and lists what is left to translate.
 LANGS := pt_BR it zh_Hans es
 MO := $(foreach l,$(LANGS),locale/$(l)/LC_MESSAGES/django.mo)
-MSG_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests --ignore=bench --ignore=docs
+MSG_IGNORE := --ignore=.venv --ignore=.ci --ignore=staticfiles --ignore=var --ignore=tests --ignore=bench --ignore=docs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

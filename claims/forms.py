@@ -15,7 +15,7 @@ from cpor import i18n
 from .choices import ACTIVITIES_BY_AREA, Activity, SolutionArea, WithdrawReason
 from .errors import DomainError
 from .lengths import GUID_INPUT, max_length
-from .models import Claim, ClaimComment, ClaimEvidence, Mpn, Product
+from .models import ApiToken, Claim, ClaimComment, ClaimEvidence, Mpn, Product
 
 # Fields that cannot change after submission. A limited form does not show them; a
 # request that sends them anyway is passed to the service, which refuses it.
@@ -251,7 +251,9 @@ class ApiTokenForm(forms.Form):
     """A new personal API token: its name and lifetime (claims.services.tokens)."""
 
     name = forms.CharField(
-        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. the script or the machine that uses it.")
+        label=_("Name"),
+        max_length=max_length(ApiToken, "name"),
+        help_text=_("What the token is for, e.g. the script or the machine that uses it."),
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -17,6 +17,7 @@ from claims.api.errors import error_responses
 from claims.api.serializers import paginated
 from claims.api.views import page_of
 from claims.choices import Role
+from claims.lengths import max_length
 from claims.models import User
 
 from . import selectors, services
@@ -61,7 +62,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationInSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = serializers.CharField(max_length=max_length(Invitation, "email"))
     role = serializers.ChoiceField(choices=Role.choices)
 
 

@@ -9,13 +9,15 @@ from claims.choices import Role
 from claims.errors import MESSAGES
 from claims.lengths import max_length
 
+from .models import Invitation
+
 
 def role_choices(roles) -> list[tuple[str, str]]:
     return [(r, Role(r).label) for r in roles]
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=max_length(Invitation, "email"))
     role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args, roles=(), **kwargs) -> None:

@@ -12,12 +12,15 @@ import integrations.api
 import integrations.forms
 import reviews.api
 import reviews.forms
+import teams.api
+import teams.forms
 from claims import accounts, mfa, services
 from claims import forms as claim_forms
 from claims.api import serializers as s
 from claims.lengths import GUID_INPUT, RATIONALE, max_length
-from claims.models import Claim, ClaimComment, ClaimEvidence, Mpn, Product, User
+from claims.models import ApiToken, Claim, ClaimComment, ClaimEvidence, Mpn, Product, User
 from integrations.models import WebhookDelivery, WebhookEndpoint
+from teams.models import Invitation
 from tests.conftest import m365_data, pdf
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,13 @@ SOURCES: dict[tuple[type, str], tuple[type, str] | int | None] = {
     (accounts.LoginForm, "password"): None,  # credentials (allauth's form): a longer one matches no user
     (mfa.AdminLoginForm, "username"): None,  # credentials (Django's admin form), as above
     (mfa.AdminLoginForm, "password"): None,
+    (accounts.ResetPasswordKeyForm, "password1"): None,  # a new password (allauth's form), bounded by the validators
+    (accounts.ResetPasswordKeyForm, "password2"): None,
+    (claim_forms.ApiTokenForm, "name"): (ApiToken, "name"),
+    (teams.forms.InviteForm, "email"): (Invitation, "email"),
+    (teams.forms.AcceptForm, "username"): (User, "username"),
+    (teams.forms.AcceptForm, "password1"): None,  # a new password: the validators bound it, no column stores it
+    (teams.forms.AcceptForm, "password2"): None,
     # API input serializers
     (s.ContactInSerializer, "name"): (Claim, "customer_contact_name"),
     (s.ContactInSerializer, "email"): (Claim, "customer_contact_email"),
@@ -80,13 +90,14 @@ SOURCES: dict[tuple[type, str], tuple[type, str] | int | None] = {
     (integrations.api.EndpointInSerializer, "url"): (WebhookEndpoint, "url"),
     (integrations.api.EndpointInSerializer, "events[]"): (WebhookDelivery, "event_type"),
     (integrations.api.EndpointInSerializer, "description"): (WebhookEndpoint, "description"),
+    (teams.api.InvitationInSerializer, "email"): (Invitation, "email"),
 }
 INPUT_SERIALIZERS = [
     s.ContactInSerializer, s.ProductLineInSerializer, s.ClaimInSerializer, s.ClaimCreateSerializer,
     s.CommentInSerializer, s.RespondSerializer, s.WithdrawSerializer, s.DisputeSerializer, s.DisputeUploadSerializer,
     s.EvidenceRemoveSerializer, s.EvidenceUploadSerializer, s.RequestInfoSerializer, s.ApproveSerializer,
     s.RejectSerializer, s.TokenRequestSerializer, s.AssociationsQuerySerializer, reviews.api.BulkAssignInSerializer,
-    reviews.api.SlaQuerySerializer, integrations.api.EndpointInSerializer, integrations.api.ImportUploadSerializer,
+    reviews.api.SlaQuerySerializer, integrations.api.EndpointInSerializer, integrations.api.ImportUploadSerializer, teams.api.InvitationInSerializer,
 ]  # fmt: skip
 
 
@@ -104,7 +115,7 @@ def form_classes() -> list[type[forms.Form]]:
     while pending:
         cls = pending.pop()
         pending += cls.__subclasses__()
-        if cls.__module__.split(".")[0] in ("claims", "reviews", "integrations"):
+        if cls.__module__.split(".")[0] in ("claims", "reviews", "integrations", "teams"):
             found.append(cls)
     return found
 
