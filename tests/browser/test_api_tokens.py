@@ -28,6 +28,7 @@ def test_create_a_token_see_it_once_use_it_revoke_it(live_server, page, screensh
     blocked = []
     page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
     sign_in(page, live_server.url, "fabrikam-global")
+    page.locator("header details.account summary").click()  # the account menu holds the link
     page.get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("CRM sync")
     page.get_by_label("Expires after (days)").fill("30")
