@@ -21,9 +21,12 @@ feed (the company is the first filter of every query), and a row's details are r
 Read marks: `User.notifications_read_up_to` (a history id: "mark all read" moves it to the
 newest row the page showed) and one NotificationRead row per row marked read one by one
 above it (deleted when "mark all read" passes them). Unread = followed, above the mark, not
-marked. Every query is set-based through the company's (or the reviewer's) claim index and
-ClaimEvent(claim, id): a page costs the same number of queries however many rows there are,
-and the header badge is one COUNT capped at BADGE_CAP rows.
+marked. Every query is set-based, one per list whatever its length: a page costs the same
+number of queries however many rows there are, and the header badge is one COUNT capped at
+BADGE_CAP rows. No new index on the history (each costs every write): PostgreSQL reads a
+small company's feed through its claims (company index, then ClaimEvent's claim index) and a
+large one's backward along the history's primary key; measured at 180,000 history rows over
+3,000 claims, the page's list and the badge take under 0.3 ms for either.
 """
 
 from __future__ import annotations

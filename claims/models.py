@@ -631,9 +631,6 @@ class ClaimEvent(models.Model):
                 include=["claim"],
                 condition=Q(action__in=INSIGHT_ACTIONS),
             ),
-            # The notifications page and its unread counts (claims.feed): a company's (or a
-            # reviewer's) claims, then each claim's rows newer than the user's read mark.
-            models.Index(fields=["claim", "id"], name="claimevent_claim_feed_idx"),
         ]
 
     def __str__(self) -> str:

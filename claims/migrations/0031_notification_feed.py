@@ -40,10 +40,6 @@ class Migration(migrations.Migration):
             name='notifications_read_up_to',
             field=models.BigIntegerField(blank=True, null=True, verbose_name='notifications read up to'),
         ),
-        migrations.AddIndex(
-            model_name='claimevent',
-            index=models.Index(fields=['claim', 'id'], name='claimevent_claim_feed_idx'),
-        ),
         migrations.AddField(
             model_name='notificationread',
             name='event',
