@@ -136,8 +136,9 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The language of the pages and emails. Empty: the browser's language."),
     )
-    # The in-app notifications page: emails newer than this are unread.
-    notifications_seen_at = models.DateTimeField(_("notifications read at"), null=True, blank=True)
+    # The in-app notifications page (claims.feed): history rows up to this id are read ("mark
+    # all read"); newer ones are unread unless marked one by one (NotificationRead).
+    notifications_read_up_to = models.BigIntegerField(_("notifications read up to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -822,3 +823,19 @@ class ApiToken(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at <= (now or timezone.now())
+
+
+class NotificationRead(models.Model):
+    """One history row a user marked read on the notifications page (claims.feed), newer than
+    their "mark all read" mark; "mark all read" deletes the rows it covers."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    event = models.ForeignKey(ClaimEvent, on_delete=models.CASCADE, related_name="+", verbose_name=_("history entry"))
+
+    class Meta:
+        verbose_name = _("notification read")
+        verbose_name_plural = _("notifications read")
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="notificationread_user_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.event_id}"

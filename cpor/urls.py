@@ -31,6 +31,8 @@ urlpatterns = [
     path("team/", include("teams.urls")),
     path("consent/<str:token>/", claim_views.consent, name="consent"),
     path("notifications/", inbox.notifications_page, name="notifications"),
+    path("notifications/read/", inbox.notifications_read_all, name="notifications-read-all"),
+    path("notifications/<int:event_id>/read/", inbox.notification_read, name="notification-read"),
     path("api/v1/", include("claims.api.urls")),
     path("api/v1/", include("reviews.urls_api")),
     path("api/v1/", include("integrations.urls_api")),

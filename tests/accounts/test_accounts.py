@@ -214,7 +214,7 @@ def test_an_address_staff_enter_in_the_admin_is_verified(admin_client, fabrikam)
     data.pop("user_permissions", None)
     data.pop("password", None)
     data.pop("date_joined", None)
-    data.pop("notifications_seen_at", None)
+    data.pop("notifications_read_up_to", None)
     response = admin_client.post(f"/admin/claims/user/{fabrikam.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert EmailAddress.objects.get(user=fabrikam, primary=True, verified=True).email == "global2@fabrikam.example"

@@ -1,56 +1,159 @@
-"""The in-app notifications page: what was emailed to me, newest first, unread count in the header."""
+"""The notifications page (claims.feed): the history of the company's claims that the user's
+role follows, newest first, worded in the reader's language, with unread counts in the
+header and per claim, per-item and "mark all read" marks. Emails are unchanged (test_outbox)."""
 
-from tests.claims.test_competing import RATIONALE, northwind_data
-from tests.conftest import Builder
+from __future__ import annotations
 
+import re
 
-def test_the_header_counts_unread_emails_and_the_page_lists_them_newest_first(
-    client, build, northwind, ana, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        held = Builder(northwind, ana).approved(northwind_data())
-        winner = build.under_review()
-        from reviews import services as review
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
-        review.review_approve(claim=winner, reviewer=ana, rationale=RATIONALE)
-    client.force_login(northwind)  # global@northwind.example gets the arbitration email
-    header = client.get("/claims/").content.decode()
-    assert '<span class="badge"' in header and ">1</span>" in header
-    page = client.get("/notifications/").content.decode()
-    assert "association ended, decided for another partner" in page and 'class="unread"' in page
-    assert f"/claims/{held.pk}/" in page and "Fabrikam" not in page
-    # Read now: the count is gone and the row is no longer new.
-    assert '<span class="badge"' not in client.get("/claims/").content.decode()
-    assert 'class="unread"' not in client.get("/notifications/").content.decode()
+from claims import feed, services
+from claims.choices import EventAction
+from claims.models import Claim, ClaimEvent, NotificationRead, User
+from reviews import services as review
+from tests.claims.test_partner_visible_history import lifecycle  # noqa: F401 - the fixture
+from tests.conftest import another_customer, m365_data
 
 
-def test_nobody_sees_anyone_elses_emails(client, build, fabrikam, ana, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        build.approved()  # emails go to the partner contact and the customer, not to these users
-    client.force_login(ana)
-    page = client.get("/notifications/").content.decode()
-    assert "Nothing was emailed to you yet." in page and "megan.bowen" not in page
+def _badge(client) -> int | None:
+    html = client.get("/claims/").content.decode()
+    found = re.search(r'<a href="/notifications/">[^<]*<span class="badge"[^>]*>(\d+)</span>', html)
+    return int(found.group(1)) if found else None
 
 
-def test_the_notifications_page_query_count_does_not_grow(client, build, fabrikam, django_assert_max_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
+def _page(client, page: int = 1) -> str:
+    return client.get(f"/notifications/?page={page}").content.decode()
 
-    from claims import notifications
 
-    claim = build.submitted()
+def test_the_page_shows_the_companys_events_not_only_emails_to_the_user(client, build, fabrikam_billing, ana):
+    """Fails before: the page listed emails to the user, and nothing is emailed to a billing admin here."""
+    claim = build.under_review()
+    review.review_reject(claim=claim, reviewer=ana, reason="insufficient_poe", message="No signature on page 2.")
+    client.force_login(fabrikam_billing)
+    html = _page(client)
+    assert f'href="/claims/{claim.pk}/"' in html
+    assert str(EventAction.REJECTED.label) in html and "No signature on page 2." in html
+    assert str(EventAction.EVIDENCE_ADDED.label) not in html  # billing admins follow decisions, not uploads
+    assert _badge(client) == 1
 
-    def mail_me(n):
-        notifications.enqueue(
-            [notifications.build("comment_posted", to=fabrikam.email, claim=claim, context={"body": f"b{i}"}, now=timezone.now()) for i in range(n)]
-        )  # fmt: skip
 
-    mail_me(1)
+def test_each_role_follows_its_actions_and_nobody_is_told_what_they_did(build, fabrikam, fabrikam_billing, fabrikam_viewer, ana):
+    claim = build.under_review()  # created, uploaded and submitted by fabrikam (Global admin)
+    services.comment_add(claim=claim, actor=ana, body="Checking.")
+    review.review_request_info(claim=claim, reviewer=ana, reasons=["missing_poe"], message="Which page?")
+    services.claim_respond(claim=claim, actor=fabrikam_billing, message="Page 3.")
+
+    def actions(user):
+        return set(feed.feed(user).values_list("action", flat=True))
+
+    assert actions(fabrikam) == {"review_started", "commented", "info_requested", "responded"}
+    assert actions(fabrikam_billing) == {"info_requested"}  # not its own answer, not the comment
+    assert actions(fabrikam_viewer) == set()  # no claims role
+    assert actions(ana) == {"evidence_added", "submitted", "responded"}  # assigned to ana: what the partner did
+    assert feed.FOLLOWS["global_admin"] == frozenset(EventAction.values)
+
+
+def test_unread_counts_per_item_and_all_read(client, build, fabrikam, northwind, ana):
+    a = build.under_review()
+    b = build.under_review(m365_data(**another_customer(1)))
+    for claim in (a, b):
+        services.comment_add(claim=claim, actor=ana, body="One.")
+    client.force_login(fabrikam)
+    assert _badge(client) == 4  # review started and a comment on each
+    html = _page(client)
+    assert html.count('class="unread"') == 4
+    assert 'aria-label="2 unread on this claim"' in html
+    first = feed.feed(fabrikam).filter(claim=a).order_by("pk").first()
+    assert client.post(f"/notifications/{first.pk}/read/").status_code == 302
+    assert _badge(client) == 3
+    assert f'<li class="unread" id="n{first.pk}"' not in _page(client)
+    # Another company's row cannot be marked, nor is it visible: 404.
+    other = ClaimEvent.objects.filter(claim__company=northwind.company).first() or ClaimEvent.objects.create(
+        claim=Builder_other(northwind, ana), at=first.at, actor_role="partner", action="commented"
+    )
+    assert client.post(f"/notifications/{other.pk}/read/").status_code == 404
+    newest = feed.feed(fabrikam).order_by("-pk").first().pk
+    client.post("/notifications/read/", {"up_to": str(newest)})
+    assert _badge(client) is None and 'class="unread"' not in _page(client)
+    assert not NotificationRead.objects.filter(user=fabrikam).exists()  # covered by the mark
+    services.comment_add(claim=a, actor=ana, body="Two.")
+    assert _badge(client) == 1
+    assert User.objects.get(pk=fabrikam.pk).notifications_read_up_to == newest
+
+
+def Builder_other(northwind, ana) -> Claim:
+    from tests.claims.test_competing import northwind_data
+    from tests.conftest import Builder
+
+    return Builder(northwind, ana).submitted(northwind_data())
+
+
+def test_worded_in_the_readers_language(client, build, fabrikam, ana):
+    claim = build.under_review()
+    review.review_approve(claim=claim, reviewer=ana)
+    fabrikam.language = "pt-br"
+    fabrikam.save(update_fields=["language"])
+    client.force_login(fabrikam)
+    html = _page(client)
+    with translation.override("pt-br"):
+        approved = str(EventAction.APPROVED.label)
+    assert approved != "Approved" and approved in html
+
+
+def test_another_companys_events_never_appear_arbitration_included(client, lifecycle, fabrikam, fabrikam_billing, northwind):  # noqa: F811
+    winner, held = lifecycle["winner"], lifecycle["held"]
+    read = {}
+    for user, other in ((fabrikam, northwind), (fabrikam_billing, northwind), (northwind, fabrikam)):
+        rows = feed.feed(user)
+        assert not rows.exclude(claim__company_id=user.company_id).exists()
+        html, n = "", 1
+        while True:
+            page = _client_page(client, user, n)
+            html += page
+            if f"?page={n + 1}" not in page:
+                break
+            n += 1
+        names = [other.company.name, *Claim.objects.filter(company_id=other.company_id).values_list("name", flat=True)]
+        names += User.objects.filter(company_id=other.company_id).values_list("username", flat=True)
+        for name in names:
+            assert name not in html, (user.username, name)
+        for pk in Claim.objects.filter(company_id=other.company_id).values_list("pk", flat=True):
+            assert f"/claims/{pk}/" not in html
+        read[user.username] = set(rows.values_list("action", flat=True))
+    # Both sides of the arbitration were told, each of its own claim.
+    assert {"arbitration_started", "approved", "associations_restored"} <= read[fabrikam.username]
+    assert {"arbitration_started", "arbitration_decided", "association_restored"} <= read[northwind.username]
+    assert feed.feed(northwind).filter(claim=held, action="arbitration_decided").exists()
+    assert not feed.feed(northwind).filter(claim=winner).exists()
+    assert read[fabrikam_billing.username] <= feed.ADMIN_TOPICS
+
+
+def _client_page(client, user, n):
+    client.force_login(user)
+    return _page(client, n)
+
+
+@pytest.mark.parametrize("more", [12])
+def test_the_page_and_badge_cost_the_same_queries_as_events_grow(client, build, fabrikam, ana, more, django_assert_num_queries):
+    claim = build.under_review()
+    services.comment_add(claim=claim, actor=ana, body="First.")
     client.force_login(fabrikam)
     with CaptureQueriesContext(connection) as few:
-        client.get("/notifications/")
-    mail_me(15)
-    with django_assert_max_num_queries(len(few)):
-        html = client.get("/notifications/").content.decode()
-    assert html.count("Open the claim") == 16
+        html = _page(client)
+    queries = len(few)  # now: the connection's query log is a bounded deque
+    assert 'class="unread"' in html and queries > 3
+    for i in range(more):
+        other = build.under_review(m365_data(**another_customer(i + 1))) if i % 3 == 0 else claim
+        services.comment_add(claim=other, actor=ana, body=f"Comment {i}.")
+    first = feed.feed(fabrikam).order_by("pk").first()
+    client.post(f"/notifications/{first.pk}/read/")
+    with django_assert_num_queries(queries):
+        html = _page(client)
+    assert html.count("<li") >= more + 2
+    with CaptureQueriesContext(connection) as badge:
+        feed.unread_count(fabrikam)
+    assert len(badge) == 1
