@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0030_evidence_scan_status'),
+        ('claims', '0031_notification_feed'),
     ]
 
     operations = [
