@@ -111,7 +111,10 @@ GLOSSARY = [
             "or Web-Direct (not CSP), provisioned, and active or in its grace period."
         ),
     ),
-    (pgettext_lazy("glossary term", "MPN ID"), _("Your company's partner ID the claim counts for. A wrong MPN ID loses incentives.")),
+    (
+        pgettext_lazy("glossary term", "MPN ID"),
+        _("Your company's partner ID the claim counts for. A wrong MPN ID loses incentives."),
+    ),
     (
         pgettext_lazy("glossary term", "Solution area and activity"),
         _("What you did for the customer: presales, usage or revenue association, in Business Applications or Microsoft 365."),
@@ -123,12 +126,18 @@ GLOSSARY = [
             "execution and decide; the other partner is never named to you."
         ),
     ),
-    (pgettext_lazy("glossary term", "Dispute"), _("A request to review a rejection again, with a justification or new proof of execution.")),
+    (
+        pgettext_lazy("glossary term", "Dispute"),
+        _("A request to review a rejection again, with a justification or new proof of execution."),
+    ),
     (
         pgettext_lazy("glossary term", "Consent period"),
         _("The days after approval when the customer may deny the association. Denial rejects the claim."),
     ),
-    (pgettext_lazy("glossary term", "Incentive eligibility evaluation"), _("Where an approved claim goes once the consent period has passed.")),
+    (
+        pgettext_lazy("glossary term", "Incentive eligibility evaluation"),
+        _("Where an approved claim goes once the consent period has passed."),
+    ),
     (
         pgettext_lazy("glossary term", "Overdue"),
         _("A claim whose review did not start or was not decided before its clock ended."),
