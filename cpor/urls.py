@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from claims import account_views as account_pages
-from claims import inbox, sso
+from claims import help, inbox, sso
 from claims import views as claim_views
 from claims.api.docs import DocsView
 
@@ -33,6 +33,10 @@ urlpatterns = [
     path("notifications/", inbox.notifications_page, name="notifications"),
     path("notifications/read/", inbox.notifications_read_all, name="notifications-read-all"),
     path("notifications/<int:event_id>/read/", inbox.notification_read, name="notification-read"),
+    path("help/", help.help_home, name="help"),
+    path("help/partner/", help.help_partner, name="help-partner"),
+    path("help/reviewer/", help.help_reviewer, name="help-reviewer"),
+    path("help/customer/", help.help_customer, name="help-customer"),
     path("api/v1/", include("claims.api.urls")),
     path("api/v1/", include("reviews.urls_api")),
     path("api/v1/", include("integrations.urls_api")),

@@ -51,11 +51,11 @@ def screenshot():
     """Writes docs/screenshots/<name>.png (tracked files) only for `make screenshots`
     (CPOR_SCREENSHOTS=1), so `make test` leaves the work tree clean."""
 
-    def take(page, name: str) -> Path:
+    def take(page, name: str, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         if os.environ.get("CPOR_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take

@@ -121,6 +121,7 @@ def test_the_partners_pages_have_no_serious_violations(live_server, chromium, pe
         a.check("API tokens", "/account/tokens/")
         a.check("insights", "/claims/insights/", wait="canvas")
         a.check("team", "/team/")
+        a.check("help", "/help/partner/")
         a.check("not found", "/claims/999999/")
         a.check("reviewer page refused", "/review/")
         a.done()
@@ -142,6 +143,7 @@ def test_the_reviewers_pages_have_no_serious_violations(live_server, chromium, p
         a.check("reviewers' team", "/team/")
         a.check("review", f"/review/claims/{claim.pk}/")
         a.check("notifications", "/notifications/")
+        a.check("help", "/help/reviewer/")
         a.check("partner page refused", "/claims/new/")
         a.done()
     finally:
@@ -157,6 +159,7 @@ def test_the_customer_the_api_docs_and_the_error_pages_have_no_serious_violation
     try:
         a.check("consent", link)
         a.check("consent link invalid", "/consent/not-a-token/")
+        a.check("customer help", "/help/customer/")
         a.check("sign in", "/accounts/login/")
         a.check("password reset", "/accounts/password/reset/")
         a.check("not found", "/no-such-page/")

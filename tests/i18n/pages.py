@@ -99,12 +99,14 @@ def every_page(users: dict[str, User], language: str) -> dict[str, str]:
     token = users["fabrikam-global"].api_tokens.get()
     pages["api token revoke"] = get_ok(partner, f"/account/tokens/{token.pk}/revoke/")
     pages["sessions"] = get_ok(partner, "/accounts/sessions/")
+    pages["partner help"] = get_ok(partner, "/help/partner/")
 
     reviewer = client_for(users["reviewer-ana"], language)
     for url in ["/review/", "/review/?show=overdue", "/review/overview/"] + [
         f"/review/claims/{c.pk}/" for c in claims if c.state != ClaimState.EDITING
     ]:
         pages[f"reviewer {url}"] = get_ok(reviewer, url)
+    pages["reviewer help"] = get_ok(reviewer, "/help/reviewer/")
 
     pages["no claims role"] = get_ok(client_for(users["fabrikam-viewer"], language), "/claims/", 403)
 
@@ -113,6 +115,7 @@ def every_page(users: dict[str, User], language: str) -> dict[str, str]:
     approved = next(c for c in claims if c.state == ClaimState.APPROVED and not c.is_deadline_passed)
     pages["consent"] = get_ok(anonymous, consent_url(approved).split("8000", 1)[-1])
     pages["consent invalid"] = get_ok(anonymous, "/consent/not-a-token/", 404)
+    pages["customer help"] = get_ok(anonymous, "/help/customer/")
 
     admin = client_for(users["root"], language)
     for url in [

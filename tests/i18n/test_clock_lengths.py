@@ -82,6 +82,13 @@ def test_no_page_or_email_names_a_default_length():
     assert "a reviewer decides within 8 business days, and that decision is final" in text[f"/claims/{rejected.pk}/dispute/"]
     assert "older than the 9 days it is valid for" in text["consent invalid"]
     assert "the customer may deny consent for 9 days" in text["/integrations/webhooks/new/"]
+    # The help pages (claims/help.py) word every clock from the settings too.
+    for where in ("partner help", "reviewer help"):
+        assert "starts the review within 3 business days" in text[where]
+        assert "answers in the claim within 6 business days" in text[where]
+        assert "may deny the association for 9 days" in text[where]
+        assert "once, within 45 days" in text[where]
+    assert "deny the association within 9 days" in text["customer help"]
 
 
 def test_decisions_and_their_confirmations_say_the_configured_lengths(client, build, fabrikam, northwind, ana):
