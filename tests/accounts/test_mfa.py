@@ -128,17 +128,21 @@ def test_a_user_of_a_required_group_without_a_second_factor_sees_only_its_set_up
         assert signed_in.status_code == 302 and signed_in_as(client) == username
         for page in [signed_in["Location"], "/", "/claims/", "/review/", "/notifications/", "/accounts/password/change/"]:
             response = client.get(page)
-            assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/", page
+            assert response.status_code == 302 and response["Location"] == "/accounts/2fa/", page
         api = client.get("/api/v1/claims/")
         assert api.status_code == 403 and api.json()["errors"][0]["code"] == "mfa_required"
-        # The set-up, the language picker and signing out stay open.
-        assert client.get("/accounts/2fa/").status_code == 200
+        # The choice of a second factor says why; the set-up, the language picker and signing out stay open.
+        choice = client.get("/accounts/2fa/")
+        assert choice.status_code == 200 and "must have a second factor" in choice.content.decode()
+        assert 'href="/accounts/2fa/totp/activate/"' in choice.content.decode()
+        assert 'href="/accounts/2fa/webauthn/add/"' in choice.content.decode()
         assert client.post("/i18n/setlang/", {"language": "it", "next": "/"}).status_code == 302
         reauthenticate = client.get("/accounts/2fa/totp/activate/")["Location"]
         assert reauthenticate.startswith("/accounts/reauthenticate/") and client.get(reauthenticate).status_code == 200
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
 
         set_up_totp(client)
+        assert "must have a second factor" not in client.get("/accounts/2fa/").content.decode()
         home = "/review/" if username == "reviewer-ana" else "/claims/"
         assert client.get(home).status_code == 200
         # Once set up it stays: this user may not remove it (staff do, in the admin).
