@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's list of security keys ("last used 2 days ago")
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
