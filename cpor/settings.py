@@ -183,6 +183,9 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 # Security keys: the relying party is the host the site is opened on (WebAuthn needs https, or
 # http://localhost for `make run`); the browser asks for the key's PIN or biometric if it has one.
 MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# A key added as "passwordless" (a passkey: kept on the device, unlocked by PIN or biometric)
+# also signs in on its own from the sign-in page, except into an "SSO only" company.
+MFA_PASSKEY_LOGIN_ENABLED = env_bool("CPOR_PASSKEY_LOGIN", True)
 # The authenticator app's secret and the recovery codes' seed are stored encrypted (Fernet):
 # CPOR_MFA_ENCRYPTION_KEYS is a comma list of Fernet keys, the first encrypts and every one
 # decrypts (put a new key first, run `manage.py mfa_encrypt_secrets`, then drop the old one).

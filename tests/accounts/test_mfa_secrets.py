@@ -123,5 +123,7 @@ def test_a_key_that_is_not_a_fernet_key_is_refused_at_start_up():
     bad = run("from django.conf import settings; settings.CPOR_MFA_ENCRYPTION_KEYS", CPOR_MFA_ENCRYPTION_KEYS="not-a-key")
     assert bad.returncode != 0 and "CPOR_MFA_ENCRYPTION_KEYS: each key must be a Fernet key" in bad.stderr
     key = Fernet.generate_key().decode()
-    good = run("from django.conf import settings; print(settings.CPOR_MFA_ENCRYPTION_KEYS)", CPOR_MFA_ENCRYPTION_KEYS=f"{key}, {key}")
+    good = run(
+        "from django.conf import settings; print(settings.CPOR_MFA_ENCRYPTION_KEYS)", CPOR_MFA_ENCRYPTION_KEYS=f"{key}, {key}"
+    )
     assert good.returncode == 0 and good.stdout.strip() == str([key, key]), good.stderr

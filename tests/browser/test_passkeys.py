@@ -76,3 +76,42 @@ def test_a_reviewer_registers_a_security_key_at_sign_in_then_signs_in_with_it(li
     key.refresh_from_db()
     assert key.last_used_at is not None
     assert blocked == []
+
+
+def test_a_passkey_signs_in_without_a_password_except_into_an_sso_only_company(live_server, page, screenshot):
+    from claims.models import User
+
+    demo.seed_directory()
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    virtual_authenticator(page)
+
+    sign_in(page, live_server.url, "fabrikam-billing")
+    page.goto(f"{live_server.url}/accounts/2fa/webauthn/add/")
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Add Security Key").wait_for()
+    page.get_by_label("Passwordless").check()  # a passkey: kept on the device, verified by it
+    page.get_by_role("button", name="Add").click()
+    page.get_by_role("heading", name="Recovery Codes").wait_for()
+    page.locator("header details.account summary").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    screenshot(page, "sign-in-passkey")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.wait_for_url(f"{live_server.url}/claims/**")  # no password, no code: the passkey is both
+    page.locator("header details.account summary").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    # Once the company signs in through its identity provider only, the passkey no longer does.
+    company = User.objects.get(username="fabrikam-billing").company
+    company.sso_only = True
+    company.save(update_fields=["sso_only"])
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.get_by_text("signs in through its identity provider only").wait_for()
+    assert page.url == f"{live_server.url}/accounts/login/"
+    page.goto(f"{live_server.url}/claims/")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+    assert blocked == []
