@@ -127,3 +127,13 @@ def test_a_key_that_is_not_a_fernet_key_is_refused_at_start_up():
         "from django.conf import settings; print(settings.CPOR_MFA_ENCRYPTION_KEYS)", CPOR_MFA_ENCRYPTION_KEYS=f"{key}, {key}"
     )
     assert good.returncode == 0 and good.stdout.strip() == str([key, key]), good.stderr
+
+
+def test_passkey_sign_in_is_on_unless_turned_off():
+    from tests.test_settings_startup import run
+
+    code = "import django; django.setup(); from django.urls import reverse; print(reverse('mfa_login_webauthn'))"
+    on = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment")
+    assert on.returncode == 0 and on.stdout.strip() == "/accounts/2fa/webauthn/login/", on.stderr
+    off = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment", CPOR_PASSKEY_LOGIN="off")
+    assert off.returncode != 0 and "NoReverseMatch" in off.stderr
