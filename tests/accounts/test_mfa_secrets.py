@@ -137,3 +137,22 @@ def test_passkey_sign_in_is_on_unless_turned_off():
     assert on.returncode == 0 and on.stdout.strip() == "/accounts/2fa/webauthn/login/", on.stderr
     off = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment", CPOR_PASSKEY_LOGIN="off")
     assert off.returncode != 0 and "NoReverseMatch" in off.stderr
+
+
+def test_only_the_sign_in_under_way_counts_as_a_passkeys(rf, fabrikam_billing):
+    """The SSO-only refusal of a passkey (claims/accounts.py) looks at the session's last
+    authentication record: a refused passkey earlier in the session does not refuse the
+    identity provider's sign-in that follows."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from claims.accounts import signing_in_by_passkey
+
+    request = rf.get("/")
+    request.session = SessionStore()
+    record_authentication(request, fabrikam_billing, "mfa", id=1, type="webauthn", passwordless=True)
+    assert signing_in_by_passkey(request, fabrikam_billing)
+    record_authentication(request, fabrikam_billing, "socialaccount", provider="partner", uid="ada")
+    assert not signing_in_by_passkey(request, fabrikam_billing)
+    record_authentication(request, fabrikam_billing, "mfa", id=1, type="webauthn", reauthenticated=True)
+    assert not signing_in_by_passkey(request, fabrikam_billing)  # a key as second factor is no passkey sign-in
