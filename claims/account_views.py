@@ -1,5 +1,5 @@
-"""The account's own pages beside allauth's (issue 21, point 5): personal API tokens.
-Thin: access (a claims role or a reviewer), form, service, render."""
+"""The account's own pages beside allauth's (issue 21, point 5): personal API tokens, and
+the removal of a security key (point 2). Thin: access (a claims role or a reviewer), form, service, render."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from allauth.account.decorators import reauthentication_required
 from allauth.core.exceptions import ReauthenticationRequired
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +22,7 @@ from . import selectors
 from .access import has_claims_role
 from .errors import DomainError
 from .forms import ApiTokenForm
+from .mfa import last_required_factor
 from .services import tokens as token_services
 
 NEW_KEY = "claims.new_api_token"
@@ -100,3 +102,20 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("The token %(name)s was revoked. Scripts using it are refused from now on.") % {"name": token.name}
     )
     return redirect("api-tokens")
+
+
+class RemoveSecurityKeyView(webauthn_views.RemoveWebAuthnView):
+    """allauth's removal of a security key, except the last second factor of a user whom
+    CPOR_MFA_REQUIRED_FOR names (as allauth's adapter refuses for the authenticator app)."""
+
+    def form_valid(self, form) -> HttpResponse:
+        if last_required_factor(self.get_object()):
+            messages.error(
+                self.request,
+                _("Your account must keep a second factor: add another security key or an authenticator app first."),
+            )
+            return redirect("mfa_list_webauthn")
+        return super().form_valid(form)
+
+
+remove_security_key = RemoveSecurityKeyView.as_view()

@@ -14,7 +14,8 @@ What allauth does not decide for this product is here:
   has none saved yet.
 - A company set to "SSO only" (claims/sso.py) signs in through its identity provider alone:
   its users' passwords are refused at sign-in, by the token endpoint and the admin, and
-  "forgot password" sends them an email saying so instead of a link (`local_password_refused`).
+  "forgot password" sends them an email saying so instead of a link (`local_password_refused`);
+  so is a passkey sign-in (`AccountAdapter.pre_login`).
 - django-axes alone locks sign-ins out (cpor.security): a completed password reset lifts
   the user's locks, and allauth's own failed-login limit is off (settings).
 """
@@ -27,11 +28,13 @@ from allauth.account import forms as allauth_forms
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +71,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request: HttpRequest, user) -> None:
         super().login(request, user)
         save_browser_language(request=request, user=user)
+
+    def pre_login(self, request: HttpRequest, user, **kwargs):
+        # A passkey signs in without a password (allauth.mfa, MFA_PASSKEY_LOGIN_ENABLED), but
+        # not into a company that signs in through its identity provider only.
+        if user.is_active and local_password_refused(user) and signing_in_by_passkey(request, user):
+            from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            request.session.pop(AUTHENTICATION_METHODS_SESSION_KEY, None)
+            self.add_message(request, messages.ERROR, message=SSO_ONLY_MESSAGE)
+            return redirect("login")
+        return super().pre_login(request, user, **kwargs)
 
 
 class LoginForm(allauth_forms.LoginForm):
@@ -112,6 +128,15 @@ SSO_ONLY_MESSAGE = _(
 def local_password_refused(user) -> bool:
     """The user's company is set to "SSO only": no sign-in or reset with a local password."""
     return bool(user.company_id) and user.company.sso_only
+
+
+def signing_in_by_passkey(request: HttpRequest, user) -> bool:
+    """The sign-in under way is a passkey's (the session's last authentication record)."""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    records = get_authentication_records(request, user)
+    last = records[-1] if records else {}
+    return (last.get("method"), last.get("type"), last.get("passwordless")) == ("mfa", "webauthn", True)
 
 
 def save_browser_language(*, request: HttpRequest, user) -> None:

@@ -12,21 +12,31 @@ every sign-in of a user who has set one up. What it does not decide for this pro
 - No way around it: the password token endpoint and the admin's own sign-in form take a
   password only, so they refuse anyone with a second factor or who must have one
   (`password_only_refused`).
+- Either second factor meets the requirement: an authenticator app (TOTP) or a security
+  key / passkey (WebAuthn); a required user keeps at least one of them (`MfaAdapter`).
+- Secrets at rest: the authenticator app's secret and the recovery codes' seed are stored
+  encrypted (Fernet, keys from CPOR_MFA_ENCRYPTION_KEYS: the first encrypts, every one
+  decrypts; `MfaAdapter.encrypt/decrypt`). A value stored before encryption came in is read
+  as it is and re-encrypted by `manage.py mfa_encrypt_secrets`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
@@ -68,13 +78,104 @@ def password_only_refused(user) -> bool:
     return mfa_required(user) or is_mfa_enabled(user)
 
 
+# An encrypted value is stored as this prefix and a Fernet token; anything else is a value
+# stored before encryption came in (a base32 TOTP secret, a hex seed), read as it is.
+ENCRYPTED_PREFIX = "fernet:"
+
+
+def encryption_keys() -> list[str]:
+    """CPOR_MFA_ENCRYPTION_KEYS, else one key derived from SECRET_KEY followed by one per
+    SECRET_KEY_FALLBACKS (so rotating SECRET_KEY the Django way keeps the secrets readable)."""
+    if settings.CPOR_MFA_ENCRYPTION_KEYS:
+        return list(settings.CPOR_MFA_ENCRYPTION_KEYS)
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if not secrets[0]:
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY or CPOR_MFA_ENCRYPTION_KEYS to store second factors.")
+    return [derived_key(secret) for secret in secrets if secret]
+
+
+def derived_key(secret: str) -> str:
+    digest = hashlib.sha256(b"cpor-claims.mfa-secrets:" + secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in encryption_keys()])
+
+
+def encrypt_secret(text: str) -> str:
+    return ENCRYPTED_PREFIX + _fernet().encrypt(text.encode()).decode()
+
+
+def decrypt_secret(stored: str) -> str:
+    if not stored.startswith(ENCRYPTED_PREFIX):
+        return stored  # stored before encryption came in (manage.py mfa_encrypt_secrets)
+    try:
+        return _fernet().decrypt(stored[len(ENCRYPTED_PREFIX) :].encode()).decode()
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "A second factor's secret was encrypted with a key CPOR_MFA_ENCRYPTION_KEYS no longer lists: "
+            "put the old key back (after the new one) and run manage.py mfa_encrypt_secrets."
+        ) from exc
+
+
+def reencrypt_secret(stored: str) -> str:
+    """`stored` encrypted with the first key: a plaintext value is encrypted, a value under an
+    older key is rotated, a value under the first key is left as it is."""
+    if stored.startswith(ENCRYPTED_PREFIX):
+        try:
+            Fernet(encryption_keys()[0]).decrypt(stored[len(ENCRYPTED_PREFIX) :].encode())
+            return stored
+        except InvalidToken:
+            pass
+    return encrypt_secret(decrypt_secret(stored))
+
+
+# The fields of Authenticator.data that allauth passes through encrypt().
+SECRET_FIELDS = {Authenticator.Type.TOTP: ("secret",), Authenticator.Type.RECOVERY_CODES: ("seed",)}
+
+
+def encrypt_stored_secrets() -> int:
+    """Every stored TOTP secret and recovery-code seed encrypted with the first key; returns
+    how many authenticators were rewritten (`manage.py mfa_encrypt_secrets`)."""
+    changed = 0
+    for authenticator in Authenticator.objects.filter(type__in=SECRET_FIELDS).iterator():
+        data = dict(authenticator.data)
+        for field in SECRET_FIELDS[authenticator.type]:
+            if data.get(field):
+                data[field] = reencrypt_secret(data[field])
+        migrated = data.get("migrated_codes")
+        if isinstance(migrated, list):
+            data["migrated_codes"] = [reencrypt_secret(code) for code in migrated]
+        if data != authenticator.data:
+            Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+            changed += 1
+    return changed
+
+
 class MfaAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        return encrypt_secret(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return decrypt_secret(encrypted_text)
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        # A user who must have a second factor keeps their authenticator app; staff remove it
-        # in the admin when the device is lost (the user then sets up a new one at sign-in).
-        if authenticator.type == Authenticator.Type.TOTP and mfa_required(authenticator.user):
+        # A user who must have a second factor keeps one: their authenticator app goes only
+        # while a security key remains (and the last key only while the app remains, see
+        # `last_required_factor`); staff remove it in the admin when the device is lost (the
+        # user then sets up a new one at sign-in).
+        if last_required_factor(authenticator):
             return False
         return super().can_delete_authenticator(authenticator)
+
+
+def last_required_factor(authenticator: Authenticator) -> bool:
+    """`authenticator` is the last second factor of a user who must have one."""
+    if authenticator.type not in SIGN_IN_TYPES or not mfa_required(authenticator.user):
+        return False
+    others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=SIGN_IN_TYPES)
+    return not others.exclude(pk=authenticator.pk).exists()
 
 
 class AdminLoginForm(AdminAuthenticationForm):
@@ -101,26 +202,27 @@ SETUP_PATH_NAMES = ("mfa_index", "account_reauthenticate", "logout", "set_langua
 
 
 class MfaSetupRequiredMiddleware:
-    """Sends a signed-in user whom CPOR_MFA_REQUIRED_FOR names, and who has no authenticator
-    app yet, to its set-up from every page; the API answers 403 `mfa_required`. Token
-    requests are authenticated inside DRF, after this: the token endpoint refuses such users
-    a token in the first place."""
+    """Sends a signed-in user whom CPOR_MFA_REQUIRED_FOR names, and who has no second factor
+    yet (authenticator app or security key), to the choice of one (allauth's /accounts/2fa/,
+    which then says why: `request.mfa_setup_required`) from every page; the API answers 403
+    `mfa_required`. Token requests are authenticated inside DRF, after this: the token
+    endpoint refuses such users a token in the first place."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The group test is free; only users of a required group cost a query (one EXISTS).
-        if (
-            mfa_required(request.user)
-            and not self._allowed(request.path)
-            and not idp_asked_second_factor(request)
-            and needs_mfa_setup(request.user)
-        ):
-            if request.path.startswith("/api/"):
-                error = ErrorItem("mfa_required", params=(("case", "setup"),))
-                return JsonResponse({"errors": [error.as_dict()]}, status=403)
-            return redirect("mfa_activate_totp")
+        required = mfa_required(request.user)
+        if required and not self._allowed(request.path) and not idp_asked_second_factor(request):
+            if needs_mfa_setup(request.user):
+                if request.path.startswith("/api/"):
+                    error = ErrorItem("mfa_required", params=(("case", "setup"),))
+                    return JsonResponse({"errors": [error.as_dict()]}, status=403)
+                return redirect("mfa_index")
+        # For the set-up pages (templates/mfa/index.html): asked only where a page reads it.
+        user = request.user
+        request.mfa_setup_required = SimpleLazyObject(lambda: required and needs_mfa_setup(user))
         return self.get_response(request)
 
     @staticmethod

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's list of security keys ("last used 2 days ago")
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -172,13 +173,35 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # Second factor (allauth.mfa, claims/mfa.py; docs/operations.md, "Second factor"): an
-# authenticator app (TOTP) with single-use recovery codes, asked for after the password at
-# every sign-in. WebAuthn/passkeys are not offered yet. CPOR_MFA_REQUIRED_FOR names the groups
+# authenticator app (TOTP) or a security key / passkey (WebAuthn), with single-use recovery
+# codes, asked for after the password at every sign-in. CPOR_MFA_REQUIRED_FOR names the groups
 # that must set one up before anything else: reviewers and Global admins unless set; empty
 # turns the requirement off (`make run`'s demo and the tests do). The password token endpoint
 # refuses users with a second factor or in these groups (`mfa_required`).
 MFA_ADAPTER = "claims.mfa.MfaAdapter"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Security keys: the relying party is the host the site is opened on (WebAuthn needs https, or
+# http://localhost for `make run`); the browser asks for the key's PIN or biometric if it has one.
+MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# A key added as "passwordless" (a passkey: kept on the device, unlocked by PIN or biometric)
+# also signs in on its own from the sign-in page, except into an "SSO only" company.
+MFA_PASSKEY_LOGIN_ENABLED = env_bool("CPOR_PASSKEY_LOGIN", True)
+# The authenticator app's secret and the recovery codes' seed are stored encrypted (Fernet):
+# CPOR_MFA_ENCRYPTION_KEYS is a comma list of Fernet keys, the first encrypts and every one
+# decrypts (put a new key first, run `manage.py mfa_encrypt_secrets`, then drop the old one).
+# Unset, a key derived from DJANGO_SECRET_KEY (and its fallbacks) is used: set it in production
+# so that rotating the secret key never touches the second factors.
+CPOR_MFA_ENCRYPTION_KEYS = env_list("CPOR_MFA_ENCRYPTION_KEYS")
+for _key in CPOR_MFA_ENCRYPTION_KEYS:
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "CPOR_MFA_ENCRYPTION_KEYS: each key must be a Fernet key (32 url-safe base64-encoded bytes; "
+            'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+        ) from None
 MFA_TOTP_ISSUER = "CPOR Claims"
 # A code of the 30-second step before or after is taken too (RFC 6238, 5.2: a phone's clock
 # drifts and a code typed at the end of its step arrives in the next); each code works once.

@@ -24,6 +24,8 @@ urlpatterns = [
     # allauth's openid_connect callback, with the ID token verified strictly (claims/sso.py).
     path("accounts/oidc/<str:provider_id>/login/callback/", sso.callback),
     path("accounts/oidc/<str:provider_id>/login/", sso.allow_identity_providers(oidc_views.login)),
+    # allauth's removal of a security key, keeping a required user's last second factor.
+    path("accounts/2fa/webauthn/keys/<int:pk>/remove/", account_pages.remove_security_key, name="mfa_remove_webauthn"),
     path("accounts/", include("allauth.urls")),  # with allauth.usersessions' /accounts/sessions/
     path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("claims/", include("claims.urls")),

@@ -128,17 +128,21 @@ def test_a_user_of_a_required_group_without_a_second_factor_sees_only_its_set_up
         assert signed_in.status_code == 302 and signed_in_as(client) == username
         for page in [signed_in["Location"], "/", "/claims/", "/review/", "/notifications/", "/accounts/password/change/"]:
             response = client.get(page)
-            assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/", page
+            assert response.status_code == 302 and response["Location"] == "/accounts/2fa/", page
         api = client.get("/api/v1/claims/")
         assert api.status_code == 403 and api.json()["errors"][0]["code"] == "mfa_required"
-        # The set-up, the language picker and signing out stay open.
-        assert client.get("/accounts/2fa/").status_code == 200
+        # The choice of a second factor says why; the set-up, the language picker and signing out stay open.
+        choice = client.get("/accounts/2fa/")
+        assert choice.status_code == 200 and "must have a second factor" in choice.content.decode()
+        assert 'href="/accounts/2fa/totp/activate/"' in choice.content.decode()
+        assert 'href="/accounts/2fa/webauthn/add/"' in choice.content.decode()
         assert client.post("/i18n/setlang/", {"language": "it", "next": "/"}).status_code == 302
         reauthenticate = client.get("/accounts/2fa/totp/activate/")["Location"]
         assert reauthenticate.startswith("/accounts/reauthenticate/") and client.get(reauthenticate).status_code == 200
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
 
         set_up_totp(client)
+        assert "must have a second factor" not in client.get("/accounts/2fa/").content.decode()
         home = "/review/" if username == "reviewer-ana" else "/claims/"
         assert client.get(home).status_code == 200
         # Once set up it stays: this user may not remove it (staff do, in the admin).
@@ -219,3 +223,47 @@ def test_production_requires_it_of_reviewers_and_global_admins_and_refuses_an_un
     assert off.stdout.strip() == "[]"
     bad = run("from django.conf import settings; settings.CPOR_MFA_REQUIRED_FOR", CPOR_MFA_REQUIRED_FOR="reviewers,admins")
     assert bad.returncode != 0 and "CPOR_MFA_REQUIRED_FOR: unknown group(s) ['admins']" in bad.stderr
+
+
+def add_security_key(user, name: str = "Laptop") -> Authenticator:
+    """A registered security key as allauth stores it (its credential is only read when the key
+    signs in, which the browser test tests/browser/test_passkeys.py does with a real one)."""
+    from allauth.mfa.webauthn.internal.auth import WebAuthn
+
+    return WebAuthn.add(user, name, {}).instance
+
+
+def test_a_security_key_meets_the_requirement_and_a_required_user_keeps_one_second_factor(required, fabrikam):
+    client = Client()
+    sign_in(client, "fabrikam-global")
+    assert client.get("/claims/")["Location"] == "/accounts/2fa/"
+    key = add_security_key(fabrikam)
+    assert client.get("/claims/").status_code == 200  # a security key alone is a second factor
+    with time_machine.travel(T0, tick=False):
+        set_up_totp(client)  # (asks for the password again: the removals below need no other)
+
+        # With both, either may go; the last one stays (staff remove it in the admin).
+        removed = client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/")
+        assert removed.status_code == 302 and not Authenticator.objects.filter(pk=key.pk).exists()
+        client.post("/accounts/2fa/totp/deactivate/")
+        assert Authenticator.objects.filter(user=fabrikam, type=Authenticator.Type.TOTP).exists()
+
+        key = add_security_key(fabrikam)
+        client.post("/accounts/2fa/totp/deactivate/")
+        assert not Authenticator.objects.filter(user=fabrikam, type=Authenticator.Type.TOTP).exists()
+        refused = client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/", follow=True)
+        assert Authenticator.objects.filter(pk=key.pk).exists()
+        assert refused.redirect_chain[-1][0] == "/accounts/2fa/webauthn/"
+        assert "must keep a second factor" in refused.content.decode()
+        assert client.get("/claims/").status_code == 200
+
+
+def test_a_user_outside_the_required_groups_may_remove_every_second_factor(fabrikam_billing):
+    with time_machine.travel(T0, tick=False):
+        client = Client()
+        sign_in(client, "fabrikam-billing")
+        set_up_totp(client)
+        key = add_security_key(fabrikam_billing)
+        assert client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/").status_code == 302
+        client.post("/accounts/2fa/totp/deactivate/")
+    assert not Authenticator.objects.filter(user=fabrikam_billing).exists()  # recovery codes go with the last

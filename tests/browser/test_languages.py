@@ -46,7 +46,7 @@ def pick(page, name: str) -> None:
 def sign_in(page, username: str, button: str) -> None:
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(demo.PASSWORD)
-    page.locator("main").get_by_role("button", name=button).click()
+    page.locator("main").get_by_role("button", name=button, exact=True).click()
     page.wait_for_load_state()
 
 

@@ -11,7 +11,7 @@ def sign_in(page, base, username):
     page.goto(f"{base}/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_a_demo_partner_signs_in_and_sees_their_claims_in_every_status(live_server, page, screenshot):

@@ -71,6 +71,6 @@ def test_invite_email_accept_sign_in_role_works_deactivate_session_ends(live_ser
     assert page.locator("#access-log").get_by_text("Deactivated").count() >= 1
     invitee.goto(f"{base}/claims/")
     assert "/accounts/login/" in invitee.url
-    invitee.get_by_role("button", name="Sign in").wait_for()
+    invitee.get_by_role("button", name="Sign in", exact=True).wait_for()
     invitee_context.close()
     assert blocked == []

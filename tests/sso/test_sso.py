@@ -147,7 +147,7 @@ def test_a_required_second_factor_is_not_skipped_by_sso(sso, fabrikam_link, sett
     client = Client()
     sign_in_through_op(client, sso, "ada")
     # Signed in, but a Global admin without a second factor sees only its set-up.
-    assert client.get("/claims/").url == "/accounts/2fa/totp/activate/"
+    assert client.get("/claims/").url == "/accounts/2fa/"
     # Which they can do without a password (they have none: the provider just signed them in).
     assert client.get("/accounts/2fa/totp/activate/").status_code == 200
 
@@ -160,7 +160,7 @@ def test_the_identity_providers_second_factor_counts_for_that_session(sso, fabri
     # A later sign-in without it does not inherit it.
     other = Client()
     sign_in_through_op(other, sso, "ada")
-    assert other.get("/claims/").url == "/accounts/2fa/totp/activate/"
+    assert other.get("/claims/").url == "/accounts/2fa/"
 
 
 def test_a_user_with_an_authenticator_app_is_asked_its_code_after_the_provider(sso, fabrikam_link):
