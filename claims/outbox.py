@@ -184,6 +184,7 @@ class _Batch:
         ones as soon as the drain sees them, so a worker killed a moment later sends none of
         them again."""
         accepted: dict[int, str] = {}  # marked together, in one UPDATE, as soon as they are seen
+        by_request: dict[str, list[int]] = {}  # logged together: one line per request that wrote them
         while self.in_flight:
             try:
                 n, message, exc, outcome = self.senders.results.get(block=wait_one or wait_all)
@@ -194,6 +195,7 @@ class _Batch:
             now = timezone.now()
             if outcome == "sent":
                 accepted[n.pk] = message.subject[:SUBJECT_CHARS]
+                by_request.setdefault(n.request_id, []).append(n.pk)
                 self.sent += 1
                 self.senders.grow()
             elif outcome == "skipped":
@@ -203,6 +205,9 @@ class _Batch:
         if accepted:
             now = timezone.now()
             EMAILS.delivered(list(accepted), now, sent_at=now, per_row={"subject": accepted})
+            for request_id, pks in by_request.items():
+                with delivery.logged_as(request_id):
+                    log.info("Email %s sent", ", ".join(map(str, pks)))
 
     def send(self) -> None:
         senders = self.senders
@@ -216,7 +221,8 @@ class _Batch:
                     try:
                         message = render(n, self.claims.get(n.claim_id))
                     except Exception as exc:  # a template error is this email's problem, not the server's
-                        log.exception("Email %s could not be rendered", n.pk)
+                        with delivery.logged_as(n.request_id):
+                            log.exception("Email %s could not be rendered", n.pk)
                         EMAILS.attempt_failed(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
                         continue
                     senders.inbox.put((n, message))
