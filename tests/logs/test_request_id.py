@@ -5,8 +5,10 @@ every response answers with it, every log line of the request carries it, and th
 import re
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from claims import notifications
 from claims.models import Notification
 from cpor import requestid
 from integrations import services as integrations
@@ -85,3 +87,19 @@ def test_a_request_s_log_lines_and_outbox_rows_carry_its_id(fabrikam, ana, setti
 def test_the_context_is_cleared_after_the_request(client, db):
     client.get("/healthz", HTTP_X_REQUEST_ID="req-cleared-0001")
     assert requestid.current() == ""
+
+
+def test_staff_find_a_request_s_emails_by_its_id_in_the_admin(admin_client, build):
+    from structlog.contextvars import bound_contextvars
+
+    with bound_contextvars(request_id="req-admin-search-01"):
+        claim = build.submitted()
+    other = notifications.build("webhook_disabled", to="admin@example.com", claim=None, context={}, now=timezone.now())
+    notifications.enqueue([other])  # written by no request
+    ours = set(Notification.objects.filter(claim=claim).values_list("pk", flat=True))
+    assert ours
+
+    page = admin_client.get("/admin/claims/notification/", {"q": "req-admin-search-01"})
+
+    assert page.status_code == 200
+    assert {n.pk for n in page.context["cl"].result_list} == ours
