@@ -178,13 +178,14 @@ class _Batch:
         self.senders = _Senders(min(settings.CPOR_OUTBOX_CONNECTIONS, len(rows)))
         self.ahead = 2 * self.senders.count  # emails rendered and waiting for a free connection
         self.sent, self.in_flight, self.not_tried = 0, 0, []
+        # Logged when the batch ends: one line per request that wrote them, with its id.
+        self.sent_by_request: dict[str, list[int]] = {}
 
     def settle(self, *, wait_one: bool = False, wait_all: bool = False) -> None:
         """Marks the results that came back (waiting for one, or for all, if asked): the sent
         ones as soon as the drain sees them, so a worker killed a moment later sends none of
         them again."""
         accepted: dict[int, str] = {}  # marked together, in one UPDATE, as soon as they are seen
-        by_request: dict[str, list[int]] = {}  # logged together: one line per request that wrote them
         while self.in_flight:
             try:
                 n, message, exc, outcome = self.senders.results.get(block=wait_one or wait_all)
@@ -195,7 +196,7 @@ class _Batch:
             now = timezone.now()
             if outcome == "sent":
                 accepted[n.pk] = message.subject[:SUBJECT_CHARS]
-                by_request.setdefault(n.request_id, []).append(n.pk)
+                self.sent_by_request.setdefault(n.request_id, []).append(n.pk)
                 self.sent += 1
                 self.senders.grow()
             elif outcome == "skipped":
@@ -205,9 +206,6 @@ class _Batch:
         if accepted:
             now = timezone.now()
             EMAILS.delivered(list(accepted), now, sent_at=now, per_row={"subject": accepted})
-            for request_id, pks in by_request.items():
-                with delivery.logged_as(request_id):
-                    log.info("Email %s sent", ", ".join(map(str, pks)))
 
     def send(self) -> None:
         senders = self.senders
@@ -232,6 +230,9 @@ class _Batch:
                 senders.stop()
                 self.settle(wait_all=True)
                 EMAILS.release(self.not_tried)
+                for request_id, pks in self.sent_by_request.items():
+                    with delivery.logged_as(request_id):
+                        log.info("Email %s sent", ", ".join(map(str, pks)))
 
 
 def _drain(*, batch_size: int, now: datetime, ids: list[int] | None) -> tuple[int, int, bool]:
