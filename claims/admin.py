@@ -194,7 +194,8 @@ class AssociationAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "to", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     list_filter = ["status", "kind"]
-    search_fields = ["to", "subject"]
+    # A request id (the X-Request-ID a user quotes, docs/operations.md "Logs") finds its emails.
+    search_fields = ["to", "subject", "=request_id"]
     actions = ["retry"]
 
     @admin.action(description=_("Send the selected failed emails again"))

@@ -15,13 +15,18 @@ is here, once:
 - `attempt_failed()` backs off per the policy; a row is given up (failed) once its retry window,
   counted from its first attempt, is over, or its policy has no further wait;
 - `failed()` lists them and `retry()` sends them again with a fresh window.
+
+Each row stores the request id of the request (or beat run) that wrote it; the lines logged
+about a row carry it (`logged_as`), so one grep of a request id finds its emails and webhook
+deliveries in the worker's log (cpor/logs.py).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,10 +34,25 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from structlog.contextvars import bound_contextvars
+
+from cpor import requestid
 
 log = logging.getLogger(__name__)
 
 PENDING, FAILED = "pending", "failed"
+
+
+@contextmanager
+def logged_as(request_id: str) -> Iterator[None]:
+    """Lines logged in this block carry `request_id`, the id stored on the row they are about
+    (the task's own id, when it differs, stays as `run_request_id`)."""
+    current = requestid.current()
+    if not request_id or request_id == current:
+        yield
+        return
+    with bound_contextvars(request_id=request_id, **({"run_request_id": current} if current else {})):
+        yield
 
 
 @dataclass(frozen=True)
@@ -183,15 +203,19 @@ class Outbox:
             )  # fmt: skip
         except DatabaseError:
             # Not written: the row stays taken until its lease lapses, then it is tried again.
-            log.warning("%s %s: the failed attempt could not be written: %s", self.name, row.pk, error, exc_info=True)
+            with logged_as(row.request_id):
+                log.warning("%s %s: the failed attempt could not be written: %s", self.name, row.pk, error, exc_info=True)
             if not connection.in_atomic_block:
                 connection.close()
             return False
         row.status = FAILED if gave_up else PENDING
-        if gave_up:
-            log.error("%s %s given up after %s attempts since %s: %s", self.name, row.pk, attempts, first.isoformat(), error)
-        else:
-            log.warning("%s %s not delivered (attempt %s), next try at %s: %s", self.name, row.pk, attempts, now + wait, error)
+        with logged_as(row.request_id):
+            if gave_up:
+                log.error("%s %s given up after %s attempts since %s: %s", self.name, row.pk, attempts, first.isoformat(), error)
+            else:
+                log.warning(
+                    "%s %s not delivered (attempt %s), next try at %s: %s", self.name, row.pk, attempts, now + wait, error
+                )
         return gave_up
 
     # --- people -------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from cpor import requestid
+
 from . import notes
 from .choices import (
     CLAIM_ROLES,
@@ -704,6 +706,11 @@ class DeliveryRow(models.Model):
     first_attempt_at = models.DateTimeField(_("first attempt at"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The request (or beat run) that caused the row, read from the log context when it is
+    # written; the worker logs it again when it sends the row (cpor/requestid.py).
+    request_id = models.CharField(
+        _("request id"), max_length=requestid.MAX_LENGTH, blank=True, editable=False, default=requestid.current, db_default=""
+    )
 
     class Meta:
         abstract = True

@@ -178,6 +178,8 @@ class _Batch:
         self.senders = _Senders(min(settings.CPOR_OUTBOX_CONNECTIONS, len(rows)))
         self.ahead = 2 * self.senders.count  # emails rendered and waiting for a free connection
         self.sent, self.in_flight, self.not_tried = 0, 0, []
+        # Logged when the batch ends: one line per request that wrote them, with its id.
+        self.sent_by_request: dict[str, list[int]] = {}
 
     def settle(self, *, wait_one: bool = False, wait_all: bool = False) -> None:
         """Marks the results that came back (waiting for one, or for all, if asked): the sent
@@ -194,6 +196,7 @@ class _Batch:
             now = timezone.now()
             if outcome == "sent":
                 accepted[n.pk] = message.subject[:SUBJECT_CHARS]
+                self.sent_by_request.setdefault(n.request_id, []).append(n.pk)
                 self.sent += 1
                 self.senders.grow()
             elif outcome == "skipped":
@@ -216,7 +219,8 @@ class _Batch:
                     try:
                         message = render(n, self.claims.get(n.claim_id))
                     except Exception as exc:  # a template error is this email's problem, not the server's
-                        log.exception("Email %s could not be rendered", n.pk)
+                        with delivery.logged_as(n.request_id):
+                            log.exception("Email %s could not be rendered", n.pk)
                         EMAILS.attempt_failed(n, f"render: {type(exc).__name__}: {exc}", timezone.now())
                         continue
                     senders.inbox.put((n, message))
@@ -226,6 +230,9 @@ class _Batch:
                 senders.stop()
                 self.settle(wait_all=True)
                 EMAILS.release(self.not_tried)
+                for request_id, pks in self.sent_by_request.items():
+                    with delivery.logged_as(request_id):
+                        log.info("Email %s sent", ", ".join(map(str, pks)))
 
 
 def _drain(*, batch_size: int, now: datetime, ids: list[int] | None) -> tuple[int, int, bool]:

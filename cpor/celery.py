@@ -2,14 +2,59 @@
 
 import os
 
-from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init
+from celery import Celery, bootsteps, signals
+from celery.signals import beat_init, celeryd_after_setup, setup_logging, worker_init, worker_process_init
+from django_structlog.celery.receivers import CeleryReceiver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpor.settings")
 
 app = Celery("cpor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class TaskLogStep(bootsteps.Step):
+    """Each task binds the request id (and task ids) its message carries, or its own for work
+    no request caused (a beat run, cpor/logs.py), and logs its start, end and failure:
+    django-structlog's worker receivers. Its own DjangoStructLogInitStep would connect the
+    publishing receivers a second time (django_structlog's ready() did, as in every process),
+    and log each queued task twice."""
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.receiver = receiver = CeleryReceiver()  # held here: signals keep weak references
+        signals.task_prerun.connect(receiver.receiver_task_prerun)
+        signals.task_retry.connect(receiver.receiver_task_retry)
+        signals.task_success.connect(receiver.receiver_task_success)
+        signals.task_failure.connect(receiver.receiver_task_failure)
+        signals.task_revoked.connect(receiver.receiver_task_revoked)
+        signals.task_unknown.connect(receiver.receiver_task_unknown)
+        signals.task_rejected.connect(receiver.receiver_task_rejected)
+
+
+app.steps["worker"].add(TaskLogStep)
+
+
+@setup_logging.connect
+def _log_like_the_web(**kwargs) -> None:
+    """Workers and beat log through Django's LOGGING (cpor/logs.py: CPOR_LOG_FORMAT, each line
+    with its request id) instead of Celery's own format; the level is DJANGO_LOG_LEVEL."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)  # Python warnings become log lines too
+
+
+@celeryd_after_setup.connect
+def _no_banner_in_json_logs(sender, instance, **kwargs) -> None:
+    """JSON lines only: the worker's start-up banner (text art on stdout) is left out, as
+    --quiet would; its "ready" line is logged."""
+    from django.conf import settings
+
+    if settings.CPOR_LOG_FORMAT == "json":
+        instance.quiet = True
 
 
 @app.on_after_finalize.connect

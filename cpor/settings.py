@@ -5,6 +5,7 @@ DATABASE_URL the app runs on SQLite; with no REDIS_URL, Celery uses kombu's
 filesystem transport (a broker that needs no server).
 """
 
+import logging
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from . import storage_config
+from . import logs, storage_config
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "csp",
+    # Structured logs: the request's log context and its hand-over to Celery tasks (cpor/logs.py).
+    "django_structlog",
     "claims",
     "reviews",
     "integrations",
@@ -61,6 +64,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: request counts and latencies (cpor.metrics) include every other middleware's answer.
     "cpor.metrics.RequestMetricsMiddleware",
+    # A sane incoming X-Request-ID or a new one, on every response; django-structlog binds it
+    # (with the user and the client address) for every log line of the request (cpor/logs.py).
+    "cpor.logs.RequestIdMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cpor.middleware.RequestGuardMiddleware",
@@ -616,12 +623,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    # Failed and locked-out sign-ins (django-axes) are always recorded; the PDF writer's
-    # font subsetter logs every glyph at INFO.
-    "loggers": {"axes": {"level": "INFO"}, "cpor.security": {"level": "INFO"}, "fontTools": {"level": "WARNING"}},
-}
+# Logs (cpor/logs.py): readable text by default, JSON lines with CPOR_LOG_FORMAT=json; each line
+# carries the request id of the request or task that wrote it (docs/operations.md, "Logs").
+CPOR_LOG_FORMAT = (env_str("CPOR_LOG_FORMAT") or "console").strip().lower()
+if CPOR_LOG_FORMAT not in logs.FORMATS:
+    raise ImproperlyConfigured(f"CPOR_LOG_FORMAT must be one of {', '.join(logs.FORMATS)}, not {CPOR_LOG_FORMAT!r}.")
+LOGGING = logs.logging_config(CPOR_LOG_FORMAT, env_str("DJANGO_LOG_LEVEL", "INFO"))
+# The id comes from RequestIdMiddleware, which keeps a sane incoming X-Request-ID only.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# The client address is bound by cpor.logs with the project's rule (CPOR_TRUSTED_PROXIES).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line per request (request_finished, with its status); none at its start.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+# Tasks carry the request id in their headers; the worker binds it (cpor/celery.py).
+DJANGO_STRUCTLOG_CELERY_ENABLED = True

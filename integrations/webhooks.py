@@ -236,6 +236,11 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
     row = _take(delivery_id, now)
     if row is None:
         return False
+    with delivery.logged_as(row.request_id):  # the lines about this row carry its request's id
+        return _attempt(row, now)
+
+
+def _attempt(row: WebhookDelivery, now: datetime) -> bool:
     endpoint = row.endpoint
     headers = {
         "Content-Type": "application/json",

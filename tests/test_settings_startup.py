@@ -48,3 +48,17 @@ def test_the_web_process_loads_the_holiday_calendar_and_its_views_before_its_fir
     )
     result = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment")
     assert result.returncode == 0 and result.stdout.split()[-3:] == ["True", "True", "True"], result.stderr
+
+
+def test_an_unknown_log_format_stops_the_process_naming_the_setting():
+    result = run("import cpor.wsgi", DJANGO_SECRET_KEY="a-real-secret-from-the-environment", CPOR_LOG_FORMAT="xml")
+    assert result.returncode != 0 and "CPOR_LOG_FORMAT must be one of console, json" in result.stderr
+
+
+def test_the_json_format_writes_one_json_object_per_line():
+    import json
+
+    code = "import django; django.setup(); import logging; logging.getLogger('cpor.security').warning('Sign-in %s failed', 'x')"
+    result = run(code, DJANGO_SECRET_KEY="a-real-secret-from-the-environment", CPOR_LOG_FORMAT="json")
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {"event": "Sign-in x failed", "level": "warning", "logger": "cpor.security"}.items() <= lines[-1].items()
