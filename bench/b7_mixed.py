@@ -391,8 +391,8 @@ def _locust(plan_path: str, result_path: str, port: int, seconds: float) -> None
             tenant, domain = self.me["customers"].pop()
             fields["name"] = [f"{FILED} {uuid.uuid4().hex[:8]}"]
             fields["customer_tenant_id"], fields["customer_domain"] = [tenant], [domain]
-            # One workload of one area (the copied claim may name products of another area).
-            fields["solution_area"], fields["products"] = ["microsoft_365"], ["teams"]
+            # One workload, with an activity, of one area (the copied claim may be of another).
+            fields["solution_area"], fields["activity"], fields["products"] = ["microsoft_365"], ["usage"], ["teams"]
             where = self.post("/claims/new/", "file claim", fields)
             if not where or not where.rstrip("/").split("/")[-1].isdigit():
                 return
