@@ -103,6 +103,24 @@ def plan(cfg) -> dict:
     return {"partners": people, "reviewers": workers, "consent_tokens": tokens}
 
 
+def _alone(port: int, people: dict) -> dict[str, float]:
+    """Each GET page kind's median latency sent one at a time on the idle server (seconds)."""
+    from .web import cookie_headers, latency_alone
+
+    partner, reviewer = people["partners"][0], people["reviewers"][0]
+    p, r = cookie_headers(partner["session"]), cookie_headers(reviewer["session"])
+    requests = [
+        ("dashboard", ("/claims/", p)),
+        ("claim page", (f"/claims/{partner['browse'][0]}/", p)),
+        ("new claim form", (f"/claims/new/?from={partner['source']}", p)),
+        ("review queue", ("/review/", r)),
+        ("consent page", (f"/consent/{people['consent_tokens'][0]}/", {})),
+    ]
+    if reviewer["claims"]:
+        requests.append(("review page", (f"/review/claims/{reviewer['claims'][0]}/", r)))
+    return latency_alone(port, requests, 3)
+
+
 def goal_line(v, stats: dict, checks: dict) -> None:
     """Fills the B7 verdict from the locust figures (per page kind) and the after-run checks."""
     kinds = {name: s for name, s in stats["kinds"].items() if s["count"]}
@@ -119,6 +137,11 @@ def goal_line(v, stats: dict, checks: dict) -> None:
         f"{stats['requests']} requests in {stats['seconds']:.0f} s ({stats['requests'] / max(stats['seconds'], 1):.1f}/s); "
         f"{checks.get('filed', 0)} claims filed, {checks.get('answered', 0)} answers, {checks.get('asked', 0)} questions"
     )
+    if checks.get("alone"):
+        v.detail.append(
+            "alone (one request at a time, before the load): "
+            + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in checks["alone"].items())
+        )
     v.detail.append(
         f"sweep: {checks['due_start']} claims due at the start, {checks['unswept']} due by the end not swept "
         f"after the next sweep ({checks['sweeps']} sweeps ran)"
@@ -163,7 +186,8 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
     v = out["B7 mixed"] = Verdict("B7 mixed")
     sweep_every = int(os.environ.get("BENCH_B7_SWEEP_SECONDS", "30"))
     work = Path(tempfile.mkdtemp(prefix="cpor-bench-b7-"))
-    (work / "plan.json").write_text(json.dumps(plan(cfg)))
+    people = plan(cfg)
+    (work / "plan.json").write_text(json.dumps(people))
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM claims_notification")
         watermark = cursor.fetchone()[0]
@@ -187,14 +211,16 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
     except Exception as exc:  # noqa: BLE001 (a broker that is down fails the run below, visibly)
         log(f"  B7: purge failed: {exc}")
     celery = str(Path(sys.executable).with_name("celery"))
-    worker = subprocess.Popen(
-        [celery, "-A", "cpor", "worker", "--beat", "-Q", "celery,deliveries", "--concurrency", "2",
-         "--schedule", str(work / "celerybeat-schedule"), "--loglevel", "WARNING"],
-        cwd=env.ROOT, env=worker_env, stdout=open(work / "worker.log", "w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
     stats: dict = {"kinds": {}, "errors": ["locust did not run"], "requests": 0, "seconds": 0}
+    worker = None
     try:
         with Gunicorn(cfg.main_db, workers=4, extra_env=extra) as server:
+            alone = _alone(server.port, people)  # before the worker starts: the pages' own cost
+            worker = subprocess.Popen(
+                [celery, "-A", "cpor", "worker", "--beat", "-Q", "celery,deliveries", "--concurrency", "2",
+                 "--schedule", str(work / "celerybeat-schedule"), "--loglevel", "WARNING"],
+                cwd=env.ROOT, env=worker_env, stdout=open(work / "worker.log", "w"), stderr=subprocess.STDOUT,
+            )  # fmt: skip
             log(
                 f"  B7: {PARTNERS} partners, {REVIEWERS} reviewers, {CUSTOMERS} customers for {seconds:.0f} s; sweep every {sweep_every} s"
             )
@@ -247,14 +273,16 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
             "unsubmitted": Claim.objects.filter(pk__in=stats.get("submitted", []), state="editing").count(),
             "filed": Claim.objects.filter(pk__in=stats.get("submitted", [])).exclude(state="editing").count(),
             **{k: stats.get(k, 0) for k in ("answered", "asked")},
+            "alone": alone,
         }
     finally:
-        worker.terminate()
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         sink.close()
         shutil.rmtree(work, ignore_errors=True)
     goal_line(v, stats, checks)

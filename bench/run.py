@@ -36,9 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (A/B/A/B), at least 3 for a verdict")
     parser.add_argument("--seconds", type=float, default=None, help="length of each load run (default 10, small 3)")
     parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6,B7,B8")
-    parser.add_argument(
-        "--mixed-seconds", type=float, default=None, help="length of B7's mixed load (default 300, small 90)"
-    )
+    parser.add_argument("--mixed-seconds", type=float, default=None, help="length of B7's mixed load (default 300, small 90)")
     parser.add_argument(
         "--due-layout",
         choices=("spread", "filed"),
@@ -127,7 +125,9 @@ def _run(cfg: Config, only: set[str]) -> int:
         bench_outbox(cfg, out)
         lap("B6")
     if want("B7"):
-        log(f"B7 mixed load (locust): partners, reviewers and customers for {cfg.mixed_seconds:.0f} s, sweep and delivery running")
+        log(
+            f"B7 mixed load (locust): partners, reviewers and customers for {cfg.mixed_seconds:.0f} s, sweep and delivery running"
+        )
         bench_mixed(cfg, out, cfg.mixed_seconds)
         lap("B7")
     report(out, cfg, time.perf_counter() - started, took, steal_share(ticks, cpu_ticks()))

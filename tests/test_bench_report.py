@@ -67,7 +67,7 @@ def _b7_figures(**changes):
         "asked": 5,
     }
     checks = {"due_start": 10_000, "unswept": 0, "sweeps": 3, "written": 4_000, "sent": 4_000, "pending": 0}
-    checks.update({"failed": 0, "duplicates": 0, "received": 4_000, **changes})
+    checks.update({"failed": 0, "duplicates": 0, "received": 4_000, "alone": {"dashboard": 0.05}, **changes})
     return stats, checks
 
 
@@ -81,12 +81,13 @@ def test_b7_line_is_the_slowest_page_kinds_p95_against_the_budget_with_its_check
     assert v.product == [210.0] and v.floor == [250.0] and v.met
     assert v.line() == "bench B7 mixed: product 210.0 ms, floor 250.0 ms, ratio 0.84 (goal <= 1.00) met"
     assert "file claim" in v.note and any("emails: 4000 written" in d for d in v.detail)
+    assert any(d.startswith("alone (one request at a time") and "dashboard 50 ms" in d for d in v.detail)
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"unswept": 3}, {"pending": 1}, {"failed": 2}, {"duplicates": 1}, {"received": 4_001}],
-    ids=["unswept", "pending", "failed", "duplicated", "sent-twice"],
+    [{"unswept": 3}, {"pending": 1}, {"failed": 2}, {"duplicates": 1}, {"received": 4_001}, {"unsubmitted": 1}],
+    ids=["unswept", "pending", "failed", "duplicated", "sent-twice", "submit-refused"],
 )
 def test_b7_is_not_met_when_a_due_claim_stays_unswept_or_an_email_is_not_sent_exactly_once(changes):
     from bench.b7_mixed import goal_line
