@@ -23,6 +23,7 @@ class Config:
     scale_db: str
     outbox: int
     layout: str = "spread"
+    mixed_seconds: float = 300.0  # B7's load
 
     def params(self):
         from .datagen import Params

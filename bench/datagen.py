@@ -341,8 +341,10 @@ def _column_defaults() -> None:
         for field in model._meta.concrete_fields:
             if field.null or field.primary_key:
                 continue
-            if field.default is not NOT_PROVIDED and not callable(field.default):
-                value = field.get_db_prep_save(field.default, connection)
+            # dict and list: a JSON column's empty default (a callable, so each row has its own).
+            default = field.default() if field.default in (dict, list) else field.default
+            if default is not NOT_PROVIDED and not callable(default):
+                value = field.get_db_prep_save(default, connection)
             elif field.get_internal_type() in ("CharField", "TextField", "EmailField", "SlugField") and field.blank:
                 value = ""
             else:

@@ -20,6 +20,9 @@ GOALS = {
     "B5 upload": ("MB", 0.25, False),
     "B5 export": ("MB", 1.0, False),
     "B6 outbox": ("msg/s", 0.5, True),
+    # The slowest page kind's p95 under the mixed load over the 250 ms budget; any unexpected
+    # answer, unswept due claim or email not sent exactly once makes it "not met" (Verdict.errors).
+    "B7 mixed": ("ms", 1.0, False),
     "B8 insights": ("ms", 1.0, False),  # the slowest insight page's p95 over the 150 ms budget
 }
 LINES = list(GOALS)

@@ -23,6 +23,7 @@ from .b3_pages import bench_pages
 from .b4_consent import bench_consent
 from .b5_memory import bench_memory
 from .b6_outbox import bench_outbox
+from .b7_mixed import bench_mixed
 from .b8_insights import bench_insights
 from .config import Config, log, prepare_database
 from .report import Verdict, cpu_ticks, report, steal_share
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="100k claims (CI smoke run)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (A/B/A/B), at least 3 for a verdict")
     parser.add_argument("--seconds", type=float, default=None, help="length of each load run (default 10, small 3)")
-    parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6,B8")
+    parser.add_argument("--only", default="", help="comma-separated: B1,B2,B3,B4,B5,B6,B7,B8")
+    parser.add_argument("--mixed-seconds", type=float, default=None, help="length of B7's mixed load (default 300, small 90)")
     parser.add_argument(
         "--due-layout",
         choices=("spread", "filed"),
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         scale_db=os.environ.get("BENCH_SCALE_DATABASE", f"cpor_bench{suffix}_scale"),
         outbox=5_000 if args.small else 50_000,
         layout=args.due_layout,
+        mixed_seconds=args.mixed_seconds or (90.0 if args.small else 300.0),
     )
     only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
     private = None
@@ -121,6 +124,12 @@ def _run(cfg: Config, only: set[str]) -> int:
         log(f"B6 outbox drain of {cfg.outbox:,} emails vs a plain smtplib loop")
         bench_outbox(cfg, out)
         lap("B6")
+    if want("B7"):
+        log(
+            f"B7 mixed load (locust): partners, reviewers and customers for {cfg.mixed_seconds:.0f} s, sweep and delivery running"
+        )
+        bench_mixed(cfg, out, cfg.mixed_seconds)
+        lap("B7")
     report(out, cfg, time.perf_counter() - started, took, steal_share(ticks, cpu_ticks()))
     return 0
 

@@ -49,3 +49,61 @@ def test_a_line_that_timed_answers_other_than_200_is_never_met():
     v.errors.append("302 /claims/")
     assert not v.met
     assert "not met (1 answers not 200, such as 302 /claims/)" in v.line()
+
+
+def _b7_figures(**changes):
+    stats = {
+        "kinds": {
+            "dashboard": {"count": 120, "failures": 0, "p50": 40, "p95": 180},
+            "file claim": {"count": 12, "failures": 0, "p50": 90, "p95": 210},
+            "consent page": {"count": 300, "failures": 0, "p50": 10, "p95": 30},
+            "not asked": {"count": 0, "failures": 0, "p50": 0, "p95": 0},
+        },
+        "errors": [],
+        "requests": 432,
+        "seconds": 90.0,
+        "filed": 12,
+        "answered": 8,
+        "asked": 5,
+    }
+    checks = {"due_start": 10_000, "unswept": 0, "sweeps": 3, "written": 4_000, "sent": 4_000, "pending": 0}
+    checks.update({"failed": 0, "duplicates": 0, "received": 4_000, "alone": {"dashboard": 0.05}, **changes})
+    return stats, checks
+
+
+def test_b7_line_is_the_slowest_page_kinds_p95_against_the_budget_with_its_checks():
+    from bench.b7_mixed import goal_line
+    from bench.report import LINES, Verdict
+
+    assert "B7 mixed" in LINES
+    v = Verdict("B7 mixed")
+    goal_line(v, *_b7_figures())
+    assert v.product == [210.0] and v.floor == [250.0] and v.met
+    assert v.line() == "bench B7 mixed: product 210.0 ms, floor 250.0 ms, ratio 0.84 (goal <= 1.00) met"
+    assert "file claim" in v.note and any("emails: 4000 written" in d for d in v.detail)
+    assert any(d.startswith("alone (one request at a time") and "dashboard 50 ms" in d for d in v.detail)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"unswept": 3}, {"pending": 1}, {"failed": 2}, {"duplicates": 1}, {"received": 4_001}, {"unsubmitted": 1}],
+    ids=["unswept", "pending", "failed", "duplicated", "sent-twice", "submit-refused"],
+)
+def test_b7_is_not_met_when_a_due_claim_stays_unswept_or_an_email_is_not_sent_exactly_once(changes):
+    from bench.b7_mixed import goal_line
+    from bench.report import Verdict
+
+    v = Verdict("B7 mixed")
+    goal_line(v, *_b7_figures(**changes))
+    assert v.ratio < 1 and not v.met and "not met" in v.line()
+
+
+def test_b7_is_not_met_when_a_request_answered_other_than_expected():
+    from bench.b7_mixed import goal_line
+    from bench.report import Verdict
+
+    stats, checks = _b7_figures()
+    stats["errors"] = ["answer question /claims/7/respond/: 400 (x1)"]
+    v = Verdict("B7 mixed")
+    goal_line(v, stats, checks)
+    assert not v.met and "such as answer question /claims/7/respond/: 400" in v.line()

@@ -34,19 +34,20 @@ def test_bench_small_prints_one_verdict_line_per_benchmark():
         "BENCH_SCALE_DATABASE": f"{base}_bench_smoke_scale",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--small", "--runs", "1", "--seconds", "1"],
+        # B7's mixed load for 20 s (then the sweep after its end and the drain).
+        [sys.executable, "-m", "bench", "--small", "--runs", "1", "--seconds", "1", "--mixed-seconds", "20"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "the bench's own server" in result.stdout and "shared_buffers=" in result.stdout, result.stdout[:2000]
     assert not (Path(env["BENCH_PGDATA"]) / "postmaster.pid").exists(), "the bench left its server running"
     # The time line names each part's minutes and the CPU the hypervisor took (Linux).
     assert re.search(
-        r"^total [\d.]+ min \(data [\d.]+, B1 [\d.]+, .*B6 [\d.]+\), load [\d.]+, CPU steal \d+%$", result.stdout, re.M
+        r"^total [\d.]+ min \(data [\d.]+, B1 [\d.]+, .*B6 [\d.]+, B7 [\d.]+\), load [\d.]+, CPU steal \d+%$", result.stdout, re.M
     )
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("bench ")]
     assert [LINE.match(line)["name"] for line in verdicts if LINE.match(line)] == LINES, "\n".join(verdicts)
