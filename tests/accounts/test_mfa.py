@@ -267,3 +267,51 @@ def test_a_user_outside_the_required_groups_may_remove_every_second_factor(fabri
         assert client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/").status_code == 302
         client.post("/accounts/2fa/totp/deactivate/")
     assert not Authenticator.objects.filter(user=fabrikam_billing).exists()  # recovery codes go with the last
+
+
+def test_a_password_reset_neither_signs_in_nor_skips_the_second_factor(fabrikam_billing):
+    """Abuse (issue 21, "Done when"): whoever controls the mailbox resets the password, but the
+    reset signs nobody in and the new password still asks for the authenticator's code."""
+    import re as _re
+
+    from django.core import mail
+
+    with time_machine.travel(T0, tick=False):
+        owner = Client()
+        sign_in(owner, "fabrikam-billing")
+        secret, _codes = set_up_totp(owner)
+
+    with time_machine.travel(LATER, tick=False):
+        mailbox = Client()
+        mailbox.post("/accounts/password/reset/", {"email": fabrikam_billing.email})
+        link = _re.search(r"https?://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+        form = mailbox.get(link)
+        assert form.status_code == 302
+        done = mailbox.post(
+            form["Location"], {"password1": "a-new-Passw0rd-for-claims", "password2": "a-new-Passw0rd-for-claims"}
+        )
+        assert done.status_code == 302 and signed_in_as(mailbox) is None
+        asked = sign_in(mailbox, "fabrikam-billing", "a-new-Passw0rd-for-claims")
+        assert asked.status_code == 302 and asked["Location"] == "/accounts/2fa/authenticate/"
+        assert signed_in_as(mailbox) is None and mailbox.get("/claims/").status_code == 302
+        assert mailbox.post("/accounts/2fa/authenticate/", {"code": totp(secret)}).status_code == 302
+        assert signed_in_as(mailbox) == "fabrikam-billing"
+        # The owner's session ended with the reset (claims/sessions.py).
+        assert owner.get("/claims/").status_code == 302
+
+
+def test_signing_in_gives_a_new_session_key_so_a_planted_one_signs_nobody_in(fabrikam_billing):
+    """Session fixation: a session key known before sign-in (planted by an attacker) is not the
+    one the signed-in user gets, and it stays anonymous."""
+    victim = Client()
+    victim.get("/accounts/login/")
+    victim.session.save()
+    planted = victim.session.session_key
+    assert planted
+    assert sign_in(victim, "fabrikam-billing").status_code == 302
+    assert victim.session.session_key != planted and signed_in_as(victim) == "fabrikam-billing"
+    from django.conf import settings
+
+    attacker = Client()
+    attacker.cookies[settings.SESSION_COOKIE_NAME] = planted
+    assert attacker.get("/claims/").status_code == 302  # sent to sign in
