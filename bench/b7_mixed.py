@@ -43,30 +43,18 @@ def plan(cfg) -> dict:
     import uuid
     from datetime import timedelta
 
-    from allauth.mfa.models import Authenticator
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Case, Q, When
 
     from claims.consent import make_token
     from claims.models import Claim, CustomerTenant, User
 
     from .config import timezone_now
-
-    def session(user) -> str:
-        s = SessionStore()
-        s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
-        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        s.create()
-        return s.session_key
+    from .web import signed_in_session as session
+    from .web import with_second_factor
 
     partners = list(User.objects.filter(username__startswith="bench-partner-").order_by("username"))
     reviewers = list(User.objects.filter(username__startswith="bench-reviewer-").order_by("username"))
-    for user in partners + reviewers:
-        Authenticator.objects.get_or_create(
-            user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}}
-        )
+    with_second_factor(partners + reviewers)
     later = timezone_now() + timedelta(seconds=cfg.mixed_seconds + 600)
     people = []
     for i in range(PARTNERS):

@@ -6,10 +6,34 @@ from __future__ import annotations
 from .config import Config, timezone_now
 
 
-def fixtures(cfg: Config) -> dict:
-    """Tokens, sessions and ids the web benchmarks use, read from the main data set."""
+def with_second_factor(users) -> None:
+    """Reviewers and Global admins must have a second factor (CPOR_MFA_REQUIRED_FOR): without one
+    every page answers a redirect to its set-up, and the page lines would time redirects."""
+    from allauth.mfa.models import Authenticator
+
+    for user in users:
+        Authenticator.objects.get_or_create(
+            user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}}
+        )
+
+
+def signed_in_session(user) -> str:
+    """A stored session signed in as `user`, as a sign-in through the pages leaves it."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    # A backend the settings list: a session naming another one is anonymous (every page a
+    # redirect to the sign-in, which the page lines would time instead of the pages).
+    s[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    return s.session_key
+
+
+def fixtures(cfg: Config) -> dict:
+    """Tokens, sessions and ids the web benchmarks use, read from the main data set."""
     from rest_framework.authtoken.models import Token
 
     from claims.consent import make_token
@@ -18,24 +42,8 @@ def fixtures(cfg: Config) -> dict:
     partner = User.objects.get(username="bench-partner-001")
     reviewer = User.objects.get(username="bench-reviewer-01")
 
-    # Reviewers and Global admins must have a second factor (CPOR_MFA_REQUIRED_FOR): without one
-    # every page answers a redirect to its set-up, and the page lines would time redirects.
-    from allauth.mfa.models import Authenticator
-
-    for user in (partner, reviewer):
-        Authenticator.objects.get_or_create(
-            user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "JBSWY3DPEHPK3PXP"}}
-        )
-
-    def session(user) -> str:
-        s = SessionStore()
-        s[SESSION_KEY] = str(user.pk)
-        # A backend the settings list: a session naming another one is anonymous (every page a
-        # redirect to the sign-in, which the page lines would time instead of the pages).
-        s[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
-        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        s.create()
-        return s.session_key
+    with_second_factor([partner, reviewer])
+    session = signed_in_session
 
     mine = Claim.objects.filter(company_id=partner.company_id)
     consent = list(
