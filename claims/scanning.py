@@ -102,7 +102,17 @@ def scan(handle: BinaryIO) -> Verdict:
         result = _client().instream(handle)
     except BufferTooLongError as exc:
         raise TooLargeToScan(str(exc)) from exc
-    except (ClamdError, OSError) as exc:  # OSError: a send that timed out or a reset socket
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        # clamd answers "INSTREAM size limit exceeded" and closes the connection as soon as a
+        # stream passes its StreamMaxLength: a client still sending then sees the pipe break
+        # instead of the answer (which of the two depends on timing). clamd still answering
+        # means that was the limit; not answering means it went away.
+        try:
+            ping()
+        except ScannerUnavailable:
+            raise ScannerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise TooLargeToScan(f"clamd closed the stream: {exc}") from exc
+    except (ClamdError, OSError) as exc:  # OSError: a send that timed out
         raise ScannerUnavailable(f"{type(exc).__name__}: {exc}") from exc
     status, signature = result.get("stream", ("ERROR", "no answer"))
     if status == "FOUND":

@@ -47,8 +47,14 @@ def test_the_consent_page_header_does_not_lead_to_the_partner_sign_in(live_serve
     link = next(w for w in consent_mail.body.split() if "/consent/" in w).replace("http://testserver", live_server.url)
     page.goto(link)
     page.get_by_role("heading", name="Is this partner right?").wait_for()
-    assert page.locator("header a").count() == 0
     assert page.locator("header .brand").inner_text() == "CPOR Claims"
+    # Its one link is the help (issue 23, point 5), which takes a customer to the customer help,
+    # never to the partners' sign-in.
+    links = page.locator("header a")
+    assert links.count() == 1 and links.inner_text() == "Help"
+    links.click()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{live_server.url}/help/customer/") and "/accounts/login/" not in page.url
 
 
 def test_the_claim_page_prints_without_navigation_or_forms(live_server, page, people):
