@@ -3,11 +3,9 @@ the slowest page's p95 against the budget, and each page's latency on its own.""
 
 from __future__ import annotations
 
-import statistics
-
-from .config import Config, log
+from .config import Config
 from .report import Verdict
-from .web import cookie_headers, latency_alone
+from .web import cookie_headers, paced_pages
 
 
 def page_requests(fx: dict) -> list[tuple[str, tuple[str, dict]]]:
@@ -30,31 +28,6 @@ def page_requests(fx: dict) -> list[tuple[str, tuple[str, dict]]]:
 
 
 def bench_pages(cfg: Config, fx: dict, port: int, out: dict[str, Verdict]) -> None:
-    from . import load
-
     v = out["B3 pages"] = Verdict("B3 pages")
     requests = page_requests(fx)
-    load.closed(port, requests, clients=4, seconds=1)  # warm
-    alone = latency_alone(port, requests, 2 if cfg.small else 5)
-    pooled: dict[str, list[float]] = {}
-    # 10 users, each asks for a page about once a second (a person reading a list).
-    for run in range(cfg.runs):
-        r = load.paced(port, requests, users=10, rate=10.0, seconds=max(cfg.seconds * 1.5, len(requests) / 10 * 2))
-        for label, values in r.by_label.items():
-            pooled.setdefault(label, []).extend(values)
-        worst = max(r.p(0.95, label) for label in r.by_label)
-        log(f"  B3 run {run + 1}: {r.count} requests, p95 {r.p95 * 1000:.0f} ms, worst page p95 {worst * 1000:.0f} ms")
-        v.product.append(worst * 1000)
-        v.floor.append(100.0)
-        if r.errors:
-            v.errors.extend(r.errors)
-            v.note = f"errors: {r.errors[:3]}"
-    for label, _ in requests:
-        values = sorted(pooled.get(label, []))
-        if values:
-            p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-            v.detail.append(
-                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}; "
-                f"alone {alone[label] * 1000:.0f} ms"
-            )
-    v.note = v.note or "floor column: the 100 ms budget; product: the slowest page's p95"
+    paced_pages(cfg, port, requests, v, 100.0)

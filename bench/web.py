@@ -3,7 +3,7 @@ data set, their request headers, and a request's latency on its own."""
 
 from __future__ import annotations
 
-from .config import Config, timezone_now
+from .config import Config, log, timezone_now
 
 
 def with_second_factor(users) -> None:
@@ -88,3 +88,37 @@ def latency_alone(port: int, requests, times: int) -> dict[str, float]:
     for label, request in requests:
         out[label] = load.closed(port, [(label, request)], clients=1, seconds=60, max_requests=times).p50
     return out
+
+
+def paced_pages(cfg: Config, port: int, requests, v, budget_ms: float) -> None:
+    """The page lines (B3, B8): warm up, time each page alone, then 10 users each asking for a
+    page about once a second; the product is the slowest page's p95 against the budget."""
+    import statistics
+
+    from . import load
+
+    load.closed(port, requests, clients=4, seconds=1)  # warm
+    alone = latency_alone(port, requests, 2 if cfg.small else 5)
+    pooled: dict[str, list[float]] = {}
+    for run in range(cfg.runs):
+        r = load.paced(port, requests, users=10, rate=10.0, seconds=max(cfg.seconds * 1.5, len(requests) / 10 * 2))
+        for label, values in r.by_label.items():
+            pooled.setdefault(label, []).extend(values)
+        worst = max(r.p(0.95, label) for label in r.by_label)
+        log(
+            f"  {v.name.split()[0]} run {run + 1}: {r.count} requests, p95 {r.p95 * 1000:.0f} ms, worst page p95 {worst * 1000:.0f} ms"
+        )
+        v.product.append(worst * 1000)
+        v.floor.append(budget_ms)
+        if r.errors:
+            v.errors.extend(r.errors)
+            v.note = f"errors: {r.errors[:3]}"
+    for label, _ in requests:
+        values = sorted(pooled.get(label, []))
+        if values:
+            p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+            v.detail.append(
+                f"{label}: p95 {p95 * 1000:.0f} ms, median {statistics.median(values) * 1000:.0f} ms, n={len(values)}; "
+                f"alone {alone[label] * 1000:.0f} ms"
+            )
+    v.note = v.note or f"floor column: the {budget_ms:.0f} ms budget; product: the slowest page's p95"
