@@ -144,10 +144,13 @@ def run(evidence_id: int) -> str | None:
 def _local_path(evidence: ClaimEvidence):
     """A path on this machine holding the file (storages without one are copied to a temp file)."""
     try:
-        yield evidence.file.path
+        path = evidence.file.path
+    except NotImplementedError:  # Django's answer for a store with no local path (S3, Azure)
+        path = None
+    if path is not None:
+        # Outside the try: an error of the caller's block must not be taken for the store's answer.
+        yield path
         return
-    except NotImplementedError:
-        pass
     with tempfile.NamedTemporaryFile(prefix="cpor-poe-") as tmp, evidence.file.open("rb") as handle:
         for chunk in handle.chunks():
             tmp.write(chunk)
