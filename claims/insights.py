@@ -421,6 +421,16 @@ def compute_partner_insights(company_id: int, f: Filters, *, now: datetime) -> l
 
 
 CACHE_SECONDS = 60
+# A computation in flight holds this lock (seconds) so that no other request starts the same one.
+REFRESH_LOCK_SECONDS = 120
+
+
+def cache_key(scope: str, f: Filters) -> str:
+    """Where `cached` keeps the charts of `scope` for these filters in the reader's language."""
+    from django.utils.translation import get_language
+
+    params = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
+    return f"insights:{scope}:{params}:{get_language()}"
 
 
 def cached(scope: str, f: Filters, *, now: datetime, compute) -> list[Chart]:
@@ -428,17 +438,30 @@ def cached(scope: str, f: Filters, *, now: datetime, compute) -> list[Chart]:
     minute (the deadlines and ages move with the clock), then read from the cache: the page, its
     downloads and the API of the same moment share one computation. Keyed, as the review queue's
     counts are, by the newest history id (every change of a claim writes one), read in one
-    index-only query; the labels are resolved in the reader's language, which is in the key."""
+    index-only query; the labels are resolved in the reader's language, which is in the key.
+
+    One request computes, the others wait for nobody: while a computation is in flight (its lock
+    in the cache), a request for the same charts is answered with the last ones computed, so a
+    change or a new minute costs one computation, not one per request that arrives meanwhile
+    (at 1,000,000 claims a cold computation takes 0.3-1.5 s)."""
     from django.core.cache import cache
-    from django.utils.translation import get_language
 
     generation = ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
-    params = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
-    key = f"insights:{scope}:{params}:{get_language()}:{generation}:{now:%Y%m%d%H%M}"
-    charts = cache.get(key)
-    if charts is None:
+    key = cache_key(scope, f)
+    moment = (generation, f"{now:%Y%m%d%H%M}")
+    entry = cache.get(key)  # (moment, charts)
+    if entry is not None and entry[0] == moment:
+        return entry[1]
+    lock = f"{key}:computing"
+    locked = cache.add(lock, 1, REFRESH_LOCK_SECONDS)
+    if not locked and entry is not None:
+        return entry[1]  # another request is computing the new ones
+    try:
         charts = [c.resolved() for c in compute()]
-        cache.set(key, charts, CACHE_SECONDS)
+        cache.set(key, (moment, charts), CACHE_SECONDS * 60)
+    finally:
+        if locked:
+            cache.delete(lock)
     return charts
 
 

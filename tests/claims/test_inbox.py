@@ -156,4 +156,53 @@ def test_the_page_and_badge_cost_the_same_queries_as_events_grow(client, build, 
     assert html.count("<li") >= more + 2
     with CaptureQueriesContext(connection) as badge:
         feed.unread_count(fabrikam)
-    assert len(badge) == 1
+    assert len(badge) == 2  # the newest history id, then the rows written since the last look
+
+
+def _other_comments(claim, actor, n):
+    for i in range(n):
+        services.comment_add(claim=claim, actor=actor, body=f"Note {i}.")
+
+
+def test_the_badge_counts_what_was_written_since_its_last_look(build, fabrikam, ana):
+    """The badge's count is kept between looks and brought up to date with the rows written
+    since (claims.feed.unread_count); reading moves it back down."""
+    claim = build.under_review()
+    _other_comments(claim, ana, 2)
+    before = feed.unread_count(fabrikam)
+    assert before == feed.unread(fabrikam).count()
+    _other_comments(claim, ana, 3)
+    assert feed.unread_count(fabrikam) == before + 3 == feed.unread(fabrikam).count()
+    newest = feed.feed(fabrikam).order_by("-pk").first()
+    assert feed.mark_read(fabrikam, newest.pk)
+    fabrikam.refresh_from_db()
+    assert feed.unread_count(fabrikam) == before + 2 == feed.unread(fabrikam).count()
+    feed.mark_all_read(fabrikam)
+    assert feed.unread_count(fabrikam) == 0
+    _other_comments(claim, ana, 1)
+    assert feed.unread_count(fabrikam) == 1
+
+
+def test_the_badge_counts_a_row_whose_transaction_committed_after_a_newer_one(build, fabrikam, ana, monkeypatch):
+    """Rows within BADGE_LAG ids of the newest are counted again at every look: a history row
+    committed late, below a newer id that was already counted, is not missed."""
+    monkeypatch.setattr(feed, "BADGE_LAG", 2)
+    claim = build.under_review()
+    _other_comments(claim, ana, 4)
+    count = feed.unread_count(fabrikam)
+    newest = ClaimEvent.objects.order_by("-pk").first()
+    fields = {f.attname: getattr(newest, f.attname) for f in ClaimEvent._meta.concrete_fields if f.attname != "id"}
+    ClaimEvent.objects.create(id=newest.pk + 2, **fields)  # committed first
+    assert feed.unread_count(fabrikam) == count + 1
+    ClaimEvent.objects.create(id=newest.pk + 1, **fields)  # its id was taken earlier; it commits late
+    assert feed.unread_count(fabrikam) == count + 2 == feed.unread(fabrikam).count()
+
+
+def test_a_badge_at_its_cap_costs_no_query(build, fabrikam, ana, monkeypatch):
+    monkeypatch.setattr(feed, "BADGE_CAP", 3)
+    claim = build.under_review()
+    _other_comments(claim, ana, 4)
+    assert feed.unread_count(fabrikam) == 3
+    with CaptureQueriesContext(connection) as looked:
+        assert feed.unread_count(fabrikam) == 3
+    assert len(looked) == 0
