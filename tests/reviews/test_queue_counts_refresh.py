@@ -1,0 +1,76 @@
+"""The review queue's counts when counting is slow (a large queue): a page shows the last
+counts while a worker counts again, once at a time (reviews.selectors, QUEUE_COUNTS_SLOW_SECONDS)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from celery import current_app
+from django.core.cache import cache
+
+from claims import services
+from reviews import selectors
+from reviews.selectors import queue_counts
+from reviews.tasks import refresh_queue_counts
+from tests.conftest import another_customer, m365_data
+
+
+@pytest.fixture
+def slow(monkeypatch):
+    """Every count is taken for a slow one (as at a million claims)."""
+    monkeypatch.setattr(selectors, "QUEUE_COUNTS_SLOW_SECONDS", 0.0)
+
+
+def test_a_small_queue_is_counted_again_at_every_change(build, ana):
+    build.submitted()
+    assert queue_counts(me=ana)["all"] == 1
+    build.submitted(m365_data(**another_customer(1)))
+    assert queue_counts(me=ana)["all"] == 2
+
+
+def test_a_slow_count_is_shown_until_a_worker_has_counted_again(slow, build, ana, monkeypatch):
+    build.submitted()
+    assert queue_counts(me=ana)["all"] == 1
+    queued = []
+    monkeypatch.setattr(refresh_queue_counts, "delay", lambda area="": queued.append(area))  # no worker here
+    build.submitted(m365_data(**another_customer(1)))
+    assert queue_counts(me=ana)["all"] == 1  # the last counts
+    assert queue_counts(me=ana)["all"] == 1
+    assert queued == [""]  # one refresh asked for, however many pages
+    refresh_queue_counts("")  # the worker's run
+    assert queue_counts(me=ana)["all"] == 2
+    build.submitted(m365_data(**another_customer(2)))
+    assert queue_counts(me=ana)["all"] == 2
+    assert queued == ["", ""]  # the lock was released by the run
+
+
+@pytest.fixture
+def eager():
+    """The worker runs each task at once, in this process."""
+    before = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = before
+
+
+def test_a_worker_run_refreshes_what_the_page_shows_next(slow, eager, build, ana):
+    build.submitted()
+    assert queue_counts(me=ana)["all"] == 1
+    services.claim_withdraw(
+        claim=build.submitted(m365_data(**another_customer(1))), actor=build.partner, reason="no_longer_working_with_customer"
+    )
+    build.submitted(m365_data(**another_customer(2)))
+    queue_counts(me=ana)  # shows the last counts, and the (eager) worker counted meanwhile
+    assert queue_counts(me=ana)["all"] == 2
+
+
+def test_counts_too_old_are_never_shown(slow, build, ana, monkeypatch):
+    monkeypatch.setattr(refresh_queue_counts, "delay", lambda area="": None)  # a worker that never runs
+    build.submitted()
+    assert queue_counts(me=ana)["all"] == 1
+    build.submitted(m365_data(**another_customer(1)))
+    assert queue_counts(me=ana)["all"] == 1
+    entry = cache.get(selectors._shared_key(""))
+    cache.set(selectors._shared_key(""), {**entry, "at": time.time() - selectors.QUEUE_COUNTS_MAX_STALE_SECONDS - 1})
+    assert queue_counts(me=ana)["all"] == 2  # counted by the page
