@@ -125,6 +125,11 @@ def goal_line(v, stats: dict, checks: dict) -> None:
         f"{stats['requests']} requests in {stats['seconds']:.0f} s ({stats['requests'] / max(stats['seconds'], 1):.1f}/s); "
         f"{checks.get('filed', 0)} claims filed, {checks.get('answered', 0)} answers, {checks.get('asked', 0)} questions"
     )
+    if stats.get("timeline"):
+        v.detail.append(
+            "p95 by 30 s of the run: "
+            + ", ".join(f"{start}-{start + 30} s {p95:.0f} ms (n={n})" for start, n, p95 in stats["timeline"])
+        )
     if checks.get("alone"):
         v.detail.append(
             "alone (one request at a time, before the load): "
@@ -202,7 +207,7 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
     stats: dict = {"kinds": {}, "errors": ["locust did not run"], "requests": 0, "seconds": 0}
     worker = None
     try:
-        with Gunicorn(cfg.main_db, workers=4, extra_env=extra) as server:
+        with Gunicorn(cfg.main_db, workers=int(os.environ.get("BENCH_B7_WORKERS", "4")), extra_env=extra) as server:
             alone = _alone(server.port, people)  # before the worker starts: the pages' own cost
             worker = subprocess.Popen(
                 [celery, "-A", "cpor", "worker", "--beat", "-Q", "celery,deliveries", "--concurrency", "2",
@@ -475,6 +480,16 @@ def _locust(plan_path: str, result_path: str, port: int, seconds: float) -> None
             self.page(f"/consent/{next(tokens)}/", "consent page")
 
     environment = Environment(user_classes=[Partner, Reviewer, Customer])
+    # Every request's latency by when it was sent: the p95 of each 30 s of the run (the timeline
+    # shows when the load hurt, such as during the first sweep of the data set's due claims).
+    import time as clock
+
+    began, timeline = clock.monotonic(), {}
+
+    @environment.events.request.add_listener
+    def _timed(response_time=0, **_kw):
+        timeline.setdefault(int((clock.monotonic() - began) // 30), []).append(response_time)
+
     runner = environment.create_local_runner()
     runner.start(PARTNERS + REVIEWERS + CUSTOMERS, spawn_rate=20)
     gevent.spawn_later(seconds, runner.quit)
@@ -496,6 +511,9 @@ def _locust(plan_path: str, result_path: str, port: int, seconds: float) -> None
         "requests": total.num_requests,
         "seconds": (total.last_request_timestamp or 0) - (total.start_time or 0),
         "submitted": submitted,
+        "timeline": [
+            [window * 30, len(times), sorted(times)[int(0.95 * (len(times) - 1))]] for window, times in sorted(timeline.items())
+        ],
         **counters,
     }
     with open(result_path, "w") as f:

@@ -154,13 +154,16 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
 # A page whose state matches reads them. Otherwise, when counting took less than
 # QUEUE_COUNTS_SLOW_SECONDS, the page counts again at once (a small queue: always exact); when it
 # took longer, the page shows the last counts and a worker counts again
-# (reviews.tasks.refresh_queue_counts, one at a time per area), so under a steady flow of changes
-# the queue is counted once per worker run instead of on every page; counts older than
+# (reviews.tasks.refresh_queue_counts, one at a time per area, at most every ten times what the
+# last count took and at least 15 s apart), so under a steady flow of changes the queue is
+# counted a few times a minute instead of on every page; counts older than
 # QUEUE_COUNTS_MAX_STALE_SECONDS are never shown (the page counts, should no worker run).
 QUEUE_COUNTS_SECONDS = 60
 QUEUE_COUNTS_SLOW_SECONDS = 0.25
 QUEUE_COUNTS_MAX_STALE_SECONDS = 600
 QUEUE_REFRESH_LOCK_SECONDS = 120
+QUEUE_REFRESH_MIN_SECONDS = 15
+QUEUE_REFRESH_FACTOR = 10
 
 
 def queue_generation() -> int:
@@ -201,12 +204,12 @@ def _shared(area: str, generation: int) -> dict:
     entry = cache.get(_shared_key(area))
     if entry is not None and entry["generation"] == generation:
         return entry
-    if (
-        entry is not None
-        and entry["took"] >= QUEUE_COUNTS_SLOW_SECONDS
-        and time.time() - entry["at"] < QUEUE_COUNTS_MAX_STALE_SECONDS
-    ):
-        if cache.add(f"{_shared_key(area)}:refreshing", 1, QUEUE_REFRESH_LOCK_SECONDS):
+    age = time.time() - entry["at"] if entry is not None else 0.0
+    if entry is not None and entry["took"] >= QUEUE_COUNTS_SLOW_SECONDS and age < QUEUE_COUNTS_MAX_STALE_SECONDS:
+        # Counting again at most every QUEUE_REFRESH_FACTOR times what it took (and at least
+        # QUEUE_REFRESH_MIN_SECONDS apart): the counts cost at most a tenth of one worker.
+        due = age >= max(QUEUE_REFRESH_MIN_SECONDS, QUEUE_REFRESH_FACTOR * entry["took"])
+        if due and cache.add(f"{_shared_key(area)}:refreshing", 1, QUEUE_REFRESH_LOCK_SECONDS):
             from .tasks import refresh_queue_counts
 
             refresh_queue_counts.delay(area)
