@@ -18,13 +18,22 @@ from .report import Verdict
 
 
 class Sink:
-    def __init__(self) -> None:
+    def __init__(self, *, nice: int = 0) -> None:
+        """`nice`: the sink's CPU priority below the product's (B7: it stands for a mail server
+        on another machine, so it yields this machine's cores to the product)."""
         from .server import free_port
 
         self.port = free_port()
         self.dump = Path(tempfile.mkdtemp(prefix="cpor-bench-smtp-")) / "dump.json"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.smtp_sink", str(self.port), str(self.dump)],
+            [
+                *(["nice", "-n", str(nice)] if nice else []),
+                sys.executable,
+                "-m",
+                "bench.smtp_sink",
+                str(self.port),
+                str(self.dump),
+            ],
             cwd=env.ROOT,
             env=env.process_env("postgres"),
             stdout=subprocess.PIPE,

@@ -26,6 +26,7 @@ import sys
 BUDGET_MS = 250.0
 PARTNERS, REVIEWERS, CUSTOMERS = 40, 10, 10
 FILINGS = 60  # the most claims one partner files in a run
+WORKER_NICE = 10
 FILED = "B7 load claim"  # the name of every claim the run files
 # A tiny valid PDF: the upload goes through the real form (the bench runs without a scanner).
 PDF = (
@@ -186,7 +187,7 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
         watermark = cursor.fetchone()[0]
     started = timezone_now()
     due_start = due_claims(started).count()
-    sink = Sink()
+    sink = Sink(nice=10)
     extra = {
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -210,7 +211,9 @@ def bench_mixed(cfg, out: dict, seconds: float) -> None:
         with Gunicorn(cfg.main_db, workers=int(os.environ.get("BENCH_B7_WORKERS", "4")), extra_env=extra) as server:
             alone = _alone(server.port, people)  # before the worker starts: the pages' own cost
             worker = subprocess.Popen(
-                [celery, "-A", "cpor", "worker", "--beat", "-Q", "celery,deliveries", "--concurrency", "2",
+                # The workers run below the web's CPU priority, as docker-compose gives them
+                # (cpu_shares): a deadline or an email may wait a second, a person should not.
+                ["nice", "-n", str(WORKER_NICE), celery, "-A", "cpor", "worker", "--beat", "-Q", "celery,deliveries", "--concurrency", "2",
                  "--schedule", str(work / "celerybeat-schedule"), "--loglevel", "WARNING"],
                 cwd=env.ROOT, env=worker_env, stdout=open(work / "worker.log", "w"), stderr=subprocess.STDOUT,
             )  # fmt: skip
