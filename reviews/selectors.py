@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from array import array
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from claims.states import QUEUE_STATES, STATES
 from claims.validation import parse_guid
 
 IN_QUEUE = Q(state__in=QUEUE_STATES)
+logger = logging.getLogger(__name__)
 
 
 def assigned_to(reviewer: User | None) -> Q:
@@ -209,10 +211,15 @@ def _shared(area: str, generation: int) -> dict:
         # Counting again at most every QUEUE_REFRESH_FACTOR times what it took (and at least
         # QUEUE_REFRESH_MIN_SECONDS apart): the counts cost at most a tenth of one worker.
         due = age >= max(QUEUE_REFRESH_MIN_SECONDS, QUEUE_REFRESH_FACTOR * entry["took"])
-        if due and cache.add(f"{_shared_key(area)}:refreshing", 1, QUEUE_REFRESH_LOCK_SECONDS):
+        lock = f"{_shared_key(area)}:refreshing"
+        if due and cache.add(lock, 1, QUEUE_REFRESH_LOCK_SECONDS):
             from .tasks import refresh_queue_counts
 
-            refresh_queue_counts.delay(area)
+            try:
+                refresh_queue_counts.delay(area)
+            except Exception:  # noqa: BLE001 (a broker that is down: the page still answers)
+                logger.warning("queue_counts_refresh_not_queued", exc_info=True)
+                cache.delete(lock)
         return entry
     return count_shared(area, generation)
 

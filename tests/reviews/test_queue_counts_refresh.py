@@ -85,3 +85,17 @@ def test_counts_too_old_are_never_shown(slow, build, ana, monkeypatch):
     assert queue_counts(me=ana)["all"] == 1
     _age(selectors.QUEUE_COUNTS_MAX_STALE_SECONDS + 1)
     assert queue_counts(me=ana)["all"] == 2  # counted by the page
+
+
+def test_a_broker_that_is_down_leaves_the_last_counts_shown(slow, build, ana, monkeypatch):
+    build.submitted()
+    assert queue_counts(me=ana)["all"] == 1
+    _age(selectors.QUEUE_REFRESH_MIN_SECONDS)
+
+    def down(area=""):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(refresh_queue_counts, "delay", down)
+    build.submitted(m365_data(**another_customer(1)))
+    assert queue_counts(me=ana)["all"] == 1  # no error: the last counts
+    assert cache.add(f"{selectors._shared_key('')}:refreshing", 1, 60)  # the next page may try again
