@@ -122,7 +122,9 @@ def test_the_delivery_log_has_a_constant_query_count(
     for _i in range(12):
         with django_capture_on_commit_callbacks(execute=True):
             client.post(f"/integrations/webhooks/{endpoint.pk}/test/")
-    with django_assert_max_num_queries(8):
+    # 9 since the header's unread badge reads the newest history id, then counts only the rows
+    # written since its last look (two index reads instead of one count of the whole feed).
+    with django_assert_max_num_queries(9):
         page = client.get(f"/integrations/webhooks/{endpoint.pk}/")
     assert page.content.decode().count("webhook.test") >= 12
 
