@@ -95,7 +95,9 @@ def unread(user: User) -> QuerySet[ClaimEvent]:
 # hashes the company's claims against the whole history). Rows within BADGE_LAG ids of the
 # newest are counted again at every look, so a transaction that commits after a newer one is
 # still counted. The key holds everything that changes the answer but new rows: the user's role,
-# company and read mark; marking one row read forgets it (`forget_badge`).
+# company and read mark; marking one row read forgets it (`forget_badge`). One case is left to
+# the daily full count: a claim newly assigned to a reviewer brings its older rows into their
+# feed, and the badge counts only the rows written after (the "assigned" row among them).
 BADGE_LAG = 1000
 BADGE_SECONDS = 24 * 3600
 

@@ -160,7 +160,7 @@ def review_queue(*, me: User | None = None, show: str = "", area: str = "", q: s
 # last count took and at least 15 s apart), so under a steady flow of changes the queue is
 # counted a few times a minute instead of on every page; counts older than
 # QUEUE_COUNTS_MAX_STALE_SECONDS are never shown (the page counts, should no worker run).
-QUEUE_COUNTS_SECONDS = 60
+QUEUE_COUNTS_SECONDS = 60  # "Assigned to me", counted again at every change: how long it is kept
 QUEUE_COUNTS_SLOW_SECONDS = 0.25
 QUEUE_COUNTS_MAX_STALE_SECONDS = 600
 QUEUE_REFRESH_LOCK_SECONDS = 120
@@ -200,7 +200,7 @@ def _shared_key(area: str) -> str:
 
 def _shared(area: str, generation: int) -> dict:
     """The counts and competing ids of the queue (one area or all), as kept in the cache:
-    {"generation", "at", "took", "counts", "competing"} (see QUEUE_COUNTS_SECONDS)."""
+    {"generation", "at", "took", "counts", "competing"} (see QUEUE_COUNTS_SLOW_SECONDS)."""
     import time
 
     entry = cache.get(_shared_key(area))
