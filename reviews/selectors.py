@@ -166,6 +166,8 @@ QUEUE_COUNTS_MAX_STALE_SECONDS = 600
 QUEUE_REFRESH_LOCK_SECONDS = 120
 QUEUE_REFRESH_MIN_SECONDS = 15
 QUEUE_REFRESH_FACTOR = 10
+QUEUE_COUNTS_WAIT_SECONDS = 30  # how long a page waits for another process's first count
+QUEUE_COUNTS_POLL_SECONDS = 0.05
 
 
 def queue_generation() -> int:
@@ -221,7 +223,32 @@ def _shared(area: str, generation: int) -> dict:
                 logger.warning("queue_counts_refresh_not_queued", exc_info=True)
                 cache.delete(lock)
         return entry
+    if entry is None or entry["took"] >= QUEUE_COUNTS_SLOW_SECONDS:
+        return _count_once(area, generation)
     return count_shared(area, generation)
+
+
+def _count_once(area: str, generation: int) -> dict:
+    """A slow count that no page may show yet (none kept: after a deploy or a cache flush; or
+    too old): one process counts, under a lock, and the pages that arrive meanwhile wait for
+    its counts instead of each counting the whole queue too (at a million claims, every web
+    process counted at once and the first queue pages took 6 s). A waiter that has waited
+    QUEUE_COUNTS_WAIT_SECONDS (the counting process died) counts itself."""
+    import time
+
+    lock = f"{_shared_key(area)}:counting"
+    waited_until = time.monotonic() + QUEUE_COUNTS_WAIT_SECONDS
+    while not cache.add(lock, 1, QUEUE_REFRESH_LOCK_SECONDS):
+        time.sleep(QUEUE_COUNTS_POLL_SECONDS)
+        entry = cache.get(_shared_key(area))
+        if entry is not None and time.time() - entry["at"] < QUEUE_COUNTS_MAX_STALE_SECONDS:
+            return entry
+        if time.monotonic() >= waited_until:
+            return count_shared(area, generation)
+    try:
+        return count_shared(area, generation)
+    finally:
+        cache.delete(lock)
 
 
 def count_shared(area: str, generation: int | None = None) -> dict:

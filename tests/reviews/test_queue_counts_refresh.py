@@ -99,3 +99,40 @@ def test_a_broker_that_is_down_leaves_the_last_counts_shown(slow, build, ana, mo
     build.submitted(m365_data(**another_customer(1)))
     assert queue_counts(me=ana)["all"] == 1  # no error: the last counts
     assert cache.add(f"{selectors._shared_key('')}:refreshing", 1, 60)  # the next page may try again
+
+
+def test_a_first_count_is_taken_once_the_other_pages_wait_for_it(slow, build, ana, monkeypatch):
+    """No counts kept (a deploy, a flushed cache) and another process already counting: the
+    page waits for its counts instead of counting the whole queue too."""
+    build.submitted()
+    cache.delete(selectors._shared_key(""))
+    assert cache.add(f"{selectors._shared_key('')}:counting", 1, 60)  # the other process
+    theirs = {"generation": -1, "at": time.time(), "took": 1.0, "competing": b"", "counts": {"all": 41}}
+    waits = []
+
+    def other_process_finishes(seconds):
+        waits.append(seconds)
+        cache.set(selectors._shared_key(""), theirs)
+
+    monkeypatch.setattr(time, "sleep", other_process_finishes)
+    counted = []
+    monkeypatch.setattr(selectors, "_count_queue", lambda **kw: counted.append(kw) or {})
+    assert selectors._shared_counts("", selectors.queue_generation()) == {"all": 41}
+    assert waits == [selectors.QUEUE_COUNTS_POLL_SECONDS]
+    assert counted == []  # the page did not count
+
+
+def test_a_page_counts_itself_when_the_counting_process_never_finishes(slow, build, ana, monkeypatch):
+    build.submitted()
+    cache.delete(selectors._shared_key(""))
+    assert cache.add(f"{selectors._shared_key('')}:counting", 1, 60)  # a process that died counting
+    monkeypatch.setattr(selectors, "QUEUE_COUNTS_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    assert queue_counts(me=ana)["all"] == 1
+
+
+def test_the_first_count_takes_the_lock_and_gives_it_back(slow, build, ana):
+    build.submitted()
+    cache.delete(selectors._shared_key(""))
+    assert queue_counts(me=ana)["all"] == 1
+    assert cache.add(f"{selectors._shared_key('')}:counting", 1, 60)  # released after counting
