@@ -367,6 +367,10 @@ CACHES = {
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions are read from the shared cache and written through to the database (Django's
+# cached_db): every signed-in page saves a database query. Only with a cache every web
+# process shares; process memory would keep a session another process ended.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if _cache_url else "django.contrib.sessions.backends.db"
 
 # Sign-in brute force, one rule for the sign-in page, the admin and the API token
 # (cpor.security): after CPOR_LOGIN_FAILURE_LIMIT failures for one username *from one
