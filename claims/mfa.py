@@ -64,6 +64,24 @@ def needs_mfa_setup(user) -> bool:
     return mfa_required(user) and not is_mfa_enabled(user, SIGN_IN_TYPES)
 
 
+# Once a required user is seen with a second factor, their session remembers it, so the
+# pages after ask nothing more of the database. A required user cannot remove their last
+# factor (MfaAdapter); when staff remove it in the admin (a lost device), the sessions already
+# open go on and the next sign-in asks for a new one.
+FACTOR_SEEN_SESSION_KEY = "cpor_second_factor_seen"
+
+
+def needs_mfa_setup_once(request: HttpRequest) -> bool:
+    """needs_mfa_setup for the request's user, asked once per session once it is False."""
+    user = request.user
+    if request.session.get(FACTOR_SEEN_SESSION_KEY) == user.pk:
+        return False
+    if needs_mfa_setup(user):
+        return True
+    request.session[FACTOR_SEEN_SESSION_KEY] = user.pk
+    return False
+
+
 def idp_asked_second_factor(request: HttpRequest) -> bool:
     """This session's user signed in through an identity provider whose ID token says it asked
     them for a second factor (claims/sso.py: `amr` contains "mfa")."""
@@ -215,7 +233,7 @@ class MfaSetupRequiredMiddleware:
         # The group test is free; only users of a required group cost a query (one EXISTS).
         required = mfa_required(request.user)
         if required and not self._allowed(request.path) and not idp_asked_second_factor(request):
-            if needs_mfa_setup(request.user):
+            if needs_mfa_setup_once(request):
                 if request.path.startswith("/api/"):
                     error = ErrorItem("mfa_required", params=(("case", "setup"),))
                     return JsonResponse({"errors": [error.as_dict()]}, status=403)

@@ -315,3 +315,34 @@ def test_signing_in_gives_a_new_session_key_so_a_planted_one_signs_nobody_in(fab
     attacker = Client()
     attacker.cookies[settings.SESSION_COOKIE_NAME] = planted
     assert attacker.get("/claims/").status_code == 302  # sent to sign in
+
+
+def test_a_required_users_second_factor_is_looked_up_once_per_session(required, fabrikam):
+    """The set-up check costs one query on the first page after the factor is there; the
+    session remembers it, so the pages after ask nothing more (and another user's session,
+    or a session from before the factor, is still checked)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims.mfa import FACTOR_SEEN_SESSION_KEY
+
+    client = Client()
+    sign_in(client, "fabrikam-global")
+    assert client.get("/claims/")["Location"] == "/accounts/2fa/"  # no factor yet: still checked
+    assert FACTOR_SEEN_SESSION_KEY not in client.session
+    add_security_key(fabrikam)
+
+    def factor_lookups(page: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        return sum('"mfa_authenticator"' in q["sql"] for q in queries.captured_queries)
+
+    assert factor_lookups("/claims/") == 1
+    assert client.session[FACTOR_SEEN_SESSION_KEY] == fabrikam.pk
+    assert factor_lookups("/claims/") == 0
+    assert factor_lookups("/notifications/") == 0
+    # A session that remembers someone else proves nothing for this user.
+    session = client.session
+    session[FACTOR_SEEN_SESSION_KEY] = fabrikam.pk + 1
+    session.save()
+    assert factor_lookups("/claims/") == 1
