@@ -124,22 +124,60 @@ def conflicts(claim: Claim) -> list[dict]:
     claims (an open claim) on the same customer tenant: [{product, name, kind}].
 
     Says nothing about who: the partner learns only that arbitration will apply."""
+    return claim_warnings(claim, duplicates=False)[0]
+
+
+def duplicates(claim: Claim) -> list[dict]:
+    """The company's other live claims for this claim's customer tenant and products
+    (duplicates_for): what submission would refuse with `duplicate_claim`, told before."""
+    return claim_warnings(claim)[1]
+
+
+def claim_warnings(claim: Claim, *, duplicates: bool = True) -> tuple[list[dict], list[dict]]:
+    """conflicts(claim) and duplicates(claim) together, from the same two queries (the claim
+    page shows both)."""
     if claim.tenant_id is None:
-        return []
+        return [], []
     products = {cp.product_id: cp.product for cp in claim.products.all()}
-    return conflicts_for(claim.tenant_id, products, company_id=claim.company_id, exclude_claim=claim.pk)
+    return warnings_for(claim.tenant_id, products, company_id=claim.company_id, exclude_claim=claim.pk, duplicates=duplicates)
 
 
 def conflicts_for(tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None) -> list[dict]:
     """`products` maps product id -> Product. Two queries, whatever the number of products."""
+    return warnings_for(tenant_id, products, company_id=company_id, exclude_claim=exclude_claim, duplicates=False)[0]
+
+
+def duplicates_for(tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None) -> list[dict]:
+    """`products` maps product id -> Product: [{product, name, claim_id, claim_name}], one per
+    product the company already has a live claim for on this tenant (live_claims_for). The
+    claims are the company's own, so naming them is fine. Three queries at most."""
+    return warnings_for(tenant_id, products, company_id=company_id, exclude_claim=exclude_claim)[1]
+
+
+def warnings_for(
+    tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None, duplicates: bool = True
+) -> tuple[list[dict], list[dict]]:
+    """(conflicts_for, duplicates_for) of these products on this tenant, from one look at who
+    holds and claims them (competition_for: two queries), plus one for the duplicates' names."""
     if not products:
-        return []
-    found = contested_for(company_id, {(tenant_id, product_id) for product_id in products}, exclude_claim=exclude_claim)
-    return [
-        {"product": product.code, "name": product.name, "kind": found[(tenant_id, product_id)]}
-        for product_id, product in sorted(products.items(), key=lambda item: item[1].name)
-        if (tenant_id, product_id) in found
+        return [], []
+    by_name = sorted(products.items(), key=lambda item: item[1].name)
+    pairs = {(tenant_id, product_id) for product_id in products}
+    contested, live = competition_for(company_id, pairs, exclude_claim=exclude_claim)
+    found = [
+        {"product": product.code, "name": product.name, "kind": contested[(tenant_id, product_id)]}
+        for product_id, product in by_name
+        if (tenant_id, product_id) in contested
     ]
+    if not duplicates or not live:
+        return found, []
+    names = dict(Claim.objects.filter(pk__in=set(live.values()), company_id=company_id).values_list("pk", "name"))
+    own = [
+        {"product": product.code, "name": product.name, "claim_id": claim_id, "claim_name": names[claim_id]}
+        for product_id, product in by_name
+        if (claim_id := live.get((tenant_id, product_id))) in names
+    ]
+    return found, own
 
 
 Pair = tuple[int, int]  # (customer tenant id, product id)
@@ -153,31 +191,49 @@ def _among(pairs: set[Pair], rows) -> Iterator[Pair]:
             yield row
 
 
+def _holders(pairs: set[Pair]) -> tuple[list[tuple], list[tuple]]:
+    """Every company's open claims' product lines and active associations on these pairs:
+    two lists of (tenant, product, claim id, company id). Two queries, whatever the number of
+    pairs."""
+    tenants, products = {t for t, _p in pairs}, {p for _t, p in pairs}
+    lines = ClaimProduct.objects.filter(
+        claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES
+    ).values_list("claim__tenant_id", "product_id", "claim_id", "claim__company_id")
+    held = Association.objects.filter(tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True).values_list(
+        "tenant_id", "product_id", "claim_id", "company_id"
+    )
+    return list(_among(pairs, lines)), list(_among(pairs, held))
+
+
+def competition_for(
+    company_id: int, pairs: Iterable[Pair], *, exclude_claim: int | None = None
+) -> tuple[dict[Pair, str], dict[Pair, int]]:
+    """(contested_for, live_claims_for) of these pairs for `company_id`, from the same two
+    queries: who else holds or claims each pair, and the company's own live claim for it."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}, {}
+    lines, held = _holders(pairs)
+    # Contested: another company claims the pair (an open claim) or holds it (HELD wins).
+    contested = dict.fromkeys((row[:2] for row in lines if row[3] != company_id), CLAIMED)
+    contested.update(dict.fromkeys((row[:2] for row in held if row[3] != company_id), HELD))
+    # Live: the company's own holding claims, then its open ones, each from the highest id
+    # down, later rows winning: an open claim is named before a holding one, then the lowest id.
+    live: dict[Pair, int] = {}
+    for rows in (held, lines):
+        for tenant_id, product_id, claim_id, owner in sorted(rows, key=lambda row: (row[2] is not None, -(row[2] or 0))):
+            if owner == company_id and claim_id != exclude_claim:
+                live[(tenant_id, product_id)] = claim_id
+    return contested, live
+
+
 def contested_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: int | None = None) -> dict[Pair, str]:
     """Of these (tenant, product) pairs, those another partner than `company_id` holds (an
     active association: HELD) or claims (an open claim: CLAIMED), HELD first.
 
     The one definition of "contested" for a claim's warnings (conflicts_for) and for many
     rows at once (the bulk import). Two queries, whatever the number of pairs."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    tenants, products = {t for t, _p in pairs}, {p for _t, p in pairs}
-    claimed = (
-        ClaimProduct.objects.filter(claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES)
-        .exclude(claim__company_id=company_id)
-        .values_list("claim__tenant_id", "product_id")
-    )
-    if exclude_claim is not None:
-        claimed = claimed.exclude(claim_id=exclude_claim)
-    held = (
-        Association.objects.filter(tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True)
-        .exclude(company_id=company_id)
-        .values_list("tenant_id", "product_id")
-    )
-    found = dict.fromkeys(_among(pairs, claimed.distinct()), CLAIMED)
-    found.update(dict.fromkeys(_among(pairs, held.distinct()), HELD))
-    return found
+    return competition_for(company_id, pairs, exclude_claim=exclude_claim)[0]
 
 
 def live_claims_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: int | None = None) -> dict[Pair, int]:
@@ -189,50 +245,7 @@ def live_claims_for(company_id: int, pairs: Iterable[Pair], *, exclude_claim: in
     The one definition of "duplicate" for a submission (duplicate_of) and for many rows at
     once (the bulk import). An open claim is named before a holding one, then the lowest id.
     Two queries, whatever the number of pairs."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    tenants, products = {t for t, _p in pairs}, {p for _t, p in pairs}
-    open_lines = ClaimProduct.objects.filter(
-        claim__company_id=company_id, claim__tenant_id__in=tenants, product_id__in=products, claim__state__in=OPEN_STATES
-    ).values_list("claim__tenant_id", "product_id", "claim_id")
-    holding = Association.objects.filter(
-        company_id=company_id, tenant_id__in=tenants, product_id__in=products, ended_at__isnull=True
-    ).values_list("tenant_id", "product_id", "claim_id")
-    if exclude_claim is not None:
-        open_lines, holding = open_lines.exclude(claim_id=exclude_claim), holding.exclude(claim_id=exclude_claim)
-    found: dict[Pair, int] = {}
-    # Later rows win: holding claims, then open ones, each from the highest id down.
-    for rows in (holding.order_by("-claim_id"), open_lines.order_by("-claim_id")):
-        for tenant_id, product_id, claim_id in _among(pairs, rows):
-            found[(tenant_id, product_id)] = claim_id
-    return found
-
-
-def duplicates(claim: Claim) -> list[dict]:
-    """The company's other live claims for this claim's customer tenant and products
-    (duplicates_for): what submission would refuse with `duplicate_claim`, told before."""
-    if claim.tenant_id is None:
-        return []
-    products = {cp.product_id: cp.product for cp in claim.products.all()}
-    return duplicates_for(claim.tenant_id, products, company_id=claim.company_id, exclude_claim=claim.pk)
-
-
-def duplicates_for(tenant_id: int, products: dict, *, company_id: int, exclude_claim: int | None = None) -> list[dict]:
-    """`products` maps product id -> Product: [{product, name, claim_id, claim_name}], one per
-    product the company already has a live claim for on this tenant (live_claims_for). The
-    claims are the company's own, so naming them is fine. Three queries at most."""
-    if not products:
-        return []
-    found = live_claims_for(company_id, {(tenant_id, product_id) for product_id in products}, exclude_claim=exclude_claim)
-    if not found:
-        return []
-    names = dict(Claim.objects.filter(pk__in=set(found.values()), company_id=company_id).values_list("pk", "name"))
-    return [
-        {"product": product.code, "name": product.name, "claim_id": claim_id, "claim_name": names[claim_id]}
-        for product_id, product in sorted(products.items(), key=lambda item: item[1].name)
-        if (claim_id := found.get((tenant_id, product_id))) in names
-    ]
+    return competition_for(company_id, pairs, exclude_claim=exclude_claim)[1]
 
 
 def lock_tenant(tenant_id: int | None) -> None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import feed
-from .models import Product
+from .presentation import catalog_names
 
 
 def unread_notifications(request: HttpRequest) -> dict:
@@ -47,7 +47,7 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
             "follows": bool(feed.follows(user)),
             "any_unread": bool(unread_ids) or feed.unread_count(user) > 0,
             "newest": events[0].pk if events and page.number == 1 else None,
-            "product_names": dict(Product.objects.values_list("code", "name")),
+            "product_names": catalog_names(),
         },
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClaimState
 from .errors import MESSAGES
-from .models import Claim
+from .models import Claim, Product
 from .rules import dispute_refusal, not_disputable_why
 from .states import STATES
 
@@ -105,3 +106,9 @@ def withdraw_reason(claim: Claim) -> str:
     events = [e for e in claim.events.all() if e.action == "withdrawn"]
     code = events[-1].details.get("reason") if events else None
     return str(WithdrawReason(code).label) if code in WithdrawReason.values else ""
+
+
+def catalog_names() -> SimpleLazyObject:
+    """Product code -> name for a history's product changes (the history_value tag), read
+    from the database only if the page shows such a change: most history rows have none."""
+    return SimpleLazyObject(lambda: dict(Product.objects.values_list("code", "name")))

@@ -8,7 +8,18 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .downloads import visible_evidence
-from .models import ApiToken, Association, Claim, ClaimEvidence, ClaimProduct, CustomerTenant, User, clock_order
+from .models import (
+    ApiToken,
+    Association,
+    Claim,
+    ClaimComment,
+    ClaimEvent,
+    ClaimEvidence,
+    ClaimProduct,
+    CustomerTenant,
+    User,
+    clock_order,
+)
 from .validation import parse_guid
 
 
@@ -130,8 +141,10 @@ def get_claim_for_user(user: User, pk: int) -> Claim:
         .prefetch_related(
             Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
             Prefetch("evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")),
-            "comments__author",
-            "events__actor",
+            # Each list with its people in one query (a join), not a query for the list and
+            # another for its people.
+            Prefetch("comments", queryset=ClaimComment.objects.select_related("author")),
+            Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
         )
         .filter(pk=pk)
         .first()

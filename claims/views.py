@@ -29,7 +29,7 @@ from . import insights, precheck, services
 from .access import has_claims_role, is_own_company_claim
 from .choices import ClaimState, DeadlineKind, InfoRequestReason, RejectionReason, SolutionArea
 from .clocks import clock_length
-from .competition import conflicts, conflicts_for, duplicates, duplicates_for
+from .competition import claim_warnings, warnings_for
 from .consent import read_token
 from .downloads import INLINE_TYPES, downloadable, evidence_response
 from .errors import MESSAGES, DomainError
@@ -40,6 +40,7 @@ from .pdf import text_pdf
 from .presentation import (
     POE_CHECKLIST,
     association_ended_text,
+    catalog_names,
     dispute_status,
     next_deadline_text,
     timeline,
@@ -262,8 +263,7 @@ def conflicts_check(request: HttpRequest) -> HttpResponse:
             "company_id": request.user.company_id,
             "exclude_claim": int(exclude) if exclude.isascii() and exclude.isdigit() else None,
         }
-        found = conflicts_for(tenant.pk, products, **scope)
-        own = duplicates_for(tenant.pk, products, **scope)
+        found, own = warnings_for(tenant.pk, products, **scope)
     return render(request, "claims/_conflicts_live.html", {"conflicts": found, "duplicates": own})
 
 
@@ -366,13 +366,14 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
         if claim.state != ClaimState.EDITING:
             messages.error(request, MESSAGES["invalid_transition"])
             return redirect("claims:detail", claim.pk)
+        conflicts, duplicates = claim_warnings(claim)
         return render(
             request,
             "claims/submit_confirm.html",
             {
                 "claim": claim,
-                "conflicts": conflicts(claim),
-                "duplicates": duplicates(claim),
+                "conflicts": conflicts,
+                "duplicates": duplicates,
                 "precheck": precheck.claim_checks(claim),
             },
         )
@@ -508,6 +509,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
     is_owner = request.user.is_partner and claim.company_id == request.user.company_id
     status = 400 if forms else 200
+    # The arbitration and duplicate warnings, while the partner can still act on them.
+    conflicts, duplicates = claim_warnings(claim) if is_owner and claim.state not in DECIDED_STATES else ([], [])
     return render(
         request,
         "claims/detail.html",
@@ -524,8 +527,8 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             "respond_form": forms.get("respond_form") or RespondForm(),
             "can_edit": is_owner and bool(edit_scope(claim.state)),
             "can_withdraw": is_owner and can_proceed(claim.withdraw),
-            "conflicts": conflicts(claim) if is_owner and claim.state not in DECIDED_STATES else [],
-            "duplicates": duplicates(claim) if is_owner and claim.state not in DECIDED_STATES else [],
+            "conflicts": conflicts,
+            "duplicates": duplicates,
             "association_ended": association_ended_text(claim) if claim.association_ended_at else "",
             "ended_products": list(
                 claim.associations.filter(end_reason="arbitration", ended_at__isnull=False).values_list(
@@ -538,7 +541,7 @@ def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
             # The PoE pre-check's warnings, while the partner can still act on them.
             "precheck": precheck.claim_checks(claim) if is_owner and claim.state not in DECIDED_STATES else None,
             "inline_types": INLINE_TYPES,
-            "product_names": dict(Product.objects.values_list("code", "name")),
+            "product_names": catalog_names(),
         },
         status=status,
     )

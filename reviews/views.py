@@ -24,8 +24,8 @@ from claims.choices import InfoRequestReason, RejectionReason, SolutionArea
 from claims.competition import competitors
 from claims.errors import MESSAGES, DomainError
 from claims.forms import CommentForm
-from claims.models import Claim, Product
-from claims.presentation import timeline, withdraw_reason
+from claims.models import Claim
+from claims.presentation import catalog_names, timeline, withdraw_reason
 from claims.selectors import get_claim_for_user
 from claims.states import STATES
 from claims.views import insights_download, render_insights
@@ -163,7 +163,7 @@ def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **for
             **{f"{a.name}_form": forms.get(f"{a.name}_form") or _form(a, claim) for a in endpoints(REVIEWER) if a.form},
             "assign_form": forms.get("assign_form") or AssignForm(initial={"assignee": claim.assigned_reviewer_id}),
             "comment_form": CommentForm(),
-            "product_names": dict(Product.objects.values_list("code", "name")),
+            "product_names": catalog_names(),
         },
         status=status,
     )

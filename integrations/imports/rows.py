@@ -197,8 +197,7 @@ def flag_rows(batch: ClaimImport, rows: list[ImportRow], pairs: dict[int, list[t
     claims.competition's rules, in a fixed number of queries per chunk."""
     # The rules of a submission's duplicate refusal and arbitration warning, for the whole chunk.
     wanted = {line for lines in pairs.values() for line in lines}
-    contested = competition.contested_for(batch.company_id, wanted)
-    own = competition.live_claims_for(batch.company_id, wanted)
+    contested, own = competition.competition_for(batch.company_id, wanted)
     imported = dict(
         ImportedClaim.objects.filter(company_id=batch.company_id, row_key__in=[r.row_key for r in rows]).values_list(
             "row_key", "claim_id"
