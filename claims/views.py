@@ -47,7 +47,14 @@ from .presentation import (
     withdraw_reason,
 )
 from .rows import choice_labels
-from .selectors import active_associations, claims_for_company, ended_associations, get_claim_for_user
+from .selectors import (
+    CountedPaginator,
+    active_associations,
+    claims_for_company,
+    claims_total,
+    ended_associations,
+    get_claim_for_user,
+)
 from .spreadsheet import safe_row
 from .states import DECIDED_STATES, EDIT_LIMITED, edit_scope
 from .templatetags.claims_tags import when
@@ -120,7 +127,9 @@ def _list_params(request: HttpRequest) -> dict:
 @partner_required
 def claim_list(request: HttpRequest) -> HttpResponse:
     params = _list_params(request)
-    page = Paginator(claims_for_company(request.user.company_id, **params), 25).get_page(request.GET.get("page"))
+    claims = claims_for_company(request.user.company_id, **params)
+    total = claims_total(request.user.company_id, claims, state=params["state"], q=params["q"])
+    page = CountedPaginator(claims, 25, total=total).get_page(request.GET.get("page"))
     keep = urlencode({k: v for k, v in {"status": params["state"] or "", "q": params["q"], "sort": params["sort"]}.items() if v})
     return render(
         request,

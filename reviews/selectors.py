@@ -16,10 +16,14 @@ from django.db.models.lookups import Exact
 from django.db.models.query import ModelIterable
 from django.utils.translation import gettext_lazy as _
 
-from claims.api.listing import CountedPaginator  # noqa: F401 (the queue pages use it from here)
 from claims.competition import competing_condition, competing_ids, mark_competing
 from claims.models import Claim, ClaimEvent, User, reviewer_or_zero
-from claims.selectors import _with_list_relations, claim_number, guid_prefix_range
+from claims.selectors import (
+    CountedPaginator,  # noqa: F401 (the queue pages use it from here)
+    _with_list_relations,
+    claim_number,
+    guid_prefix_range,
+)
 from claims.states import QUEUE_STATES, STATES
 from claims.validation import parse_guid
 
