@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from .downloads import visible_evidence
@@ -171,24 +171,33 @@ def visible_claims(user: User) -> QuerySet[Claim]:
     return Claim.objects.none()
 
 
-def get_claim_for_user(user: User, pk: int) -> Claim:
-    """The claim, or 404 when it is another company's (never 403: do not reveal it exists)."""
-    claim = (
-        visible_claims(user)
-        .select_related("tenant", "mpn", "company", "assigned_reviewer", "created_by")
-        .prefetch_related(
-            Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
-            Prefetch("evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")),
-            # Each list with its people in one query (a join), not a query for the list and
-            # another for its people.
-            Prefetch("comments", queryset=ClaimComment.objects.select_related("author")),
-            Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
-        )
-        .filter(pk=pk)
-        .first()
-    )
+def claim_page_relations(user: User) -> list[Prefetch]:
+    """What the claim's page lists: its products, the evidence this user may see, its
+    comments and its history, each list with its people in one query (a join)."""
+    return [
+        Prefetch("products", queryset=ClaimProduct.objects.select_related("product", "subscription")),
+        Prefetch("evidence", queryset=ClaimEvidence.objects.filter(visible_evidence(user)).select_related("uploaded_by")),
+        Prefetch("comments", queryset=ClaimComment.objects.select_related("author")),
+        Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
+    ]
+
+
+def get_claim_for_user(user: User, pk: int, *, page: bool = True) -> Claim:
+    """The claim, or 404 when it is another company's (never 403: do not reveal it exists).
+    With `page`, the lists its page shows too (claim_page_relations); without, the claim
+    alone, for an action that then redirects (with_page_relations adds them if it renders)."""
+    claim = visible_claims(user).select_related("tenant", "mpn", "company", "assigned_reviewer", "created_by")
+    if page:
+        claim = claim.prefetch_related(*claim_page_relations(user))
+    claim = claim.filter(pk=pk).first()
     if claim is None:
         raise Http404
+    return claim
+
+
+def with_page_relations(claim: Claim, user: User) -> Claim:
+    """The claim with the lists its page shows (no query for those already there)."""
+    prefetch_related_objects([claim], *claim_page_relations(user))
     return claim
 
 

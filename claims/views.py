@@ -54,6 +54,7 @@ from .selectors import (
     claims_total,
     ended_associations,
     get_claim_for_user,
+    with_page_relations,
 )
 from .spreadsheet import safe_row
 from .states import DECIDED_STATES, EDIT_LIMITED, edit_scope
@@ -107,9 +108,10 @@ def _no_role(request: HttpRequest, pk) -> HttpResponse | None:
     return render(request, "claims/no_role.html", status=403)
 
 
-def _own_claim(request: HttpRequest, pk: int) -> Claim:
-    """The partner's own company's claim, else 404 (never reveal another company's)."""
-    claim = get_claim_for_user(request.user, pk)
+def _own_claim(request: HttpRequest, pk: int, *, page: bool = True) -> Claim:
+    """The partner's own company's claim, else 404 (never reveal another company's); without
+    `page`, the claim alone (get_claim_for_user), for an action that redirects."""
+    claim = get_claim_for_user(request.user, pk, page=page)
     if claim.company_id != request.user.company_id:
         raise Http404
     return claim
@@ -329,7 +331,7 @@ def _refusal(request: HttpRequest, error: DomainError) -> None:
 @partner_required
 @require_POST
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _own_claim(request, pk)
+    claim = _own_claim(request, pk, page=False)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose at least one file to upload."))
@@ -370,7 +372,7 @@ def evidence_delete(request: HttpRequest, pk: int, evidence_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation step (repeats any arbitration warning); POST: submits."""
-    claim = _own_claim(request, pk)
+    claim = _own_claim(request, pk, page=request.method == "GET")
     if request.method == "GET":
         if claim.state != ClaimState.EDITING:
             messages.error(request, MESSAGES["invalid_transition"])
@@ -404,7 +406,7 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @partner_required
 @require_POST
 def claim_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _own_claim(request, pk)
+    claim = _own_claim(request, pk, page=False)
     form = RespondForm(request.POST)
     if form.is_valid():
         try:
@@ -479,7 +481,7 @@ def claim_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 @partner_required
 @require_POST
 def claim_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _own_claim(request, pk)
+    claim = _own_claim(request, pk, page=False)
     try:
         services.claim_delete(claim=claim, actor=request.user)
     except DomainError as exc:
@@ -516,6 +518,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, claim: Claim, **forms) -> HttpResponse:
+    claim = with_page_relations(claim, request.user)  # an action's claim, loaded without them
     is_owner = request.user.is_partner and claim.company_id == request.user.company_id
     status = 400 if forms else 200
     # The arbitration and duplicate warnings, while the partner can still act on them.

@@ -26,7 +26,7 @@ from claims.errors import MESSAGES, DomainError
 from claims.forms import CommentForm
 from claims.models import Claim
 from claims.presentation import catalog_names, timeline, withdraw_reason
-from claims.selectors import get_claim_for_user
+from claims.selectors import get_claim_for_user, with_page_relations
 from claims.states import STATES
 from claims.views import insights_download, render_insights
 
@@ -141,6 +141,7 @@ def _form(action: ClaimAction, claim: Claim, data=None):
 
 
 def _review_page(request: HttpRequest, claim: Claim, *, status: int = 200, **forms) -> HttpResponse:
+    claim = with_page_relations(claim, request.user)  # an action's claim, loaded without them
     for evidence in claim.evidence.all():  # the pre-check's checklist beside each file
         evidence.checklist = precheck.evidence_view(evidence)
     tenant_subscriptions = list(claim.tenant.subscriptions.select_related("product")) if claim.tenant else []
@@ -203,7 +204,7 @@ def act(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
     confirmation step if it has one (a plain form, works without JavaScript: the same inputs
     again, plus confirmed=1), its service, its message."""
     entry = REGISTRY[action]
-    claim = get_claim_for_user(request.user, pk)
+    claim = get_claim_for_user(request.user, pk, page=False)  # the action redirects
     form = _form(entry, claim, request.POST)
     if entry.confirm and form is not None and form.is_valid() and request.POST.get("confirmed") != "1":
         step = entry.available(claim, request.user, timezone.now()) and entry.confirm(claim, form.cleaned_data)
@@ -226,7 +227,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         services.review_assign(claim=claim, reviewer=request.user, assignee=data["assignee"])
         messages.success(request, _("Assigned to %(name)s.") % {"name": data["assignee"].username})
 
-    return _act(request, get_claim_for_user(request.user, pk), "assign_form", AssignForm(request.POST), call)
+    return _act(request, get_claim_for_user(request.user, pk, page=False), "assign_form", AssignForm(request.POST), call)
 
 
 PERIODS = (7, 30, 90, 365)

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Claim
-from tests.conftest import SUB_SALES, claim_data, m365_data, pdf
+from tests.conftest import SUB_SALES, another_customer, claim_data, m365_data, pdf
 from tests.support import pdf_text
 
 
@@ -334,3 +334,35 @@ def test_the_claim_page_and_the_review_page_query_counts_do_not_grow_with_histor
         client.force_login(user)
         with django_assert_max_num_queries(baseline[url]):
             assert client.get(url).status_code == 200
+
+
+def test_actions_that_redirect_do_not_read_the_pages_lists(partner, build, fabrikam):
+    """An answer, an upload or a submission loads the claim alone (its service reads what it
+    needs) and redirects; only a refusal that shows the page again reads the page's lists."""
+    from claims import services
+
+    def lists_read(post) -> tuple:
+        with CaptureQueriesContext(connection) as queries:
+            response = post()
+        # The page's lists are read by claim id lists (prefetches); a service may read a row.
+        tables = {"claims_claimcomment", "claims_claimevent"}
+        sqls = [q["sql"] for q in queries.captured_queries]
+        return response, {t for t in tables for sql in sqls if f'"{t}"."claim_id" IN (' in sql}
+
+    claim = build.par()
+    services.comment_add(claim=claim, actor=fabrikam, body="Which PoE?")
+    answered, read = lists_read(lambda: partner.post(f"/claims/{claim.pk}/respond/", {"message": "The signed one."}))
+    assert answered.status_code == 302 and read == set()
+    draft = build.editing(m365_data(**another_customer(1)), poe=False)
+    good = SimpleUploadedFile("poe.pdf", pdf().read(), content_type="application/pdf")
+    uploaded, read = lists_read(lambda: partner.post(f"/claims/{draft.pk}/evidence/", {"files": [good]}))
+    assert uploaded.status_code == 302 and read == set()
+    submitted, read = lists_read(lambda: partner.post(f"/claims/{draft.pk}/submit/"))
+    assert submitted.status_code == 302 and read == set()
+    draft.refresh_from_db()
+    assert draft.state == "submitted"
+    # A refused answer shows the whole page again, its lists with it.
+    refused, read = lists_read(
+        lambda: partner.post(f"/claims/{build.par(m365_data(**another_customer(2))).pk}/respond/", {"message": ""})
+    )
+    assert refused.status_code == 400 and read == {"claims_claimcomment", "claims_claimevent"}
