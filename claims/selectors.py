@@ -51,15 +51,6 @@ def claims_for_company(company_id: int, *, state: str | None = None, q: str = ""
     return filter_claims(company_claims(company_id), state=state, q=q, sort=sort)
 
 
-# The dashboard's total: a large company's count reads every one of its claims (at 10,000
-# claims, 12-17 ms of PostgreSQL on each dashboard page, the largest cost of B7's partners).
-# From LARGE_TOTAL claims up, the total is kept for TOTAL_SECONDS per company, status filter
-# and search: the rows are always current, the total and the page count may lag that long.
-# Below, every page counts (small companies and the tests see exact totals).
-LARGE_TOTAL = 1000
-TOTAL_SECONDS = 30
-
-
 class CountedPaginator(Paginator):
     """A paginator told its total (counted beforehand, or cached), so a page costs one LIMIT query."""
 
@@ -70,6 +61,15 @@ class CountedPaginator(Paginator):
     @property
     def count(self) -> int:
         return self._total
+
+
+# The dashboard's total: a large company's count reads every one of its claims (at 10,000
+# claims, 12-17 ms of PostgreSQL on each dashboard page, the largest cost of B7's partners).
+# From LARGE_TOTAL claims up, the total is kept for TOTAL_SECONDS per company, status filter
+# and search: the rows are always current, the total and the page count may lag that long.
+# Below, every page counts (small companies and the tests see exact totals).
+LARGE_TOTAL = 1000
+TOTAL_SECONDS = 30
 
 
 def claims_total(company_id: int, claims: QuerySet[Claim], *, state: str | None = None, q: str = "") -> int:
