@@ -183,9 +183,9 @@ def warnings_for(
 Pair = tuple[int, int]  # (customer tenant id, product id)
 
 
-def _among(pairs: set[Pair], rows) -> Iterator[Pair]:
-    # The queries select the tenants x products around the pairs (two IN lists, so the SQL
-    # stays small for any number of pairs); only the pairs asked for count.
+def _among(pairs: set[Pair], rows) -> Iterator[tuple]:
+    # Rows (tenant, product, ...): the queries select the tenants x products around the pairs
+    # (two IN lists, so the SQL stays small for any number of pairs); only the pairs asked for count.
     for row in rows:
         if row[:2] in pairs:
             yield row
