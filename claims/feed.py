@@ -116,8 +116,7 @@ def forget_badge(user: User) -> None:
 def unread_count(user: User) -> int:
     """The header badge: the feed's unread rows, at most BADGE_CAP. One index-only query for the
     newest history id and one count of the rows written since the last look (none once the
-    count has reached the cap, and never more than the cap's rows); the whole feed is counted once
-    per BADGE_SECONDS."""
+    count has reached the cap); the whole feed is counted once per BADGE_SECONDS."""
     from django.core.cache import cache
 
     if not follows(user):
@@ -129,14 +128,14 @@ def unread_count(user: User) -> int:
     settled, counted_to = state if state is not None else (0, user.notifications_read_up_to or 0)
     newest = ClaimEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
     settle_to = max(counted_to, newest - BADGE_LAG)
-    # Only the newest rows that can still move the badge are counted (a LIMIT under the count):
-    # once the cap is reached the number shown is the cap. A first look at a feed of thousands
-    # of unread rows used to count them all, 200-250 ms at 1,000,000 claims; it now stops at the
-    # cap (18-65 ms), and every user's first page after a deploy no longer piles up.
+    # Not a LIMIT under the count (newest rows first, stop at the cap): tried on 2026-12-08, it cut
+    # an idle first look from 200-250 ms to 18-65 ms at a million claims, but under B7 that scan
+    # walked down the history index's newest end while the sweep inserted there, and the first
+    # minute served 57 pages instead of about 1,500 (docs/benchmarks.md, Measured history).
     counts = (
         unread(user)
         .filter(pk__gt=counted_to)
-        .order_by("-pk")[: BADGE_CAP - settled]
+        .order_by()
         .aggregate(settled=Count("pk", filter=Q(pk__lte=settle_to)), recent=Count("pk", filter=Q(pk__gt=settle_to)))
     )
     settled += counts["settled"]
