@@ -75,7 +75,7 @@ def configure(database: str) -> None:
     django.setup()
 
 
-SETTINGS = ("server_version", "shared_buffers", "wal_compression", "max_wal_size", "synchronous_commit")
+SETTINGS = ("server_version", "shared_buffers", "wal_compression", "max_wal_size", "random_page_cost", "synchronous_commit")
 
 
 def server_settings() -> str:

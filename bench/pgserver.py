@@ -21,8 +21,8 @@ from pathlib import Path
 from . import env
 
 # docker-compose.yml, service db: shared_buffers=${CPOR_PG_SHARED_BUFFERS:-4GB}, wal_compression=lz4,
-# max_wal_size=8GB. Shared buffers are capped at a quarter of the machine's memory.
-COMPOSE_SETTINGS = {"wal_compression": "lz4", "max_wal_size": "8GB"}
+# max_wal_size=8GB, random_page_cost=1.1. Shared buffers are capped at a quarter of the machine's memory.
+COMPOSE_SETTINGS = {"wal_compression": "lz4", "max_wal_size": "8GB", "random_page_cost": "1.1"}
 SHARED_BUFFERS_MB = 4096
 
 

@@ -22,3 +22,17 @@ def test_shared_buffers_are_docker_composes_capped_at_a_quarter_of_memory(monkey
     assert pgserver.shared_buffers_mb() == max(128, min(4096, memory_mb // 4))
     monkeypatch.setenv("CPOR_PG_SHARED_BUFFERS", "256MB")
     assert pgserver.shared_buffers_mb() == 256
+
+
+def test_the_bench_server_runs_docker_composes_database_settings():
+    """The figures of docs/benchmarks.md hold for the production settings only if the bench's
+    server gets every one of them: each `-c` of the db service's command, none added."""
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[1] / "docker-compose.yml").read_text())
+    command = compose["services"]["db"]["command"]
+    settings = dict(arg.split("=", 1) for flag, arg in zip(command[1::2], command[2::2], strict=True) if flag == "-c")
+    assert settings.pop("shared_buffers") == "${CPOR_PG_SHARED_BUFFERS:-4GB}"  # read by shared_buffers_mb()
+    assert settings == pgserver.COMPOSE_SETTINGS
